@@ -1,0 +1,12 @@
+/* explicit_bzero: written for oauthmail. */
+#include "config.h"
+#include <string.h>
+#include "compat.h"
+
+static void *(*const volatile memset_v)(void *, int, size_t) = memset;
+
+void
+explicit_bzero(void *p, size_t n)
+{
+	memset_v(p, 0, n);
+}

@@ -1,0 +1,2 @@
+/* addr.c -- stub, to be written. */
+#include "common.h"

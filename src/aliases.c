@@ -1,0 +1,2 @@
+/* aliases.c -- stub, to be written. */
+#include "common.h"

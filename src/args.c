@@ -1,0 +1,2 @@
+/* args.c -- stub, to be written. */
+#include "common.h"

@@ -1,0 +1,101 @@
+/*
+ * args.h -- the sendmail command line (Postfix semantics, PROTOCOL.md §4.2)
+ * and oauthmail's management words, parsed into one invocation record.
+ * Nothing else reads argv.
+ */
+#ifndef ARGS_H
+#define ARGS_H
+
+#include "common.h"
+#include "status.h"
+
+enum inv_mode {
+	MODE_SEND = 0,		/* -bm (default): read a message from stdin */
+	MODE_MAILQ,		/* -bp, mailq, oauthmail queue */
+	MODE_NEWALIASES,	/* -bi, -I, newaliases */
+	MODE_FLUSH,		/* -q, -qI.., -qR.., -qS.., oauthmail flush */
+	MODE_DAEMON,		/* -bd, -q<interval> */
+	MODE_SMTP_STDIO,	/* -bs */
+	MODE_NOOP,		/* -bh, -bH: accepted, nothing to do */
+	MODE_VERSION,		/* oauthmail --version */
+	MODE_HELP,		/* oauthmail --help */
+	MODE_COMMAND		/* oauthmail <word> ... */
+};
+
+enum inv_cmd {
+	CMD_NONE = 0,
+	CMD_LOGIN,
+	CMD_LOGOUT,
+	CMD_STATUS,
+	CMD_CHECK,
+	CMD_TOKEN,
+	CMD_SECRET,
+	CMD_PASSWORD
+};
+
+enum inv_delivery {
+	DELIV_DEFAULT = 0,	/* config decides */
+	DELIV_FOREGROUND,	/* -odi, -odf */
+	DELIV_BACKGROUND,	/* -odb */
+	DELIV_QUEUE		/* -odq, -odd */
+};
+
+enum inv_body {
+	BODY_UNSPEC = 0,
+	BODY_7BIT,
+	BODY_8BITMIME
+};
+
+enum inv_qselect {
+	QSEL_ALL = 0,
+	QSEL_ID,		/* -qI<substring> */
+	QSEL_RCPT,		/* -qR<substring> */
+	QSEL_SENDER		/* -qS<substring> */
+};
+
+enum inv_login {
+	LOGIN_DEFAULT = 0,
+	LOGIN_DEVICE,
+	LOGIN_BROWSER
+};
+
+struct invocation {
+	const char	*progname;	/* basename of argv[0] */
+	enum inv_mode	 mode;
+	enum inv_cmd	 cmd;		/* MODE_COMMAND only */
+	const char	*cmd_account;	/* ACCOUNT operand of a command */
+	enum inv_login	 login_flow;
+
+	const char	*config;	/* -C FILE */
+	const char	*account;	/* -a ACCOUNT */
+	int		 verbose;	/* count of -v */
+
+	int		 extract;	/* -t */
+	int		 ignore_dots;	/* -i, -oi */
+	const char	*sender;	/* -f / -r (NULL if not given) */
+	const char	*fullname;	/* -F */
+	enum inv_body	 body;		/* -B */
+	const char	*dsn_notify;	/* -N, validated and normalised */
+	const char	*dsn_ret;	/* -R: "FULL" or "HDRS" */
+	const char	*envid;		/* -V */
+	int		 smtputf8;	/* -O smtputf8=yes: 1, =no: -1, unset 0 */
+	enum inv_delivery delivery;	/* -od? */
+
+	enum inv_qselect qselect;	/* -q selection */
+	const char	*qvalue;	/* -q selection substring */
+	long long	 qinterval;	/* -q<interval> in seconds (daemon) */
+
+	char		**rcpts;	/* operands (pointers into argv) */
+	size_t		 nrcpts;
+};
+
+/*
+ * Parses argv into *inv. Errors: ERR_USAGE with a one-line message that
+ * names the flag. Never prints; never exits. inv points into argv.
+ */
+int	args_parse(int argc, char **argv, struct invocation *inv,
+	    struct err *err);
+/* The usage text for --help and usage errors (static). */
+const char *args_usage(void);
+
+#endif

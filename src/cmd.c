@@ -1,0 +1,2 @@
+/* cmd.c -- stub, to be written. */
+#include "common.h"

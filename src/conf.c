@@ -1,0 +1,2 @@
+/* conf.c -- stub, to be written. */
+#include "common.h"

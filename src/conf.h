@@ -1,0 +1,119 @@
+/*
+ * conf.h -- the configuration file (msmtp vocabulary + OAuth keys,
+ * DESIGN.md §3) parsed into immutable account records.
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include "common.h"
+#include "status.h"
+
+enum conf_auth {
+	AUTH_AUTO = 0,		/* provider default, else best offered */
+	AUTH_XOAUTH2,
+	AUTH_OAUTHBEARER,
+	AUTH_PLAIN,
+	AUTH_LOGIN,
+	AUTH_NONE		/* "auth off": no AUTH (test relays only) */
+};
+
+enum conf_provider {
+	PROVIDER_NONE = 0,	/* no OAuth: password auth or none */
+	PROVIDER_MICROSOFT,
+	PROVIDER_GOOGLE,
+	PROVIDER_CUSTOM
+};
+
+enum conf_flow {
+	FLOW_DEFAULT = 0,	/* provider default */
+	FLOW_AUTHCODE,
+	FLOW_DEVICE,
+	FLOW_CLIENT_CREDENTIALS
+};
+
+enum conf_keyring {
+	KEYRING_AUTO = 0,
+	KEYRING_SECRET_SERVICE,
+	KEYRING_KERNEL
+};
+
+enum conf_delivery {
+	CONF_DELIV_FOREGROUND = 0,	/* try now, queue on temporary failure */
+	CONF_DELIV_BACKGROUND,
+	CONF_DELIV_QUEUE
+};
+
+struct account {
+	char		*name;
+	/* Where: */
+	char		*host;
+	int		 port;		/* 0: 465 if tls_starttls off, else 587 */
+	int		 tls;		/* "tls on|off" (default on) */
+	int		 tls_starttls;	/* on: STARTTLS; off: implicit TLS */
+	char		*tls_trust_file;
+	int		 timeout;	/* seconds; 0 = RFC 5321 defaults */
+	char		*domain;	/* EHLO name; default: host name */
+	/* Who: */
+	char		*from;		/* the account's address */
+	char		*user;		/* SASL user= / user name */
+	char		**send_as;	/* extra envelope senders allowed */
+	size_t		 nsend_as;
+	int		 allow_from_override;	/* -f accepted as given */
+	enum conf_auth	 auth;
+	/* OAuth: */
+	enum conf_provider provider;
+	char		*tenant;
+	char		*client_id;
+	char		*scope;
+	char		*auth_endpoint;
+	char		*token_endpoint;
+	char		*device_endpoint;
+	char		*revoke_endpoint;
+	enum conf_flow	 flow;
+	int		 refresh_margin;	/* seconds before expiry */
+	enum conf_keyring keyring;
+	/* Local side: */
+	char		*aliases;	/* aliases file */
+	char		*logfile;
+	int		 syslog;	/* default on */
+	enum conf_delivery delivery;
+	char		*queue_dir;	/* overrides the per-user default */
+	int		 from_line;	/* line of the "account" statement */
+};
+
+struct config {
+	char		*path;		/* the file read; NULL if none */
+	struct account	**accounts;
+	size_t		 naccounts;
+	struct account	*def;		/* "account default : NAME", or NULL */
+	int		 system_mode;	/* "mode system" */
+};
+
+/*
+ * Finds and loads the configuration: path (from -C) if given, else
+ * $OAUTHMAIL_CONFIG, $XDG_CONFIG_HOME/oauthmail/config (~/.config/...),
+ * /etc/oauthmail.conf. The file must not be writable by anyone but its
+ * owner and root (checked with fstat on the open fd), and must not contain
+ * secrets. Errors: ERR_CONFIG "FILE:LINE: what is wrong; what to do".
+ * Provider presets are applied (endpoints, scopes, host, port, auth).
+ */
+int	conf_load(const char *path, struct config *cf, struct err *err);
+/* Loads from a memory buffer (tests, fuzzing); name is used in errors. */
+int	conf_load_buffer(const char *name, const char *text, size_t len,
+	    struct config *cf, struct err *err);
+void	conf_free(struct config *cf);
+/* Account by name, or NULL. */
+struct account *conf_account(const struct config *cf, const char *name);
+/*
+ * Chooses the account: by name if name != NULL (ERR_CONFIG if unknown),
+ * else the one whose from matches sender (case-insensitive), else default
+ * (or the only account). ERR_CONFIG if none.
+ */
+struct account *conf_select(const struct config *cf, const char *name,
+	    const char *sender, struct err *err);
+/* Effective port: explicit, else 465 for implicit TLS, else 587. */
+int	conf_port(const struct account *);
+/* Whether the account authenticates with OAuth. */
+int	conf_is_oauth(const struct account *);
+
+#endif

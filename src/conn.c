@@ -1,0 +1,2 @@
+/* conn.c -- stub, to be written. */
+#include "common.h"

@@ -1,0 +1,2 @@
+/* deliver.c -- stub, to be written. */
+#include "common.h"

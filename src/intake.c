@@ -1,0 +1,2 @@
+/* intake.c -- stub, to be written. */
+#include "common.h"

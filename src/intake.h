@@ -1,0 +1,43 @@
+/*
+ * intake.h -- stdin to spool: line endings, -i / dot handling, mbox From_
+ * line, header block parsing, -t recipient extraction (To/Cc/Bcc or only
+ * Resent-*), Bcc removal, missing Date / Message-ID / From added, local
+ * From/Sender rewritten to the account's address, local recipients mapped
+ * through aliases in the envelope and in To/Cc. Memory does not grow with
+ * the message size: only the header block is held (bounded by
+ * LIM_HDR_BLOCK); the body is streamed.
+ */
+#ifndef INTAKE_H
+#define INTAKE_H
+
+#include <stdio.h>
+
+#include "common.h"
+#include "aliases.h"
+#include "envelope.h"
+#include "status.h"
+
+struct intake_opts {
+	int		 ignore_dots;	/* -i: '.' lines are data */
+	int		 extract;	/* -t */
+	const char	*fullname;	/* -F, for an added From: */
+	const char	*from_addr;	/* the account's address */
+	const char	*domain;	/* for Message-ID, default: from's domain */
+	const struct aliases *aliases;	/* may be NULL */
+	char		**rcpts;	/* command-line recipients */
+	size_t		 nrcpts;
+};
+
+/*
+ * Reads the message from in and writes the spool form (LF line endings,
+ * headers rewritten) to out_fd. Fills env: recipients (after aliases,
+ * deduplicated), size (with CRLF endings, as sent), body8bit, smtputf8.
+ * Errors: ERR_USAGE "No recipient addresses found in message header" (-t)
+ * or "Recipient addresses must be specified on the command line or via
+ * the -t option"; ERR_ADDR for an invalid address (named); ERR_DATA for an
+ * unusable message (NUL bytes, header block over the limit); ERR_IO.
+ */
+int	intake_read(FILE *in, int out_fd, const struct intake_opts *opts,
+	    struct envelope *env, struct err *err);
+
+#endif

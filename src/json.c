@@ -1,0 +1,2 @@
+/* json.c -- stub, to be written. */
+#include "common.h"

@@ -1,0 +1,5 @@
+/* json.h -- stub, to be written. */
+#ifndef JSON_H
+#define JSON_H
+#include "common.h"
+#endif

@@ -1,0 +1,208 @@
+/* log.c -- logging sinks; see log.h. */
+#include "common.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+static int	 log_verbose;
+static int	 log_syslog;
+static FILE	*log_fp;
+static char	 log_qid[64];
+
+void
+log_init(int verbose, int to_syslog, const char *ident)
+{
+	log_verbose = verbose;
+	if (to_syslog && !log_syslog)
+		openlog(ident != NULL ? ident : OM_PROGNAME, LOG_PID, LOG_MAIL);
+	log_syslog = to_syslog;
+}
+
+int
+log_set_file(const char *path)
+{
+	FILE *fp;
+
+	if (log_fp != NULL) {
+		(void)fclose(log_fp);
+		log_fp = NULL;
+	}
+	if (path == NULL || *path == '\0')
+		return 0;
+	if ((fp = fopen(path, "ae")) == NULL)
+		return -1;
+	setvbuf(fp, NULL, _IOLBF, 0);
+	log_fp = fp;
+	return 0;
+}
+
+int
+log_verbosity(void)
+{
+	return log_verbose;
+}
+
+void
+log_setid(const char *qid)
+{
+	if (qid == NULL)
+		log_qid[0] = '\0';
+	else
+		(void)strlcpy(log_qid, qid, sizeof(log_qid));
+}
+
+static void
+to_file(const char *line)
+{
+	char ts[64];
+	time_t now;
+	struct tm tm;
+
+	if (log_fp == NULL)
+		return;
+	now = time(NULL);
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(ts, sizeof(ts), "%b %d %H:%M:%S", &tm) == 0)
+		ts[0] = '\0';
+	fprintf(log_fp, "%s %s[%ld]: %s%s%s\n", ts, OM_PROGNAME,
+	    (long)getpid(), log_qid, log_qid[0] ? ": " : "", line);
+}
+
+static void
+vlog(int pri, int on_stderr, const char *suffix, const char *fmt, va_list ap)
+{
+	char raw[2048], line[2048];
+	int saved = errno;
+
+	(void)vsnprintf(raw, sizeof(raw), fmt, ap);
+	util_sanitize(line, sizeof(line), raw, strlen(raw));
+	if (on_stderr)
+		fprintf(stderr, "%s: %s%s%s%s\n", OM_PROGNAME, log_qid,
+		    log_qid[0] ? ": " : "", line, suffix != NULL ? suffix : "");
+	if (log_syslog && pri != LOG_DEBUG)
+		syslog(pri, "%s%s%s%s", log_qid, log_qid[0] ? ": " : "", line,
+		    suffix != NULL ? suffix : "");
+	if (pri != LOG_DEBUG)
+		to_file(line);
+	errno = saved;
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	char suffix[256];
+	va_list ap;
+	int saved = errno;
+
+	(void)snprintf(suffix, sizeof(suffix), ": %s", strerror(saved));
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, 1, suffix, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, 1, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, log_verbose >= 1, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_verbose < 2)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, 1, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_summary(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, log_verbose >= 1, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_transcript(const char *dir, const char *line, size_t len)
+{
+	char clean[1100];
+	int saved = errno;
+
+	if (log_verbose < 1)
+		return;
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		len--;
+	util_sanitize(clean, sizeof(clean), line, len);
+	fprintf(stderr, "%s %s\n", dir, clean);
+	errno = saved;
+}
+
+static OM_DEAD void
+vfatal(int code, int with_errno, const char *fmt, va_list ap)
+{
+	char suffix[256];
+	int saved = errno;
+
+	suffix[0] = '\0';
+	if (with_errno)
+		(void)snprintf(suffix, sizeof(suffix), ": %s", strerror(saved));
+	vlog(LOG_CRIT, 1, suffix, fmt, ap);
+	exit(code);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfatal(EX_SOFTWARE, 1, fmt, ap);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfatal(EX_SOFTWARE, 0, fmt, ap);
+}
+
+void
+fatalx_code(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfatal(code, 0, fmt, ap);
+}

@@ -1,0 +1,3 @@
+/* main.c -- stub. */
+#include "common.h"
+int main(void) { return 0; }

@@ -1,0 +1,2 @@
+/* net.c -- stub, to be written. */
+#include "common.h"

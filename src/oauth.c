@@ -1,0 +1,2 @@
+/* oauth.c -- stub, to be written. */
+#include "common.h"

@@ -1,0 +1,5 @@
+/* oauth.h -- stub, to be written. */
+#ifndef OAUTH_H
+#define OAUTH_H
+#include "common.h"
+#endif

@@ -1,0 +1,2 @@
+/* queue.c -- stub, to be written. */
+#include "common.h"

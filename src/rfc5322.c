@@ -1,0 +1,2 @@
+/* rfc5322.c -- stub, to be written. */
+#include "common.h"

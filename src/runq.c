@@ -1,0 +1,2 @@
+/* runq.c -- stub, to be written. */
+#include "common.h"

@@ -1,0 +1,2 @@
+/* sasl.c -- stub, to be written. */
+#include "common.h"

@@ -1,0 +1,2 @@
+/* smtp.c -- stub, to be written. */
+#include "common.h"

@@ -1,0 +1,2 @@
+/* smtpreply.c -- stub, to be written. */
+#include "common.h"

@@ -1,0 +1,43 @@
+/*
+ * store.h -- the keyring: one account's secrets, by kind, in the Secret
+ * Service (libsecret) or the kernel keyring (libkeyutils). Never a file.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include "common.h"
+#include "buf.h"
+#include "conf.h"
+#include "status.h"
+
+enum store_kind {
+	STORE_TOKEN = 0,	/* the token record (JSON, see token.h) */
+	STORE_CLIENT_SECRET,
+	STORE_PASSWORD		/* for PLAIN/LOGIN accounts */
+};
+
+struct store;
+
+/*
+ * Opens the backend chosen by the config (auto: Secret Service when a
+ * session bus and an unlocked collection exist, else the kernel
+ * keyring). Never hangs or prompts: every call is bounded. ERR_TEMP
+ * when no backend can serve, with what to start or configure.
+ */
+int	store_open(enum conf_keyring, struct store **, struct err *);
+void	store_close(struct store *);
+const char *store_backend_name(const struct store *);
+/*
+ * Reads a secret into out (a BUF_SECRET buffer). Returns 0 if found, 1 if
+ * there is none, -1 on error (ERR_TEMP: keyring locked/unreachable).
+ */
+int	store_get(struct store *, const char *account, enum store_kind,
+	    struct buf *out, struct err *);
+/* Stores (replacing atomically). */
+int	store_put(struct store *, const char *account, enum store_kind,
+	    const char *data, size_t len, struct err *);
+/* Deletes; 0 also when there was nothing. */
+int	store_delete(struct store *, const char *account, enum store_kind,
+	    struct err *);
+
+#endif

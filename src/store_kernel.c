@@ -1,0 +1,2 @@
+/* store_kernel.c -- stub, to be written. */
+#include "common.h"

@@ -1,0 +1,2 @@
+/* store_secret.c -- stub, to be written. */
+#include "common.h"

@@ -1,0 +1,2 @@
+/* tls.c -- stub, to be written. */
+#include "common.h"

@@ -1,0 +1,5 @@
+/* tls.h -- stub, to be written. */
+#ifndef TLS_H
+#define TLS_H
+#include "common.h"
+#endif

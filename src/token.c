@@ -1,0 +1,2 @@
+/* token.c -- stub, to be written. */
+#include "common.h"

@@ -1,0 +1,53 @@
+/*
+ * token.h -- a valid access token for an account: cached in the keyring,
+ * refreshed ahead of expiry (margin), rotated refresh token saved before
+ * the access token is used, refresh serialised across processes with a
+ * lock; client-credentials accounts use their client secret.
+ *
+ * Token record (stored as JSON under STORE_TOKEN):
+ *   {"access_token":..., "expires_at":<unix>, "refresh_token":...,
+ *    "refresh_issued":<unix>, "last_success":<unix>, "needs_login":bool,
+ *    "scope":...}
+ */
+#ifndef TOKEN_H
+#define TOKEN_H
+
+#include <time.h>
+
+#include "common.h"
+#include "buf.h"
+#include "conf.h"
+#include "status.h"
+#include "store.h"
+
+struct token_record {
+	char	*access_token;		/* secret */
+	time_t	 expires_at;
+	char	*refresh_token;		/* secret */
+	time_t	 refresh_issued;
+	time_t	 last_success;
+	int	 needs_login;
+	char	*scope;
+};
+
+void	token_record_free(struct token_record *);	/* wipes */
+int	token_record_parse(struct token_record *, const char *json, size_t len,
+	    struct err *);
+int	token_record_dump(const struct token_record *, struct buf *out,
+	    struct err *);
+
+/*
+ * Puts a usable access token for acct into out (a BUF_SECRET buffer).
+ * force: refresh even if the cached one looks valid (after a 535).
+ * *was_cached is set to 1 if the token came from the keyring unchanged.
+ * Errors: ERR_TEMP (network, 5xx, temporarily_unavailable, keyring
+ * unavailable; nothing deleted), ERR_AUTH (invalid_grant / no token:
+ * "run 'oauthmail login ACCOUNT'"), ERR_CONFIG (invalid_client,
+ * unauthorized_client, invalid_scope, with the fix).
+ */
+int	token_get(const struct account *acct, struct store *st, int force,
+	    struct buf *out, int *was_cached, struct err *err);
+/* Records a successful AUTH (last_success) — best effort. */
+void	token_mark_success(const struct account *acct, struct store *st);
+
+#endif

@@ -1,0 +1,357 @@
+/* util.c -- small helpers; see util.h. */
+#include "common.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "util.h"
+
+void
+util_sanitize(char *dst, size_t size, const char *src, size_t len)
+{
+	size_t i, o = 0;
+
+	if (size == 0)
+		return;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)src[i];
+		char esc[8];
+		size_t n;
+
+		if (c >= 0x20 && c != 0x7f) {
+			esc[0] = (char)c;
+			n = 1;
+		} else if (c == '\t') {
+			esc[0] = ' ';
+			n = 1;
+		} else {
+			(void)snprintf(esc, sizeof(esc), "\\x%02x", c);
+			n = 4;
+		}
+		if (o + n + 4 > size) {
+			if (o + 4 <= size) {
+				memcpy(dst + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		memcpy(dst + o, esc, n);
+		o += n;
+	}
+	dst[o] = '\0';
+}
+
+int
+util_date(char *dst, size_t size, time_t t)
+{
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return -1;
+	/* %z is numeric; day and month names come from the C locale. */
+	static const char *days[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
+	    "Fri", "Sat" };
+	static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May",
+	    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	long off = tm.tm_gmtoff / 60;
+	char sign = off < 0 ? '-' : '+';
+	int r;
+
+	if (off < 0)
+		off = -off;
+	r = snprintf(dst, size, "%s, %d %s %d %02d:%02d:%02d %c%02ld%02ld",
+	    days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, sign,
+	    off / 60, off % 60);
+	return (r < 0 || (size_t)r >= size) ? -1 : 0;
+}
+
+int
+util_random_bytes(void *dst, size_t n)
+{
+	return RAND_bytes(dst, (int)n) == 1 ? 0 : -1;
+}
+
+int
+util_random_hex(char *dst, size_t nbytes)
+{
+	unsigned char raw[64];
+	size_t i;
+
+	if (nbytes > sizeof(raw) || util_random_bytes(raw, nbytes) == -1)
+		return -1;
+	for (i = 0; i < nbytes; i++)
+		(void)snprintf(dst + 2 * i, 3, "%02x", raw[i]);
+	dst[2 * nbytes] = '\0';
+	return 0;
+}
+
+int
+util_message_id(char *dst, size_t size, const char *domain)
+{
+	char a[17], b[17];
+	int r;
+
+	if (util_random_hex(a, 8) == -1 || util_random_hex(b, 8) == -1)
+		return -1;
+	r = snprintf(dst, size, "<%s.%s@%s>", a, b, domain);
+	return (r < 0 || (size_t)r >= size) ? -1 : 0;
+}
+
+const char *
+util_hostname(void)
+{
+	static char name[256];
+	struct addrinfo hints, *res = NULL;
+
+	if (name[0] != '\0')
+		return name;
+	if (gethostname(name, sizeof(name) - 1) == -1 || name[0] == '\0') {
+		(void)strlcpy(name, "localhost", sizeof(name));
+		return name;
+	}
+	name[sizeof(name) - 1] = '\0';
+	if (strchr(name, '.') != NULL)
+		return name;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_CANONNAME;
+	hints.ai_family = AF_UNSPEC;
+	if (getaddrinfo(name, NULL, &hints, &res) == 0 && res != NULL &&
+	    res->ai_canonname != NULL && strchr(res->ai_canonname, '.'))
+		(void)strlcpy(name, res->ai_canonname, sizeof(name));
+	if (res != NULL)
+		freeaddrinfo(res);
+	return name;
+}
+
+int
+util_b64_encode(struct buf *out, const void *in, size_t len)
+{
+	size_t need = 4 * ((len + 2) / 3) + 1;
+	unsigned char *tmp;
+	int n;
+
+	if (len > INT_MAX / 2)
+		return -1;
+	tmp = malloc(need);
+	if (tmp == NULL)
+		return -1;
+	n = EVP_EncodeBlock(tmp, in, (int)len);
+	if (n < 0 || buf_add(out, tmp, (size_t)n) == -1) {
+		freezero(tmp, need);
+		return -1;
+	}
+	freezero(tmp, need);
+	return 0;
+}
+
+static int
+b64_value(int c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* Strict decoder for both alphabets; '=' padding only at the end. */
+static int
+b64_decode_any(struct buf *out, const char *in, size_t len, int url)
+{
+	unsigned long acc = 0;
+	int bits = 0;
+	size_t i, pad = 0;
+
+	while (len > 0 && in[len - 1] == '=' && pad < 2) {
+		len--;
+		pad++;
+	}
+	if (pad != 0 && (len + pad) % 4 != 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		int c = (unsigned char)in[i], v = b64_value(c);
+
+		if (v < 0)
+			return -1;
+		if (url && (c == '+' || c == '/'))
+			return -1;
+		if (!url && (c == '-' || c == '_'))
+			return -1;
+		acc = (acc << 6) | (unsigned long)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (buf_addc(out, (int)((acc >> bits) & 0xff)) == -1)
+				return -1;
+		}
+	}
+	if (len % 4 == 1)
+		return -1;
+	return 0;
+}
+
+int
+util_b64_decode(struct buf *out, const char *in, size_t len)
+{
+	return b64_decode_any(out, in, len, 0);
+}
+
+int
+util_b64url_decode(struct buf *out, const char *in, size_t len)
+{
+	return b64_decode_any(out, in, len, 1);
+}
+
+int
+util_b64url_encode(struct buf *out, const void *in, size_t len)
+{
+	struct buf tmp;
+	size_t i, n;
+
+	buf_init(&tmp, 4 * ((len + 2) / 3) + 1, out->flags);
+	if (util_b64_encode(&tmp, in, len) == -1)
+		return -1;
+	n = tmp.len;
+	while (n > 0 && tmp.data[n - 1] == '=')
+		n--;
+	for (i = 0; i < n; i++) {
+		char c = tmp.data[i];
+
+		if (c == '+')
+			c = '-';
+		else if (c == '/')
+			c = '_';
+		if (buf_addc(out, c) == -1) {
+			buf_free(&tmp);
+			return -1;
+		}
+	}
+	buf_free(&tmp);
+	return 0;
+}
+
+int
+util_parse_ll(const char *s, long long min, long long max, long long *out,
+    const char **errstr)
+{
+	char *end;
+	long long v;
+
+	*errstr = NULL;
+	if (s == NULL || *s == '\0' || *s == ' ' || *s == '+') {
+		*errstr = "invalid";
+		return -1;
+	}
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*end != '\0') {
+		*errstr = "invalid";
+		return -1;
+	}
+	if ((errno == ERANGE && v == LLONG_MIN) || v < min) {
+		*errstr = "too small";
+		return -1;
+	}
+	if ((errno == ERANGE && v == LLONG_MAX) || v > max) {
+		*errstr = "too large";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+util_parse_duration(const char *s, long long *secs)
+{
+	char num[32];
+	size_t n = strlen(s);
+	long long mult = 1, v;
+	const char *errstr;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, s, n + 1);
+	switch (num[n - 1]) {
+	case 's': mult = 1; num[--n] = '\0'; break;
+	case 'm': mult = 60; num[--n] = '\0'; break;
+	case 'h': mult = 3600; num[--n] = '\0'; break;
+	case 'd': mult = 86400; num[--n] = '\0'; break;
+	default: break;
+	}
+	if (util_parse_ll(num, 0, 100LL * 365 * 86400, &v, &errstr) == -1)
+		return -1;
+	*secs = v * mult;
+	return 0;
+}
+
+int
+util_mkdirs(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	char *p;
+
+	if (strlcpy(tmp, path, sizeof(tmp)) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (p = tmp + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) == -1 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+int
+util_xdg_dir(char *dst, size_t size, const char *env, const char *fallback)
+{
+	const char *v = getenv(env), *home;
+	struct passwd *pw;
+	int r;
+
+	if (v != NULL && v[0] == '/') {
+		r = snprintf(dst, size, "%s", v);
+		return (r < 0 || (size_t)r >= size) ? -1 : 0;
+	}
+	home = getenv("HOME");
+	if (home == NULL || home[0] != '/') {
+		if ((pw = getpwuid(getuid())) == NULL)
+			return -1;
+		home = pw->pw_dir;
+	}
+	r = snprintf(dst, size, "%s/%s", home, fallback);
+	return (r < 0 || (size_t)r >= size) ? -1 : 0;
+}
+
+int
+util_is_ascii(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return 0;
+	return 1;
+}

@@ -1,0 +1,51 @@
+/*
+ * util.h -- small helpers: sanitising untrusted text, dates, ids, host
+ * names, base64 (OpenSSL), numbers and paths.
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <time.h>
+
+#include "common.h"
+#include "buf.h"
+
+/*
+ * Copies src[0..len) into dst (always NUL-terminated), escaping control
+ * characters and bytes >= 0x7f other than valid-looking UTF-8 as \xHH, and
+ * truncating with "..." when it does not fit.
+ */
+void	 util_sanitize(char *dst, size_t dstsize, const char *src, size_t len);
+/* RFC 5322 date-time for t in local time: "Sat, 28 Nov 2026 18:45:01 +0000". */
+int	 util_date(char *dst, size_t size, time_t t);
+/* "<hex.hex@domain>" with 128 random bits. */
+int	 util_message_id(char *dst, size_t size, const char *domain);
+/* Fully qualified host name of this machine, or the short one. Static. */
+const char *util_hostname(void);
+/* n random bytes as 2n lower-case hex digits + NUL into dst (2n+1). */
+int	 util_random_hex(char *dst, size_t nbytes);
+int	 util_random_bytes(void *dst, size_t n);
+
+/* Standard base64 with padding, no newlines. Output is NUL-terminated. */
+int	 util_b64_encode(struct buf *out, const void *in, size_t len);
+/* Decodes standard base64 (padding optional). -1 on invalid input. */
+int	 util_b64_decode(struct buf *out, const char *in, size_t len);
+/* base64url without padding (RFC 7636 / JWT). */
+int	 util_b64url_encode(struct buf *out, const void *in, size_t len);
+int	 util_b64url_decode(struct buf *out, const char *in, size_t len);
+
+/* strtonum(3)-like: -1 with errstr set ("invalid", "too small", ...). */
+int	 util_parse_ll(const char *s, long long min, long long max,
+	    long long *out, const char **errstr);
+/* "30", "30s", "5m", "2h", "1d" -> seconds. */
+int	 util_parse_duration(const char *s, long long *secs);
+
+/* mkdir -p with mode for each created component. */
+int	 util_mkdirs(const char *path, mode_t mode);
+/* $XDG_STATE_HOME or ~/.local/state, $XDG_CONFIG_HOME or ~/.config. */
+int	 util_xdg_dir(char *dst, size_t size, const char *env,
+	    const char *fallback_under_home);
+/* 1 if s is ASCII only. */
+int	 util_is_ascii(const char *s, size_t len);
+
+#endif
