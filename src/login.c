@@ -1,0 +1,2 @@
+/* login.c -- stub, to be written. */
+#include "common.h"
