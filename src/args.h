@@ -87,11 +87,25 @@ struct invocation {
 
 	char		**rcpts;	/* operands (pointers into argv) */
 	size_t		 nrcpts;
+
+	/* Storage for sender once its angle brackets are stripped. */
+	char		 sender_buf[LIM_ADDR + 1];
 };
 
 /*
  * Parses argv into *inv. Errors: ERR_USAGE with a one-line message that
- * names the flag. Never prints; never exits. inv points into argv.
+ * names the flag. Never prints; never exits. inv points into argv (argv is
+ * not modified) and into static strings; sender points into inv itself.
+ *
+ * argv[0]'s basename picks the interface: "mailq" starts in MODE_MAILQ,
+ * "newaliases" in MODE_NEWALIASES; "oauthmail" followed by one of the
+ * management words (login logout status check token secret password queue
+ * flush) or by exactly --help / --version is a command line; everything
+ * else is sendmail's command line (Postfix semantics, PROTOCOL.md §4.2).
+ *
+ * In MODE_SEND without -t, at least one recipient operand is required
+ * (ERR_USAGE, as Postfix). sender: "" is the null sender (-f '<>' or -f '').
+ * qinterval: seconds (a bare number means minutes, as sendmail's -q15).
  */
 int	args_parse(int argc, char **argv, struct invocation *inv,
 	    struct err *err);
