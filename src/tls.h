@@ -1,5 +1,43 @@
-/* tls.h -- stub, to be written. */
+/*
+ * tls.h -- the OpenSSL client side (the only file that includes OpenSSL's
+ * SSL headers). TLS >= 1.2, peer verification always on against the
+ * system CAs or trust_file instead, SNI for host names (not IP literals),
+ * host-name or IP check, handshake with a timeout on a non-blocking fd.
+ *
+ * Error classes: ERR_CONFIG (certificate verification failed: names the
+ * host and the reason and says to fix the certificate or set
+ * tls_trust_file; also an unreadable trust file), ERR_TEMP (the network
+ * failed or timed out during the handshake or I/O), ERR_PROTO (TLS
+ * protocol failure, e.g. the peer only offers TLS 1.1), ERR_OS.
+ */
 #ifndef TLS_H
 #define TLS_H
+
 #include "common.h"
+#include "status.h"
+
+struct xtls;
+
+/*
+ * Runs the client handshake on fd (which the caller keeps owning).
+ * host is the name to verify (and to send as SNI when not an IP literal).
+ * trust_file: PEM CA file replacing the system CAs, or NULL.
+ */
+struct xtls *xtls_connect(int fd, const char *host, const char *trust_file,
+	    int timeout_ms, struct err *err);
+/*
+ * Reads up to len bytes; *nread = 0 means the peer closed. Returns
+ * immediately with buffered data if there is some.
+ */
+int	xtls_read(struct xtls *, void *buf, size_t len, int timeout_ms,
+	    size_t *nread, struct err *err);
+int	xtls_write(struct xtls *, const void *buf, size_t len, int timeout_ms,
+	    struct err *err);
+/* Bytes already decrypted and buffered inside OpenSSL. */
+size_t	xtls_pending(const struct xtls *);
+/* "TLSv1.3", "TLSv1.2". */
+const char *xtls_version(const struct xtls *);
+/* Sends close_notify (best effort, no waiting) and frees. NULL is fine. */
+void	xtls_free(struct xtls *);
+
 #endif
