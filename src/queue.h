@@ -13,14 +13,11 @@
 #ifndef QUEUE_H
 #define QUEUE_H
 
+#include <time.h>
+
 #include "common.h"
 #include "envelope.h"
 #include "status.h"
-
-struct queue {
-	char	*dir;
-	int	 dirfd;		/* the queue directory */
-};
 
 enum queue_area {
 	QAREA_ACTIVE = 0,	/* q/ */
@@ -28,12 +25,28 @@ enum queue_area {
 	QAREA_FAILED,		/* failed/ */
 	QAREA_CORRUPT		/* corrupt/ */
 };
+#define QAREA_COUNT	4
+
+struct queue {
+	char	*dir;
+	int	 dirfd;		/* the queue directory */
+	int	 areafd[QAREA_COUNT];	/* q/ hold/ failed/ corrupt/ */
+	int	 tmpfd;		/* tmp/ */
+};
+
+/* Give up on a deferred entry this long after it was created. */
+#define QUEUE_LIFETIME	(5 * 86400)
+/* Files in tmp/ older than this are debris of a crash. */
+#define QUEUE_TMP_STALE	86400
+/* queue_list returns at most this many ids (the oldest are not favoured). */
+#define QUEUE_LIST_MAX	1000000
 
 /*
  * Opens (creating with 0700 as needed) the queue at dir; NULL dir means
  * the per-user default $XDG_STATE_HOME/oauthmail/queue. Refuses a queue
  * directory writable by group/others or not owned by the caller
  * (ERR_CONFIG). ERR_CANTCREAT if it cannot be created.
+ * The same checks apply to each subdirectory, and none may be a symlink.
  */
 int	queue_open(struct queue *, const char *dir, struct err *);
 void	queue_close(struct queue *);
@@ -56,9 +69,12 @@ int	queue_commit(struct queue *, const struct envelope *env, int fd,
 void	queue_abort(struct queue *, const struct envelope *env, int fd);
 
 /*
- * Locks an entry for delivery: opens q/<id>.env (O_NOFOLLOW) and takes
- * flock(LOCK_EX|LOCK_NB). Returns 0 with *lockfd set, 1 if another
- * process holds it, -1 on error.
+ * Locks an entry for delivery: takes flock(LOCK_EX|LOCK_NB) on the entry
+ * (opened O_NOFOLLOW). Returns 0 with *lockfd set, 1 if another process
+ * holds it or the entry is no longer in that area (someone else delivered
+ * or moved it: skip it), -1 on error. Hold the lock for the whole attempt;
+ * queue_update and queue_move keep it valid (see queue.c for why the lock
+ * is on the .msg file: the .env is replaced by rename on every update).
  */
 int	queue_lock(struct queue *, enum queue_area, const char *id,
 	    int *lockfd, struct err *);
@@ -72,7 +88,10 @@ int	queue_open_msg(struct queue *, enum queue_area, const char *id,
 /* Rewrites the envelope atomically (tmp + fsync + rename + fsync dir). */
 int	queue_update(struct queue *, enum queue_area,
 	    const struct envelope *env, struct err *);
-/* Moves an entry between areas (message first, envelope last). */
+/*
+ * Moves an entry between areas (message first, envelope last), fsyncs
+ * both directories. The caller updates env->state itself.
+ */
 int	queue_move(struct queue *, const char *id, enum queue_area from,
 	    enum queue_area to, struct err *);
 /* Removes a delivered entry (envelope first, then message). */
@@ -86,5 +105,24 @@ int	queue_remove(struct queue *, enum queue_area, const char *id,
 int	queue_list(struct queue *, enum queue_area, char ***idsp,
 	    size_t *np, struct err *);
 void	queue_free_ids(char **ids, size_t n);
+
+/*
+ * Moves an entry whose envelope failed validation (or whose message is
+ * missing) to corrupt/, whatever of it exists; never deletes. ERR_IO.
+ */
+int	queue_quarantine(struct queue *, enum queue_area, const char *id,
+	    struct err *);
+/* Removes files in tmp/ last modified before now - QUEUE_TMP_STALE. */
+int	queue_cleanup_tmp(struct queue *, time_t now, struct err *);
+/*
+ * Delay before the next try after `attempts` failed attempts: 60 s
+ * doubling per attempt, capped at 3600 s, with +-20% jitter (the result
+ * never exceeds the cap).
+ */
+time_t	queue_backoff(int attempts);
+/* "q", "hold", "failed", "corrupt". */
+const char *queue_area_name(enum queue_area);
+/* 1 if id is QUEUE_ID_LEN lower-case hex digits. */
+int	queue_id_valid(const char *id);
 
 #endif
