@@ -1,2 +1,816 @@
-/* oauth.c -- stub, to be written. */
+/*
+ * oauth.c -- the token endpoint over libcurl; see oauth.h. The only file
+ * that includes curl.
+ */
 #include "common.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "json.h"
+#include "log.h"
+#include "oauth.h"
+#include "status.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define OAUTH_CONNECT_TIMEOUT	10L
+#define OAUTH_TIMEOUT		30L
+#define OAUTH_DESC_MAX		200	/* error_description shown to users */
+#define OAUTH_FORM_MAX		(LIM_TOKEN * 4)
+
+/* Every curl_easy_setopt is checked (curl src/tool_setopt.h). */
+#define SETOPT(h, opt, val) do {					\
+	CURLcode setopt_rc_ = curl_easy_setopt((h), (opt), (val));	\
+	if (setopt_rc_ != CURLE_OK) {					\
+		err_set(err, ERR_INTERNAL, "curl_easy_setopt(%s): %s",	\
+		    #opt, curl_easy_strerror(setopt_rc_));		\
+		goto out;						\
+	}								\
+} while (0)
+
+static int curl_ready;
+
+static int
+oauth_init(struct err *err)
+{
+	CURLcode rc;
+
+	if (curl_ready)
+		return 0;
+	if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK)
+		return err_set(err, ERR_OS, "curl_global_init: %s",
+		    curl_easy_strerror(rc));
+	curl_ready = 1;
+	return 0;
+}
+
+void
+oauth_cleanup(void)
+{
+	if (curl_ready)
+		curl_global_cleanup();
+	curl_ready = 0;
+}
+
+/*
+ * --- Classification -----------------------------------------------------
+ */
+
+/* Microsoft Entra (AADSTS) codes that deserve their own advice. */
+static const struct {
+	long long	 code;
+	enum err_class	 class;
+	const char	*fix;
+} aadsts[] = {
+	{ 7000218, ERR_CONFIG, "the app registration is not a public "
+	    "client: enable 'Allow public client flows' or store a client "
+	    "secret with 'oauthmail secret @ACCT@'" },
+	{ 700082, ERR_AUTH, "the refresh token has expired: run "
+	    "'oauthmail login @ACCT@'" },
+	{ 70043, ERR_AUTH, "the refresh token has expired or is invalid "
+	    "(sign-in frequency policy): run 'oauthmail login @ACCT@'" },
+	{ 50011, ERR_CONFIG, "the redirect URI does not match the app "
+	    "registration: add http://localhost (and http://127.0.0.1) as a "
+	    "'Mobile and desktop applications' redirect URI (account @ACCT@)" },
+	{ 7000112, ERR_CONFIG, "the application is disabled in the tenant: "
+	    "ask the administrator to enable it (account @ACCT@)" },
+	{ 70011, ERR_CONFIG, "the scope is invalid: fix 'scope' for account "
+	    "@ACCT@ (for SMTP: https://outlook.office.com/SMTP.Send "
+	    "offline_access)" },
+	{ 7000215, ERR_CONFIG, "the client secret is invalid: store the "
+	    "correct secret with 'oauthmail secret @ACCT@'" },
+};
+
+/* Standard error codes that need a configuration change. */
+static const struct {
+	const char	*error;
+	const char	*fix;
+} config_errors[] = {
+	{ "invalid_client", "check client_id, or store a client secret with "
+	    "'oauthmail secret @ACCT@'" },
+	{ "unauthorized_client", "the app registration may not use this "
+	    "grant: check 'flow' and the registration (account @ACCT@)" },
+	{ "invalid_scope", "fix 'scope' for account @ACCT@" },
+	{ "unsupported_grant_type", "the token endpoint does not support "
+	    "this flow: check 'flow' and token_endpoint (account @ACCT@)" },
+	{ "invalid_request", "check token_endpoint, client_id and scope for "
+	    "account @ACCT@" },
+};
+
+/* Copies tmpl into dst with each "@ACCT@" replaced by account. */
+static void
+fill(char *dst, size_t size, const char *tmpl, const char *account)
+{
+	const char *p;
+	struct buf b;
+
+	buf_init(&b, size - 1, 0);
+	while ((p = strstr(tmpl, "@ACCT@")) != NULL) {
+		if (buf_add(&b, tmpl, (size_t)(p - tmpl)) == -1 ||
+		    buf_adds(&b, account) == -1)
+			break;
+		tmpl = p + 6;
+	}
+	if (p == NULL)
+		(void)buf_adds(&b, tmpl);
+	(void)strlcpy(dst, buf_str(&b), size);
+	buf_free(&b);
+}
+
+/* error_description: first line only, sanitised and shortened. */
+static void
+short_desc(char *dst, size_t size, const char *desc)
+{
+	size_t n;
+
+	if (desc == NULL) {
+		dst[0] = '\0';
+		return;
+	}
+	n = strcspn(desc, "\r\n");
+	if (n > OAUTH_DESC_MAX)
+		n = OAUTH_DESC_MAX;
+	util_sanitize(dst, size, desc, n);
+}
+
+static int
+has_aadsts(const struct json_token *r, long long code)
+{
+	char pat[32];
+	size_t i;
+	const char *p;
+
+	for (i = 0; i < r->nerror_codes; i++)
+		if (r->error_codes[i] == code)
+			return 1;
+	if (r->error_description == NULL)
+		return 0;
+	(void)snprintf(pat, sizeof(pat), "AADSTS%lld", code);
+	for (p = r->error_description; (p = strstr(p, pat)) != NULL; p++)
+		if (!isdigit((unsigned char)p[strlen(pat)]))
+			return 1;
+	return 0;
+}
+
+int
+oauth_classify(const char *account, long status, const struct json_token *r,
+    struct err *err)
+{
+	char desc[OAUTH_DESC_MAX + 8], fix[384], code[64];
+	const char *e;
+	size_t i;
+
+	if (account == NULL)
+		account = "ACCOUNT";
+	if (r == NULL || r->error == NULL) {
+		if (status >= 200 && status < 300) {
+			if (r != NULL)
+				return 0;
+			return err_set(err, ERR_PROTO, "the token endpoint "
+			    "sent an unreadable reply (HTTP %ld)", status);
+		}
+		if (status == 0)
+			return err_set(err, ERR_TEMP,
+			    "no reply from the token endpoint");
+		if (status >= 500 || status == 408 || status == 425 ||
+		    status == 429)
+			return err_set(err, ERR_TEMP, "the token endpoint is "
+			    "unavailable (HTTP %ld); will retry", status);
+		if (status >= 300 && status < 400)
+			return err_set(err, ERR_CONFIG, "the token endpoint "
+			    "redirects (HTTP %ld): set token_endpoint to the "
+			    "final https URL (account %s)", status, account);
+		return err_set(err, ERR_CONFIG, "the token endpoint answered "
+		    "HTTP %ld without an OAuth error: check token_endpoint "
+		    "(account %s)", status, account);
+	}
+
+	short_desc(desc, sizeof(desc), r->error_description);
+	util_sanitize(code, sizeof(code), r->error, strlen(r->error));
+	e = r->error;
+
+	/* Transient whatever the body says. */
+	if (status >= 500 || status == 429 || status == 408 ||
+	    strcmp(e, "temporarily_unavailable") == 0 ||
+	    strcmp(e, "server_error") == 0)
+		return err_set(err, ERR_TEMP, "the token endpoint is "
+		    "unavailable (HTTP %ld, %s%s%s); will retry", status, code,
+		    desc[0] ? ": " : "", desc);
+
+	for (i = 0; i < nitems(aadsts); i++) {
+		if (!has_aadsts(r, aadsts[i].code))
+			continue;
+		fill(fix, sizeof(fix), aadsts[i].fix, account);
+		return err_set(err, aadsts[i].class, "%s (%s: %s)", fix, code,
+		    desc);
+	}
+
+	if (strcmp(e, "invalid_grant") == 0)
+		return err_set(err, ERR_AUTH, "sign-in needed: run "
+		    "'oauthmail login %s' (invalid_grant%s%s)", account,
+		    desc[0] ? ": " : "", desc);
+	for (i = 0; i < nitems(config_errors); i++) {
+		if (strcmp(e, config_errors[i].error) != 0)
+			continue;
+		fill(fix, sizeof(fix), config_errors[i].fix, account);
+		return err_set(err, ERR_CONFIG, "the token endpoint refused "
+		    "the request (%s%s%s): %s", code, desc[0] ? ": " : "",
+		    desc, fix);
+	}
+	if (strcmp(e, "access_denied") == 0 ||
+	    strcmp(e, "authorization_declined") == 0)
+		return err_set(err, ERR_AUTH, "sign-in was declined: run "
+		    "'oauthmail login %s' again (%s)", account, code);
+	if (strcmp(e, "expired_token") == 0 ||
+	    strcmp(e, "bad_verification_code") == 0)
+		return err_set(err, ERR_AUTH, "the sign-in code expired or is "
+		    "wrong: run 'oauthmail login %s' again (%s)", account,
+		    code);
+	if (strcmp(e, "interaction_required") == 0 ||
+	    strcmp(e, "consent_required") == 0 ||
+	    strcmp(e, "login_required") == 0)
+		return err_set(err, ERR_AUTH, "sign-in needed: run "
+		    "'oauthmail login %s' (%s%s%s)", account, code,
+		    desc[0] ? ": " : "", desc);
+	/* Unknown error: do not give up on the mail, do not delete. */
+	return err_set(err, ERR_TEMP, "the token endpoint refused the request "
+	    "(HTTP %ld, %s%s%s)", status, code, desc[0] ? ": " : "", desc);
+}
+
+/*
+ * --- URL policy ---------------------------------------------------------
+ */
+
+int
+oauth_check_url(const char *url, int *loopback, struct err *err)
+{
+	CURLU *u;
+	char *scheme = NULL, *host = NULL;
+	char shown[128];
+	int rc = -1;
+
+	*loopback = 0;
+	if (url == NULL || *url == '\0')
+		return err_set(err, ERR_CONFIG, "no endpoint URL configured");
+	util_sanitize(shown, sizeof(shown), url, strlen(url));
+	if ((u = curl_url()) == NULL)
+		return err_set(err, ERR_OS, "curl_url: out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		err_set(err, ERR_CONFIG, "invalid endpoint URL: %s", shown);
+		goto out;
+	}
+	if (strcasecmp(scheme, "https") == 0)
+		rc = 0;
+	else if (strcasecmp(scheme, "http") == 0 &&
+	    (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "[::1]") == 0 ||
+	    strcasecmp(host, "localhost") == 0)) {
+		*loopback = 1;
+		rc = 0;
+	} else
+		err_set(err, ERR_CONFIG, "endpoint URL must use https "
+		    "(http only to 127.0.0.1, [::1] or localhost): %s", shown);
+ out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/*
+ * --- Redacting debug output ---------------------------------------------
+ */
+
+static const char *secret_form_keys[] = {
+	"refresh_token", "client_secret", "code", "code_verifier",
+	"password", "device_code", "token", "assertion", "client_assertion"
+};
+static const char *secret_json_keys[] = {
+	"access_token", "refresh_token", "id_token", "device_code"
+};
+
+struct oauth_debug {
+	size_t	 form_len;	/* the whole request body, sent in one piece */
+};
+
+static void
+debug_line(const char *tag, const char *p, size_t n)
+{
+	char line[512];
+
+	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+		n--;
+	util_sanitize(line, sizeof(line), p, n);
+	log_debug("http %s %s", tag, line);
+}
+
+/* Header lines; values of credential headers are replaced. */
+static void
+debug_headers(const char *tag, const char *p, size_t n)
+{
+	static const char *hidden[] = {
+		"authorization:", "proxy-authorization:", "cookie:",
+		"set-cookie:"
+	};
+	size_t len, i, hl;
+
+	while (n > 0) {
+		len = 0;
+		while (len < n && p[len] != '\n')
+			len++;
+		for (i = 0; i < nitems(hidden); i++) {
+			hl = strlen(hidden[i]);
+			if (len >= hl && strncasecmp(p, hidden[i], hl) == 0)
+				break;
+		}
+		if (i < nitems(hidden))
+			log_debug("http %s %.*s [redacted]", tag,
+			    (int)hl - 1, p);
+		else if (len > 0 && !(len == 1 && p[0] == '\r'))
+			debug_line(tag, p, len);
+		if (len < n)
+			len++;
+		p += len;
+		n -= len;
+	}
+}
+
+/* A form body: key=value&...; values of secret keys are replaced. */
+static void
+debug_form(const char *p, size_t n)
+{
+	struct buf b;
+	size_t i, klen, vlen;
+	const char *k, *amp;
+	int secret;
+
+	buf_init(&b, OAUTH_FORM_MAX, 0);
+	while (n > 0) {
+		amp = memchr(p, '&', n);
+		vlen = amp ? (size_t)(amp - p) : n;
+		k = p;
+		klen = 0;
+		while (klen < vlen && k[klen] != '=')
+			klen++;
+		secret = 0;
+		for (i = 0; i < nitems(secret_form_keys); i++)
+			if (strlen(secret_form_keys[i]) == klen &&
+			    memcmp(k, secret_form_keys[i], klen) == 0)
+				secret = 1;
+		if (b.len > 0 && buf_addc(&b, '&') == -1)
+			return;
+		if (secret) {
+			if (buf_add(&b, k, klen) == -1 ||
+			    buf_addf(&b, "=[redacted, %zu bytes]",
+			    vlen > klen ? vlen - klen - 1 : 0) == -1)
+				return;
+		} else if (buf_add(&b, k, vlen) == -1)
+			return;
+		if (amp == NULL)
+			break;
+		n -= vlen + 1;
+		p += vlen + 1;
+	}
+	debug_line(">", buf_str(&b), b.len);
+	buf_free(&b);
+}
+
+/* A JSON body: shown only if it parses, secret values replaced. */
+static void
+debug_json(const char *p, size_t n)
+{
+	json_t *root, *v;
+	json_error_t jerr;
+	char text[2048], note[64];
+	size_t i, len;
+
+	json_secure_alloc();
+	root = json_loadb(p, n, 0, &jerr);
+	if (root == NULL || !json_is_object(root)) {
+		json_decref(root);
+		log_debug("http < [%zu bytes of body, not shown]", n);
+		return;
+	}
+	for (i = 0; i < nitems(secret_json_keys); i++) {
+		v = json_object_get(root, secret_json_keys[i]);
+		if (v == NULL)
+			continue;
+		(void)snprintf(note, sizeof(note), "[redacted, %zu bytes]",
+		    json_is_string(v) ? json_string_length(v) : (size_t)0);
+		json_object_set_new(root, secret_json_keys[i],
+		    json_string(note));
+	}
+	len = json_dumpb(root, text, sizeof(text), JSON_COMPACT |
+	    JSON_PRESERVE_ORDER);
+	if (len > 0 && len <= sizeof(text))
+		debug_line("<", text, len);
+	else
+		log_debug("http < [%zu bytes of body, not shown]", n);
+	explicit_bzero(text, sizeof(text));
+	json_decref(root);
+}
+
+static int
+debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	struct oauth_debug *d = arg;
+
+	(void)h;
+	switch (type) {
+	case CURLINFO_TEXT:
+		debug_line("*", data, size);
+		break;
+	case CURLINFO_HEADER_OUT:
+		debug_headers(">", data, size);
+		break;
+	case CURLINFO_HEADER_IN:
+		debug_headers("<", data, size);
+		break;
+	case CURLINFO_DATA_OUT:
+		if (size == d->form_len)
+			debug_form(data, size);
+		else
+			log_debug("http > [%zu bytes of body, not shown]",
+			    size);
+		break;
+	case CURLINFO_DATA_IN:
+		debug_json(data, size);
+		break;
+	default:	/* TLS data: never */
+		break;
+	}
+	return 0;
+}
+
+/*
+ * --- Requests -----------------------------------------------------------
+ */
+
+struct sink {
+	struct buf	*body;
+	int		 toobig;
+};
+
+static size_t
+write_cb(char *p, size_t sz, size_t n, void *arg)
+{
+	struct sink *s = arg;
+
+	if (s->toobig)
+		return 0;
+	if (buf_add(s->body, p, sz * n) == -1) {
+		s->toobig = 1;
+		return 0;
+	}
+	return sz * n;
+}
+
+/* Appends name=escaped(value) to the form. */
+static int
+form_add(CURL *h, struct buf *form, const char *name, const char *value,
+    struct err *err)
+{
+	char *esc;
+	int rc;
+
+	if (value == NULL)
+		return 0;
+	if ((esc = curl_easy_escape(h, value, 0)) == NULL)
+		return err_set(err, ERR_OS, "curl_easy_escape failed");
+	rc = buf_addf(form, "%s%s=%s", form->len ? "&" : "", name, esc);
+	explicit_bzero(esc, strlen(esc));
+	curl_free(esc);
+	if (rc == -1)
+		return err_set(err, ERR_CONFIG, "OAuth request too large");
+	return 0;
+}
+
+struct field {
+	const char	*name;
+	const char	*value;		/* NULL: left out */
+};
+
+/*
+ * POSTs the fields to url; parses the reply into out and classifies it.
+ * Returns 0 on a successful reply, else -1.
+ */
+static int
+oauth_post(const struct account *acct, const char *url,
+    const struct field *fields, size_t nfields, struct json_token *out,
+    struct err *err)
+{
+	CURL *h = NULL;
+	struct curl_slist *hdrs = NULL, *nh;
+	struct buf form, body;
+	struct sink sink;
+	struct oauth_debug dbg;
+	char errbuf[CURL_ERROR_SIZE], shown[CURL_ERROR_SIZE + 8];
+	long status = 0;
+	int loopback, rc = -1, parsed;
+	size_t i;
+	CURLcode cc;
+	struct err perr;
+
+	json_token_init(out);
+	buf_init(&form, OAUTH_FORM_MAX, BUF_SECRET);
+	buf_init(&body, LIM_HTTP_BODY, BUF_SECRET);
+	if (oauth_check_url(url, &loopback, err) == -1)
+		return err_prefix(err, "account %s", acct->name);
+	if (oauth_init(err) == -1)
+		return -1;
+	if ((h = curl_easy_init()) == NULL)
+		return err_set(err, ERR_OS, "curl_easy_init failed");
+	for (i = 0; i < nfields; i++)
+		if (form_add(h, &form, fields[i].name, fields[i].value,
+		    err) == -1)
+			goto out;
+
+	errbuf[0] = '\0';
+	sink.body = &body;
+	sink.toobig = 0;
+	dbg.form_len = form.len;
+	SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(h, CURLOPT_URL, url);
+	SETOPT(h, CURLOPT_PROTOCOLS_STR, loopback ? "http" : "https");
+	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(h, CURLOPT_CONNECTTIMEOUT, OAUTH_CONNECT_TIMEOUT);
+	SETOPT(h, CURLOPT_TIMEOUT, OAUTH_TIMEOUT);
+	SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)LIM_HTTP_BODY);
+	if (loopback)
+		SETOPT(h, CURLOPT_PROXY, "");	/* never send loopback away */
+	else {
+		SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
+		SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
+		SETOPT(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+		if (acct->tls_trust_file != NULL)
+			SETOPT(h, CURLOPT_CAINFO, acct->tls_trust_file);
+	}
+	SETOPT(h, CURLOPT_USERAGENT, OM_PROGNAME "/" PACKAGE_VERSION);
+	SETOPT(h, CURLOPT_POST, 1L);
+	SETOPT(h, CURLOPT_POSTFIELDS, buf_str(&form));
+	SETOPT(h, CURLOPT_POSTFIELDSIZE, (long)form.len);
+	if ((nh = curl_slist_append(hdrs, "Accept: application/json")) ==
+	    NULL) {
+		err_set(err, ERR_OS, "curl_slist_append failed");
+		goto out;
+	}
+	hdrs = nh;
+	if ((nh = curl_slist_append(hdrs, "Content-Type: "
+	    "application/x-www-form-urlencoded")) == NULL) {
+		err_set(err, ERR_OS, "curl_slist_append failed");
+		goto out;
+	}
+	hdrs = nh;
+	SETOPT(h, CURLOPT_HTTPHEADER, hdrs);
+	SETOPT(h, CURLOPT_WRITEFUNCTION, write_cb);
+	SETOPT(h, CURLOPT_WRITEDATA, &sink);
+	if (log_verbosity() >= 2) {
+		SETOPT(h, CURLOPT_DEBUGFUNCTION, debug_cb);
+		SETOPT(h, CURLOPT_DEBUGDATA, &dbg);
+		SETOPT(h, CURLOPT_VERBOSE, 1L);
+	}
+
+	cc = curl_easy_perform(h);
+	(void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (sink.toobig || cc == CURLE_FILESIZE_EXCEEDED) {
+		/* A reply we refuse to read is the server's fault. */
+		err_set(err, status >= 500 || status == 0 ? ERR_TEMP :
+		    ERR_PROTO, "token endpoint reply larger than %d bytes "
+		    "(HTTP %ld)", LIM_HTTP_BODY, status);
+		goto out;
+	}
+	if (cc != CURLE_OK) {
+		util_sanitize(shown, sizeof(shown), errbuf[0] ? errbuf :
+		    curl_easy_strerror(cc), strlen(errbuf[0] ? errbuf :
+		    curl_easy_strerror(cc)));
+		/* TLS trust problems are not going away by themselves. */
+		if (cc == CURLE_PEER_FAILED_VERIFICATION ||
+		    cc == CURLE_SSL_CACERT_BADFILE ||
+		    cc == CURLE_UNSUPPORTED_PROTOCOL)
+			err_set(err, ERR_CONFIG, "token endpoint: %s "
+			    "(account %s; check tls_trust_file)", shown,
+			    acct->name);
+		else
+			err_set(err, ERR_TEMP, "token endpoint: %s", shown);
+		goto out;
+	}
+	if (body.len == 0 && status >= 200 && status < 300) {
+		rc = 0;		/* e.g. revocation (RFC 7009 §2.2) */
+		goto out;
+	}
+	parsed = json_token_parse(out, buf_str(&body), body.len, &perr) == 0;
+	if (!parsed && status >= 200 && status < 300) {
+		err_set(err, ERR_PROTO, "%s", perr.msg);
+		goto out;
+	}
+	rc = oauth_classify(acct->name, status, parsed ? out : NULL, err);
+	if (rc == 0)
+		log_debug("token endpoint: HTTP %ld", status);
+ out:
+	curl_slist_free_all(hdrs);
+	if (h != NULL)
+		curl_easy_cleanup(h);
+	buf_free(&form);
+	buf_free(&body);
+	return rc;
+}
+
+static int
+need(const struct account *acct, const char *what, const char *val,
+    struct err *err)
+{
+	if (val == NULL || *val == '\0')
+		return err_set(err, ERR_CONFIG, "account %s has no %s: set it "
+		    "in the configuration (or choose a provider)", acct->name,
+		    what);
+	return 0;
+}
+
+/* A grant reply must carry an access token. */
+static int
+want_access(const struct account *acct, struct json_token *out,
+    struct err *err)
+{
+	if (out->access_token == NULL) {
+		json_token_free(out);
+		return err_set(err, ERR_PROTO, "the token endpoint's reply "
+		    "has no access_token (account %s)", acct->name);
+	}
+	if (out->token_type != NULL &&
+	    strcasecmp(out->token_type, "bearer") != 0)
+		log_info("account %s: unexpected token_type, using it as a "
+		    "bearer token", acct->name);
+	return 0;
+}
+
+int
+oauth_refresh(const struct account *acct, const char *refresh_token,
+    const char *client_secret, struct json_token *out, struct err *err)
+{
+	const struct field f[] = {
+		{ "grant_type", "refresh_token" },
+		{ "client_id", acct->client_id },
+		{ "refresh_token", refresh_token },
+		{ "scope", acct->scope },
+		{ "client_secret", client_secret },
+	};
+
+	json_token_init(out);
+	if (need(acct, "token_endpoint", acct->token_endpoint, err) == -1 ||
+	    need(acct, "client_id", acct->client_id, err) == -1)
+		return -1;
+	if (refresh_token == NULL || *refresh_token == '\0')
+		return err_set(err, ERR_AUTH, "no refresh token for account "
+		    "%s: run 'oauthmail login %s'", acct->name, acct->name);
+	if (oauth_post(acct, acct->token_endpoint, f, nitems(f), out,
+	    err) == -1)
+		return -1;
+	return want_access(acct, out, err);
+}
+
+int
+oauth_client_credentials(const struct account *acct,
+    const char *client_secret, struct json_token *out, struct err *err)
+{
+	const struct field f[] = {
+		{ "grant_type", "client_credentials" },
+		{ "client_id", acct->client_id },
+		{ "client_secret", client_secret },
+		{ "scope", acct->scope },
+	};
+
+	json_token_init(out);
+	if (need(acct, "token_endpoint", acct->token_endpoint, err) == -1 ||
+	    need(acct, "client_id", acct->client_id, err) == -1)
+		return -1;
+	if (client_secret == NULL || *client_secret == '\0')
+		return err_set(err, ERR_CONFIG, "account %s uses client "
+		    "credentials but has no client secret: run 'oauthmail "
+		    "secret %s'", acct->name, acct->name);
+	if (oauth_post(acct, acct->token_endpoint, f, nitems(f), out,
+	    err) == -1)
+		return -1;
+	return want_access(acct, out, err);
+}
+
+int
+oauth_device_authorize(const struct account *acct, const char *client_secret,
+    struct json_token *out, struct err *err)
+{
+	const struct field f[] = {
+		{ "client_id", acct->client_id },
+		{ "scope", acct->scope },
+		{ "client_secret", client_secret },
+	};
+
+	json_token_init(out);
+	if (need(acct, "device_endpoint", acct->device_endpoint, err) == -1 ||
+	    need(acct, "client_id", acct->client_id, err) == -1)
+		return -1;
+	if (oauth_post(acct, acct->device_endpoint, f, nitems(f), out,
+	    err) == -1)
+		return -1;
+	if (out->device_code == NULL || out->user_code == NULL ||
+	    out->verification_uri == NULL) {
+		json_token_free(out);
+		return err_set(err, ERR_PROTO, "the device authorization "
+		    "reply lacks device_code, user_code or verification_uri "
+		    "(account %s)", acct->name);
+	}
+	if (out->interval <= 0)
+		out->interval = 5;
+	if (out->expires_in <= 0)
+		out->expires_in = 900;
+	return 0;
+}
+
+int
+oauth_device_poll(const struct account *acct, const char *device_code,
+    const char *client_secret, struct json_token *out, struct err *err)
+{
+	const struct field f[] = {
+		{ "grant_type", "urn:ietf:params:oauth:grant-type:device_code" },
+		{ "client_id", acct->client_id },
+		{ "device_code", device_code },
+		{ "client_secret", client_secret },
+	};
+
+	json_token_init(out);
+	if (need(acct, "token_endpoint", acct->token_endpoint, err) == -1 ||
+	    need(acct, "client_id", acct->client_id, err) == -1)
+		return -1;
+	if (oauth_post(acct, acct->token_endpoint, f, nitems(f), out,
+	    err) == -1) {
+		if (out->error != NULL &&
+		    strcmp(out->error, "authorization_pending") == 0) {
+			json_token_free(out);
+			return OAUTH_POLL_PENDING;
+		}
+		if (out->error != NULL && strcmp(out->error, "slow_down") == 0) {
+			json_token_free(out);
+			return OAUTH_POLL_SLOW_DOWN;
+		}
+		return -1;
+	}
+	return want_access(acct, out, err);
+}
+
+int
+oauth_code_exchange(const struct account *acct, const char *code,
+    const char *code_verifier, const char *redirect_uri,
+    const char *client_secret, struct json_token *out, struct err *err)
+{
+	const struct field f[] = {
+		{ "grant_type", "authorization_code" },
+		{ "client_id", acct->client_id },
+		{ "code", code },
+		{ "code_verifier", code_verifier },
+		{ "redirect_uri", redirect_uri },
+		{ "scope", acct->scope },
+		{ "client_secret", client_secret },
+	};
+
+	json_token_init(out);
+	if (need(acct, "token_endpoint", acct->token_endpoint, err) == -1 ||
+	    need(acct, "client_id", acct->client_id, err) == -1)
+		return -1;
+	if (code == NULL || *code == '\0')
+		return err_set(err, ERR_AUTH, "no authorization code received");
+	if (oauth_post(acct, acct->token_endpoint, f, nitems(f), out,
+	    err) == -1)
+		return -1;
+	return want_access(acct, out, err);
+}
+
+int
+oauth_revoke(const struct account *acct, const char *token, const char *hint,
+    struct err *err)
+{
+	const struct field f[] = {
+		{ "token", token },
+		{ "token_type_hint", hint },
+		{ "client_id", acct->client_id },
+	};
+	struct json_token out;
+	int rc;
+
+	if (acct->revoke_endpoint == NULL || *acct->revoke_endpoint == '\0')
+		return 1;
+	if (token == NULL || *token == '\0')
+		return 1;
+	rc = oauth_post(acct, acct->revoke_endpoint, f, nitems(f), &out, err);
+	json_token_free(&out);
+	return rc;
+}

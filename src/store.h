@@ -39,5 +39,31 @@ int	store_put(struct store *, const char *account, enum store_kind,
 /* Deletes; 0 also when there was nothing. */
 int	store_delete(struct store *, const char *account, enum store_kind,
 	    struct err *);
+/* "token", "client_secret", "password" (the kind attribute / key name). */
+const char *store_kind_name(enum store_kind);
+
+/*
+ * Backends, for store.c only. Secret Service (store_secret.c): schema
+ * "org.oauthmail.Token", attributes service="oauthmail", account, kind;
+ * every call bounded by STORE_SECRET_TIMEOUT seconds. Kernel keyring
+ * (store_kernel.c): "user" keys "oauthmail:<account>:<kind>" in the
+ * uid's persistent keyring, which *_open attaches (and so keeps alive).
+ */
+#define STORE_SECRET_TIMEOUT	5
+
+int	store_secret_open(struct err *);	/* bus + unlocked collection */
+int	store_secret_get(const char *, enum store_kind, struct buf *,
+	    struct err *);
+int	store_secret_put(const char *, enum store_kind, const char *, size_t,
+	    struct err *);
+int	store_secret_delete(const char *, enum store_kind, struct err *);
+
+int	store_kernel_open(long *ring, struct err *);
+int	store_kernel_get(long ring, const char *, enum store_kind, struct buf *,
+	    struct err *);
+int	store_kernel_put(long ring, const char *, enum store_kind, const char *,
+	    size_t, struct err *);
+int	store_kernel_delete(long ring, const char *, enum store_kind,
+	    struct err *);
 
 #endif

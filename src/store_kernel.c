@@ -1,2 +1,191 @@
-/* store_kernel.c -- stub, to be written. */
+/*
+ * store_kernel.c -- the kernel keyring backend (libkeyutils): "user" keys
+ * "oauthmail:<account>:<kind>" in the uid's persistent keyring, linked
+ * into our session keyring (so forked children can read it too). See
+ * /work/shared/KEYRING.md for the measured facts this follows.
+ */
 #include "common.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <keyutils.h>
+
+#include "buf.h"
+#include "log.h"
+#include "status.h"
+#include "store.h"
+
+#define KERNEL_MAX_PAYLOAD	32767	/* user key payload limit */
+#define KERNEL_MAX_DESC		4095
+
+/* One line for the errno values the kernel keyring is known to return. */
+static const char *
+kernel_strerror(int e)
+{
+	switch (e) {
+	case EPERM:
+	case ENOSYS:
+		return "the kernel keyring is blocked in this container "
+		    "(seccomp); use 'keyring secret-service' or run outside "
+		    "the container";
+	case EDQUOT:
+		return "kernel keyring quota exceeded "
+		    "(/proc/sys/kernel/keys/maxbytes; see /proc/key-users)";
+	case EKEYEXPIRED:
+		return "the key or the persistent keyring has expired";
+	case EKEYREVOKED:
+		return "the key was revoked";
+	case EACCES:
+		return "permission denied on the kernel keyring (run as the "
+		    "account's own user, not via sudo or setuid)";
+	case EOPNOTSUPP:
+		return "this kernel lacks persistent keyrings "
+		    "(CONFIG_PERSISTENT_KEYRINGS)";
+	case EINVAL:
+		return "value too large for a kernel keyring entry";
+	default:
+		return strerror(e);
+	}
+}
+
+/*
+ * The class of a kernel keyring failure: temporary (the mail waits and
+ * nothing is deleted) except for a value the kernel cannot hold.
+ */
+static enum err_class
+kernel_class(int e)
+{
+	return e == EINVAL ? ERR_DATA : ERR_TEMP;
+}
+
+static int
+kernel_desc(char *dst, size_t size, const char *account, enum store_kind k,
+    struct err *err)
+{
+	int n;
+
+	n = snprintf(dst, size, "%s:%s:%s", OM_PROGNAME, account,
+	    store_kind_name(k));
+	if (n < 0 || (size_t)n >= size)
+		return err_set(err, ERR_CONFIG, "account name too long for "
+		    "the kernel keyring");
+	return 0;
+}
+
+int
+store_kernel_open(long *ring, struct err *err)
+{
+	long r;
+
+	/* Also resets the persistent keyring's expiry timer. */
+	r = keyctl_get_persistent((uid_t)-1, KEY_SPEC_SESSION_KEYRING);
+	if (r == -1) {
+		int e = errno;
+
+		return err_set(err, ERR_TEMP, "kernel keyring: %s",
+		    kernel_strerror(e));
+	}
+	*ring = r;
+	return 0;
+}
+
+/* 0 and *id, 1 if there is no such key, -1 on error. */
+static int
+kernel_find(long ring, const char *desc, long *id, struct err *err)
+{
+	long k;
+	int e;
+
+	k = keyctl_search((key_serial_t)ring, "user", desc, 0);
+	if (k >= 0) {
+		*id = k;
+		return 0;
+	}
+	e = errno;
+	if (e == ENOKEY)
+		return 1;
+	if (e == EKEYEXPIRED || e == EKEYREVOKED) {
+		log_info("kernel keyring: %s: %s", desc, kernel_strerror(e));
+		return 1;
+	}
+	return err_set(err, kernel_class(e), "kernel keyring: search %s: %s",
+	    desc, kernel_strerror(e));
+}
+
+int
+store_kernel_get(long ring, const char *account, enum store_kind kind,
+    struct buf *out, struct err *err)
+{
+	char desc[KERNEL_MAX_DESC + 1];
+	void *p = NULL;
+	long id = -1, n;
+	int rc, e;
+
+	if (kernel_desc(desc, sizeof(desc), account, kind, err) == -1)
+		return -1;
+	if ((rc = kernel_find(ring, desc, &id, err)) != 0)
+		return rc;
+	n = keyctl_read_alloc((key_serial_t)id, &p);
+	if (n == -1) {
+		e = errno;
+		if (e == ENOKEY || e == EKEYEXPIRED || e == EKEYREVOKED)
+			return 1;
+		return err_set(err, kernel_class(e), "kernel keyring: read "
+		    "%s: %s", desc, kernel_strerror(e));
+	}
+	buf_reset(out);
+	rc = buf_add(out, p, (size_t)n);
+	explicit_bzero(p, (size_t)n);
+	free(p);
+	if (rc == -1)
+		return err_set(err, ERR_DATA, "kernel keyring: %s is larger "
+		    "than expected (%ld bytes)", desc, n);
+	return 0;
+}
+
+int
+store_kernel_put(long ring, const char *account, enum store_kind kind,
+    const char *data, size_t len, struct err *err)
+{
+	char desc[KERNEL_MAX_DESC + 1];
+	int e;
+
+	if (kernel_desc(desc, sizeof(desc), account, kind, err) == -1)
+		return -1;
+	if (len == 0 || len > KERNEL_MAX_PAYLOAD)
+		return err_set(err, ERR_DATA, "kernel keyring: a value of %zu "
+		    "bytes cannot be stored (1..%d)", len, KERNEL_MAX_PAYLOAD);
+	/* add_key replaces an existing key atomically (same serial). */
+	if (add_key("user", desc, data, len, (key_serial_t)ring) == -1) {
+		e = errno;
+		return err_set(err, kernel_class(e), "kernel keyring: store "
+		    "%s: %s", desc, kernel_strerror(e));
+	}
+	return 0;
+}
+
+int
+store_kernel_delete(long ring, const char *account, enum store_kind kind,
+    struct err *err)
+{
+	char desc[KERNEL_MAX_DESC + 1];
+	long id = -1;
+	int rc, e;
+
+	if (kernel_desc(desc, sizeof(desc), account, kind, err) == -1)
+		return -1;
+	if ((rc = kernel_find(ring, desc, &id, err)) != 0)
+		return rc == 1 ? 0 : -1;
+	if (keyctl_invalidate((key_serial_t)id) == 0)
+		return 0;
+	if (keyctl_unlink((key_serial_t)id, (key_serial_t)ring) == 0)
+		return 0;
+	e = errno;
+	if (e == ENOKEY || e == ENOENT)
+		return 0;
+	return err_set(err, kernel_class(e), "kernel keyring: delete %s: %s",
+	    desc, kernel_strerror(e));
+}
