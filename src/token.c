@@ -1,2 +1,522 @@
-/* token.c -- stub, to be written. */
+/*
+ * token.c -- a valid access token for an account; see token.h.
+ *
+ * The record lives in the keyring (store.h) as one JSON value, so the
+ * access token and a rotated refresh token change together atomically.
+ * Refreshes are serialised across processes by an flock on
+ * $XDG_RUNTIME_DIR/oauthmail/<account>.lock (else
+ * /tmp/oauthmail-<uid>/<account>.lock); whoever waited re-reads the
+ * record and uses a token another process fetched meanwhile.
+ *
+ * Nothing is ever deleted here: a transient failure leaves the record as
+ * it was, invalid_grant only sets needs_login (the refresh token is kept).
+ */
 #include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "json.h"
+#include "log.h"
+#include "oauth.h"
+#include "status.h"
+#include "store.h"
+#include "token.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define TOKEN_LOCK_WAIT_MS	60000	/* longer than one refresh can take */
+#define TOKEN_DEFAULT_EXPIRES	3600	/* when the server sends no expires_in */
+#define TOKEN_SUCCESS_EVERY	3600	/* rewrite last_success at most hourly */
+#define TOKEN_RECORD_MAX	(LIM_TOKEN * 3)
+
+/*
+ * --- The record -----------------------------------------------------------
+ */
+
+void
+token_record_free(struct token_record *r)
+{
+	xfree_secret(r->access_token);
+	xfree_secret(r->refresh_token);
+	free(r->scope);
+	memset(r, 0, sizeof(*r));
+}
+
+static int
+rec_str(json_t *root, const char *key, char **out, struct err *err)
+{
+	json_t *v = json_object_get(root, key);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return err_set(err, ERR_DATA, "token record: \"%s\" is not a "
+		    "string", key);
+	*out = xstrdup(json_string_value(v));
+	return 0;
+}
+
+static int
+rec_time(json_t *root, const char *key, time_t *out, struct err *err)
+{
+	json_t *v = json_object_get(root, key);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return err_set(err, ERR_DATA, "token record: \"%s\" is not a "
+		    "time", key);
+	*out = (time_t)json_integer_value(v);
+	return 0;
+}
+
+int
+token_record_parse(struct token_record *r, const char *text, size_t len,
+    struct err *err)
+{
+	json_t *root, *v;
+	json_error_t jerr;
+	int rc = -1;
+
+	json_secure_alloc();
+	memset(r, 0, sizeof(*r));
+	if (len > TOKEN_RECORD_MAX)
+		return err_set(err, ERR_DATA, "token record too large");
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL || !json_is_object(root)) {
+		json_decref(root);
+		return err_set(err, ERR_DATA, "the stored token record is not "
+		    "a JSON object (line %d)", jerr.line);
+	}
+	if (rec_str(root, "access_token", &r->access_token, err) == -1 ||
+	    rec_time(root, "expires_at", &r->expires_at, err) == -1 ||
+	    rec_str(root, "refresh_token", &r->refresh_token, err) == -1 ||
+	    rec_time(root, "refresh_issued", &r->refresh_issued, err) == -1 ||
+	    rec_time(root, "last_success", &r->last_success, err) == -1 ||
+	    rec_str(root, "scope", &r->scope, err) == -1)
+		goto out;
+	v = json_object_get(root, "needs_login");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_boolean(v)) {
+			err_set(err, ERR_DATA, "token record: \"needs_login\" "
+			    "is not a boolean");
+			goto out;
+		}
+		r->needs_login = json_is_true(v);
+	}
+	rc = 0;
+ out:
+	json_decref(root);
+	if (rc == -1)
+		token_record_free(r);
+	return rc;
+}
+
+static int
+set_str(json_t *root, const char *key, const char *val)
+{
+	if (val == NULL)
+		return 0;
+	return json_object_set_new(root, key, json_string(val));
+}
+
+int
+token_record_dump(const struct token_record *r, struct buf *out,
+    struct err *err)
+{
+	json_t *root;
+	size_t n;
+	char *text;
+	int rc = -1;
+
+	json_secure_alloc();
+	if ((root = json_object()) == NULL)
+		return err_set(err, ERR_OS, "out of memory");
+	if (set_str(root, "access_token", r->access_token) == -1 ||
+	    json_object_set_new(root, "expires_at",
+	    json_integer((json_int_t)r->expires_at)) == -1 ||
+	    set_str(root, "refresh_token", r->refresh_token) == -1 ||
+	    json_object_set_new(root, "refresh_issued",
+	    json_integer((json_int_t)r->refresh_issued)) == -1 ||
+	    json_object_set_new(root, "last_success",
+	    json_integer((json_int_t)r->last_success)) == -1 ||
+	    json_object_set_new(root, "needs_login",
+	    json_boolean(r->needs_login)) == -1 ||
+	    set_str(root, "scope", r->scope) == -1) {
+		json_decref(root);
+		return err_set(err, ERR_OS, "out of memory");
+	}
+	n = json_dumpb(root, NULL, 0, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (n == 0 || n > TOKEN_RECORD_MAX) {
+		json_decref(root);
+		return err_set(err, ERR_DATA, "token record too large");
+	}
+	text = xmalloc(n);
+	if (json_dumpb(root, text, n, JSON_COMPACT | JSON_PRESERVE_ORDER) ==
+	    n) {
+		buf_reset(out);
+		if (buf_add(out, text, n) == 0)
+			rc = 0;
+		else
+			err_set(err, ERR_DATA, "token record too large");
+	} else
+		err_set(err, ERR_INTERNAL, "json_dumpb failed");
+	freezero(text, n);
+	json_decref(root);
+	return rc;
+}
+
+/*
+ * --- Keyring access ---------------------------------------------------------
+ */
+
+/* 0 and *r, 1 if there is no record, -1 on error. */
+static int
+rec_load(struct store *st, const char *account, struct token_record *r,
+    struct err *err)
+{
+	struct buf b;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	buf_init(&b, TOKEN_RECORD_MAX, BUF_SECRET);
+	rc = store_get(st, account, STORE_TOKEN, &b, err);
+	if (rc == 0 && token_record_parse(r, buf_str(&b), b.len, err) == -1)
+		rc = err_prefix(err, "account %s (run 'oauthmail login %s' "
+		    "to replace it)", account, account);
+	buf_free(&b);
+	if (rc == -1 && err->class == ERR_DATA)
+		err->class = ERR_AUTH;
+	return rc;
+}
+
+static int
+rec_save(struct store *st, const char *account, const struct token_record *r,
+    struct err *err)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, TOKEN_RECORD_MAX, BUF_SECRET);
+	if (token_record_dump(r, &b, err) == -1)
+		return -1;
+	rc = store_put(st, account, STORE_TOKEN, buf_str(&b), b.len, err);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * --- The refresh lock -------------------------------------------------------
+ */
+
+static int
+lock_dir(char *dir, size_t size, struct err *err)
+{
+	const char *x;
+	struct stat sb;
+	int n;
+
+	x = getenv("XDG_RUNTIME_DIR");
+	if (x != NULL && *x == '/' && stat(x, &sb) == 0 &&
+	    S_ISDIR(sb.st_mode) && sb.st_uid == geteuid())
+		n = snprintf(dir, size, "%s/%s", x, OM_PROGNAME);
+	else
+		n = snprintf(dir, size, "/tmp/%s-%lu", OM_PROGNAME,
+		    (unsigned long)geteuid());
+	if (n < 0 || (size_t)n >= size)
+		return err_set(err, ERR_TEMP, "lock directory path too long");
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		return err_set(err, ERR_TEMP, "mkdir %s: %s", dir,
+		    strerror(errno));
+	if (lstat(dir, &sb) == -1)
+		return err_set(err, ERR_TEMP, "%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() ||
+	    (sb.st_mode & 077) != 0)
+		return err_set(err, ERR_TEMP, "%s is not a private directory "
+		    "owned by uid %lu: remove it", dir,
+		    (unsigned long)geteuid());
+	return 0;
+}
+
+/* Opens and flocks the account's lock file; returns the fd or -1. */
+static int
+token_lock(const char *account, int wait, struct err *err)
+{
+	char dir[512], path[1024], name[256];
+	size_t i;
+	int fd, n, waited;
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+
+	if (lock_dir(dir, sizeof(dir), err) == -1)
+		return -1;
+	for (i = 0; account[i] != '\0' && i < sizeof(name) - 1; i++) {
+		char c = account[i];
+
+		name[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+		    c == '_' || c == '@' || c == '+' ? c : '_';
+	}
+	name[i] = '\0';
+	if (name[0] == '.')
+		name[0] = '_';
+	n = snprintf(path, sizeof(path), "%s/%s.lock", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return err_set(err, ERR_TEMP, "lock path too long");
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		return err_set(err, ERR_TEMP, "open %s: %s", path,
+		    strerror(errno));
+	for (waited = 0; flock(fd, LOCK_EX | LOCK_NB) == -1; waited += 50) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			err_set(err, ERR_TEMP, "flock %s: %s", path,
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (!wait || waited >= TOKEN_LOCK_WAIT_MS) {
+			err_set(err, ERR_TEMP, "another process is refreshing "
+			    "the token of account %s", account);
+			close(fd);
+			return -1;
+		}
+		(void)nanosleep(&ts, NULL);
+	}
+	return fd;
+}
+
+static void
+token_unlock(int fd)
+{
+	if (fd != -1) {
+		(void)flock(fd, LOCK_UN);
+		(void)close(fd);
+	}
+}
+
+/*
+ * --- token_get --------------------------------------------------------------
+ */
+
+static int
+usable(const struct token_record *r, const struct account *acct, time_t now)
+{
+	long margin = acct->refresh_margin > 0 ? acct->refresh_margin : 0;
+
+	return r->access_token != NULL && r->access_token[0] != '\0' &&
+	    !r->needs_login && r->expires_at > now + margin;
+}
+
+static int
+give(const struct token_record *r, struct buf *out, struct err *err)
+{
+	buf_reset(out);
+	if (buf_adds(out, r->access_token) == -1)
+		return err_set(err, ERR_INTERNAL, "access token does not fit "
+		    "the caller's buffer");
+	return 0;
+}
+
+/* The client secret, if one is stored: 0 and *secret, 1 none, -1 error. */
+static int
+client_secret(struct store *st, const char *account, char **secret,
+    struct err *err)
+{
+	struct buf b;
+	int rc;
+
+	*secret = NULL;
+	buf_init(&b, LIM_TOKEN, BUF_SECRET);
+	rc = store_get(st, account, STORE_CLIENT_SECRET, &b, err);
+	if (rc == 0)
+		*secret = buf_detach(&b, NULL);
+	buf_free(&b);
+	return rc;
+}
+
+/* Runs the grant for the account's flow. */
+static int
+grant(const struct account *acct, struct store *st,
+    const struct token_record *cur, int have, struct json_token *resp,
+    struct err *err)
+{
+	char *secret = NULL;
+	int rc;
+
+	json_token_init(resp);
+	if ((rc = client_secret(st, acct->name, &secret, err)) == -1)
+		return -1;
+	if (acct->flow == FLOW_CLIENT_CREDENTIALS) {
+		if (secret == NULL)
+			return err_set(err, ERR_CONFIG, "account %s uses "
+			    "client credentials but no client secret is "
+			    "stored: run 'oauthmail secret %s'", acct->name,
+			    acct->name);
+		rc = oauth_client_credentials(acct, secret, resp, err);
+	} else if (!have || cur->refresh_token == NULL ||
+	    cur->refresh_token[0] == '\0') {
+		rc = err_set(err, ERR_AUTH, "no token for account %s in the "
+		    "%s keyring: run 'oauthmail login %s'", acct->name,
+		    store_backend_name(st), acct->name);
+	} else
+		rc = oauth_refresh(acct, cur->refresh_token, secret, resp,
+		    err);
+	xfree_secret(secret);
+	return rc;
+}
+
+int
+token_get(const struct account *acct, struct store *st, int force,
+    struct buf *out, int *was_cached, struct err *err)
+{
+	struct token_record first, cur, next;
+	struct json_token resp;
+	int have_first, have, fd = -1, rc = -1, rotated;
+	time_t now;
+
+	*was_cached = 0;
+	memset(&cur, 0, sizeof(cur));
+	memset(&next, 0, sizeof(next));
+	json_token_init(&resp);
+
+	if ((have_first = rec_load(st, acct->name, &first, err)) == -1)
+		return -1;
+	have_first = have_first == 0;
+	now = time(NULL);
+	if (have_first && !force && usable(&first, acct, now)) {
+		if (give(&first, out, err) == 0) {
+			*was_cached = 1;
+			rc = 0;
+		}
+		token_record_free(&first);
+		return rc;
+	}
+
+	if ((fd = token_lock(acct->name, 1, err)) == -1)
+		goto out;
+	/* Another process may have refreshed while we waited. */
+	if ((have = rec_load(st, acct->name, &cur, err)) == -1)
+		goto out;
+	have = have == 0;
+	now = time(NULL);
+	if (have && usable(&cur, acct, now) && (!force || (have_first &&
+	    first.access_token != NULL &&
+	    strcmp(first.access_token, cur.access_token) != 0))) {
+		if (give(&cur, out, err) == 0) {
+			*was_cached = !force;
+			rc = 0;
+		}
+		goto out;
+	}
+	if (have && cur.needs_login && !force &&
+	    acct->flow != FLOW_CLIENT_CREDENTIALS) {
+		err_set(err, ERR_AUTH, "sign-in needed for account %s: run "
+		    "'oauthmail login %s'", acct->name, acct->name);
+		goto out;
+	}
+
+	if (grant(acct, st, &cur, have, &resp, err) == -1) {
+		/*
+		 * invalid_grant and friends: remember that sign-in is
+		 * needed, keep the refresh token. Transient errors and
+		 * configuration errors leave the record alone.
+		 */
+		if (err->class == ERR_AUTH && have && !cur.needs_login &&
+		    cur.refresh_token != NULL) {
+			struct err serr;
+
+			cur.needs_login = 1;
+			if (rec_save(st, acct->name, &cur, &serr) == -1)
+				log_warnx("account %s: cannot record that "
+				    "sign-in is needed: %s", acct->name,
+				    serr.msg);
+		}
+		goto out;
+	}
+
+	now = time(NULL);
+	next.access_token = resp.access_token;
+	resp.access_token = NULL;
+	next.expires_at = now + (resp.expires_in >= 0 ? resp.expires_in :
+	    TOKEN_DEFAULT_EXPIRES);
+	rotated = resp.refresh_token != NULL && resp.refresh_token[0] != '\0';
+	if (rotated) {
+		next.refresh_token = resp.refresh_token;
+		resp.refresh_token = NULL;
+		next.refresh_issued = now;
+	} else if (have && cur.refresh_token != NULL) {
+		next.refresh_token = xstrdup(cur.refresh_token);
+		next.refresh_issued = cur.refresh_issued;
+	}
+	next.last_success = have ? cur.last_success : 0;
+	next.needs_login = 0;
+	if (resp.scope != NULL)
+		next.scope = xstrdup(resp.scope);
+	else if (have && cur.scope != NULL)
+		next.scope = xstrdup(cur.scope);
+
+	/* Persist (a rotated refresh token above all) before using it. */
+	if (rec_save(st, acct->name, &next, err) == -1) {
+		if (rotated) {
+			err_prefix(err, "account %s: cannot save the new "
+			    "refresh token", acct->name);
+			err->class = ERR_TEMP;
+			goto out;
+		}
+		log_warnx("account %s: cannot save the new access token: %s",
+		    acct->name, err->msg);
+	}
+	log_debug("account %s: access token refreshed (%s, expires in %llds)",
+	    acct->name, rotated ? "refresh token rotated" : "refresh token "
+	    "kept", (long long)(next.expires_at - now));
+	rc = give(&next, out, err);
+ out:
+	token_unlock(fd);
+	if (have_first)
+		token_record_free(&first);
+	token_record_free(&cur);
+	token_record_free(&next);
+	json_token_free(&resp);
+	return rc;
+}
+
+void
+token_mark_success(const struct account *acct, struct store *st)
+{
+	struct token_record r;
+	struct err err;
+	time_t now;
+	int fd;
+
+	now = time(NULL);
+	if (rec_load(st, acct->name, &r, &err) != 0)
+		return;
+	if (r.last_success > now - TOKEN_SUCCESS_EVERY &&
+	    r.last_success <= now) {
+		token_record_free(&r);
+		return;
+	}
+	token_record_free(&r);
+	/* Read-modify-write under the lock: never undo a rotation. */
+	if ((fd = token_lock(acct->name, 0, &err)) == -1)
+		return;
+	if (rec_load(st, acct->name, &r, &err) == 0) {
+		r.last_success = now;
+		if (rec_save(st, acct->name, &r, &err) == -1)
+			log_debug("account %s: last_success not saved: %s",
+			    acct->name, err.msg);
+		token_record_free(&r);
+	}
+	token_unlock(fd);
+}
