@@ -81,5 +81,17 @@ const char *smtp_tls_version(const struct smtp_session *);	/* "TLSv1.3" */
 /* The last reply, sanitised, single line (multi-line joined by " / "). */
 const char *smtp_last_reply(const struct smtp_session *);
 const char *smtp_mech_name(enum conf_auth);
+/* SIZE limit from EHLO; 0 when none is advertised. */
+long long smtp_size_max(const struct smtp_session *);
+
+/*
+ * Test seam and building block of smtp_connect: runs the session over an
+ * already connected conn (which the session owns from now on, also on
+ * failure). Implicit TLS (acct->tls on, tls_starttls off) is started on it
+ * first. acct->host names the peer in messages.
+ */
+struct conn;
+int	smtp_connect_conn(struct conn *c, const struct account *acct,
+	    struct smtp_session **sp, struct err *err);
 
 #endif
