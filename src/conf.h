@@ -21,7 +21,8 @@ enum conf_provider {
 	PROVIDER_NONE = 0,	/* no OAuth: password auth or none */
 	PROVIDER_MICROSOFT,
 	PROVIDER_GOOGLE,
-	PROVIDER_CUSTOM
+	PROVIDER_CUSTOM,
+	PROVIDER_OUTLOOK	/* Outlook.com consumer accounts (Microsoft) */
 };
 
 enum conf_flow {
@@ -79,6 +80,7 @@ struct account {
 	enum conf_delivery delivery;
 	char		*queue_dir;	/* overrides the per-user default */
 	int		 from_line;	/* line of the "account" statement */
+	unsigned long long setmask;	/* internal: keys set in the file */
 };
 
 struct config {
@@ -115,5 +117,22 @@ struct account *conf_select(const struct config *cf, const char *name,
 int	conf_port(const struct account *);
 /* Whether the account authenticates with OAuth. */
 int	conf_is_oauth(const struct account *);
+/*
+ * Whether the account may use sender as envelope/From address: sender
+ * equals from or a send_as entry (case-insensitive), or matches a send_as
+ * entry "*@example.com" by domain; always when allow_from_override is on.
+ * The null sender "" is allowed (it impersonates nobody).
+ */
+int	conf_sender_allowed(const struct account *, const char *sender);
+/*
+ * Refuses an opened file that others could have written: writable by
+ * others, group-writable unless its group is root, or owned by someone
+ * other than the caller or root (fstat on fd). Also used for the aliases
+ * file. Errors: ERR_CONFIG naming path and the fix (chmod 600 / chown).
+ */
+int	conf_check_perms(int fd, const char *path, struct err *err);
+/* "microsoft", "outlook", "google", "custom" or "none". */
+const char *conf_provider_name(enum conf_provider);
+const char *conf_flow_name(enum conf_flow);
 
 #endif
