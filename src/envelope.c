@@ -387,8 +387,11 @@ parse_rcpt(struct envelope *env, const char *p, const char *end,
 		if (*p++ != ' ')
 			return -1;
 		name = p;
-		while (p < end && *p != '=')
+		while (p < end && ((*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-'))
 			p++;
+		if (p >= end || *p != '=')
+			return -1;
 		if (p >= end || p == name)
 			return -1;
 		nlen = (size_t)(p - name);
