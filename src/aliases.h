@@ -32,5 +32,24 @@ int	aliases_is_local(const char *addr);
  */
 int	aliases_expand(const struct aliases *, const char *addr,
 	    char ***outv, size_t *outn, struct err *err);
+/*
+ * Details of aliases_expand: the aliases pointer may be NULL (no file
+ * configured: every local address is an ERR_ADDR error naming the fix).
+ * "root+tag" falls back to "root". Targets that are other local names are
+ * expanded in turn (depth capped, a name already being expanded is
+ * skipped); a target "\name" (keep a local copy) is skipped, since a
+ * relay-only agent has no local mailboxes. Results already in *outv are not
+ * added twice (case-insensitive). Program ("|cmd"), file ("/path") and
+ * ":include:" targets give ERR_CONFIG "FILE:LINE: ... not supported".
+ * On error *outv and *outn are as they were on entry.
+ */
+
+/*
+ * newaliases: expands every name of the file and reports the first
+ * problem (unsupported target, local name without alias, loop).
+ */
+int	aliases_check(const struct aliases *, struct err *err);
+/* Number of names in the file. */
+size_t	aliases_count(const struct aliases *);
 
 #endif
