@@ -595,11 +595,10 @@ oauth_post(const struct account *acct, const char *url,
 		util_sanitize(shown, sizeof(shown), errbuf[0] ? errbuf :
 		    curl_easy_strerror(cc), strlen(errbuf[0] ? errbuf :
 		    curl_easy_strerror(cc)));
-		/* TLS trust problems are not going away by themselves. */
+		/* Transport errors are transient; TLS ones get a hint. */
 		if (cc == CURLE_PEER_FAILED_VERIFICATION ||
-		    cc == CURLE_SSL_CACERT_BADFILE ||
-		    cc == CURLE_UNSUPPORTED_PROTOCOL)
-			err_set(err, ERR_CONFIG, "token endpoint: %s "
+		    cc == CURLE_SSL_CACERT_BADFILE)
+			err_set(err, ERR_TEMP, "token endpoint: %s "
 			    "(account %s; check tls_trust_file)", shown,
 			    acct->name);
 		else

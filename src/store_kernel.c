@@ -108,7 +108,7 @@ kernel_find(long ring, const char *desc, long *id, struct err *err)
 	if (e == ENOKEY)
 		return 1;
 	if (e == EKEYEXPIRED || e == EKEYREVOKED) {
-		log_info("kernel keyring: %s: %s", desc, kernel_strerror(e));
+		log_debug("kernel keyring: %s: %s", desc, kernel_strerror(e));
 		return 1;
 	}
 	return err_set(err, kernel_class(e), "kernel keyring: search %s: %s",
@@ -179,13 +179,21 @@ store_kernel_delete(long ring, const char *account, enum store_kind kind,
 		return -1;
 	if ((rc = kernel_find(ring, desc, &id, err)) != 0)
 		return rc == 1 ? 0 : -1;
-	if (keyctl_invalidate((key_serial_t)id) == 0)
+	/*
+	 * Unlink first, so that a search no longer finds it (an invalidated
+	 * key stays visible as "revoked" until the garbage collector runs),
+	 * then invalidate to drop the payload now.
+	 */
+	if (keyctl_unlink((key_serial_t)id, (key_serial_t)ring) == 0) {
+		(void)keyctl_invalidate((key_serial_t)id);
 		return 0;
-	if (keyctl_unlink((key_serial_t)id, (key_serial_t)ring) == 0)
-		return 0;
+	}
 	e = errno;
 	if (e == ENOKEY || e == ENOENT)
 		return 0;
+	if (keyctl_invalidate((key_serial_t)id) == 0)
+		return 0;
+	e = errno;
 	return err_set(err, kernel_class(e), "kernel keyring: delete %s: %s",
 	    desc, kernel_strerror(e));
 }

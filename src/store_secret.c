@@ -189,8 +189,8 @@ ss_collection(GCancellable *cancel, char **where, struct err *err)
 	if (coll == NULL)
 		return err_set(err, ERR_TEMP, "the Secret Service has no "
 		    "default collection: create and unlock one (e.g. "
-		    "'gnome-keyring-daemon --unlock' reading the password "
-		    "on stdin) or set 'keyring kernel'");
+		    "'gnome-keyring-daemon --unlock' reading a non-empty "
+		    "password on stdin) or set 'keyring kernel'");
 	locked = secret_collection_get_locked(coll);
 	g_object_unref(coll);
 	if (locked) {

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "json.h"
+#include "log.h"
 #include "oauth.h"
 #include "status.h"
 #include "store.h"
@@ -755,6 +756,55 @@ test_device_and_exchange(void **state)
 	json_token_free(&t);
 }
 
+/* Everything at -v -v, with canaries: none may reach stderr. */
+static void
+test_debug_redacts(void **state)
+{
+	struct fixture *f = *state;
+	struct server s;
+	struct buf out;
+	struct err err;
+	char path[64], text[65536];
+	FILE *fp;
+	size_t n;
+	int cached, saved;
+
+	server_start(&s, "200 OK", "{\"access_token\":\"CANARY-ACCESS-7q\","
+	    "\"expires_in\":3600,\"refresh_token\":\"CANARY-REFRESH-NEW-9z\","
+	    "\"id_token\":\"CANARY-ID-3x\",\"token_type\":\"Bearer\"}");
+	point(f, &s);
+	seed(f, "{\"refresh_token\":\"CANARY-REFRESH-OLD-5k\"}");
+	assert_int_equal(store_put(f->st, f->name, STORE_CLIENT_SECRET,
+	    "CANARY-SECRET-1w", 16, &err), 0);
+	snprintf(path, sizeof(path), "/tmp/om-test-stderr-%d", (int)getpid());
+	fflush(stderr);
+	saved = dup(2);
+	fp = fopen(path, "w+");
+	assert_non_null(fp);
+	dup2(fileno(fp), 2);
+	log_init(2, 0, "test");
+	buf_init(&out, LIM_TOKEN, BUF_SECRET);
+	assert_int_equal(token_get(&f->acct, f->st, 0, &out, &cached, &err), 0);
+	log_init(0, 0, "test");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	assert_string_equal(out.data, "CANARY-ACCESS-7q");
+	assert_int_equal(server_stop(&s, NULL, 0), 1);
+	rewind(fp);
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	text[n] = '\0';
+	fclose(fp);
+	unlink(path);
+	/* The exchange was logged ... */
+	assert_non_null(strstr(text, "grant_type=refresh_token"));
+	assert_non_null(strstr(text, "redacted"));
+	/* ... and no secret. */
+	if (strstr(text, "CANARY") != NULL)
+		fail_msg("secret in debug output:\n%s", text);
+	buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -784,6 +834,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_mark_success, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_device_and_exchange, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_debug_redacts, setup,
 		    teardown),
 	};
 	int rc;
