@@ -402,7 +402,8 @@ set_key(struct parser *p, const char *key, enum key k, const char *v)
 	}
 	if ((si = strkey_index(k)) != -1) {
 		free(*strfield(a, (size_t)si));
-		if (*v == '\0')
+		if (*v == '\0' || (k == K_TLS_TRUST_FILE &&
+		    strcmp(v, "system") == 0))	/* msmtp: system CAs */
 			*strfield(a, (size_t)si) = NULL;
 		else if (strkeys[si].path)
 			*strfield(a, (size_t)si) = expand_path(v);

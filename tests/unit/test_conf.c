@@ -174,9 +174,11 @@ test_custom_and_plain(void **state)
 
 	/* Password auth over TLS; msmtp's "auth on". */
 	a = must_load("account pw\nhost smtp.example.net\nauth on\n"
+	    "tls_trust_file system\n"
 	    "user login-name\nfrom me@example.net\n", &cf, "pw");
 	assert_int_equal(a->auth, AUTH_AUTO);
 	assert_string_equal(a->user, "login-name");
+	assert_null(a->tls_trust_file);
 	assert_false(conf_is_oauth(a));
 	conf_free(&cf);
 
