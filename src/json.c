@@ -63,6 +63,19 @@ json_secure_alloc(void)
 	done = 1;
 }
 
+/*
+ * Installed before main() whenever this file is linked in, so that no
+ * jansson value (e.g. one parsed in sasl.c) can be allocated with one
+ * allocator and freed with the other.
+ */
+static void json_secure_alloc_early(void) __attribute__((__constructor__));
+
+static void
+json_secure_alloc_early(void)
+{
+	json_secure_alloc();
+}
+
 void
 json_token_init(struct json_token *t)
 {
