@@ -115,6 +115,9 @@ try:
         s.close(); sys.exit(1)
     s.quit()
     sys.exit(0)
-except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ssl.SSLError, OSError) as e:
+except smtplib.SMTPConnectError as e:
+    reply(e.smtp_code, e.smtp_error)
+    sys.exit(1)
+except (smtplib.SMTPServerDisconnected, ssl.SSLError, OSError) as e:
     say("! %s: %s" % (e.__class__.__name__, e))
     sys.exit(2)

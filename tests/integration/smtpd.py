@@ -612,6 +612,7 @@ class TestSMTP(SMTP):
             await self.push("354 Start mail input; end with <CRLF>.<CRLF>")
             await self._reader.readline()
             self.transport.close()
+            await asyncio.sleep(3600)   # connection_lost cancels us
             return
         return await super().smtp_DATA(arg)
 
