@@ -1,2 +1,425 @@
-/* deliver.c -- stub, to be written. */
+/*
+ * deliver.c -- delivery attempts for queued entries of one account; see
+ * deliver.h. One SMTP session (and one token) serves every entry of a run.
+ */
 #include "common.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "deliver.h"
+#include "envelope.h"
+#include "log.h"
+#include "queue.h"
+#include "runq.h"
+#include "smtp.h"
+#include "store.h"
+#include "token.h"
+#include "util.h"
+#include "xmalloc.h"
+
+struct dsession {
+	const struct config	*cf;
+	const struct account	*acct;
+	struct store		*st;
+	struct smtp_session	*s;
+	enum conf_auth		 mech;
+	int			 failed;	/* connect/auth failed: don't retry */
+	struct err		 failerr;
+};
+
+static int
+is_oauth_mech(enum conf_auth m)
+{
+	return m == AUTH_XOAUTH2 || m == AUTH_OAUTHBEARER;
+}
+
+static const char *
+sasl_user(const struct account *acct)
+{
+	return acct->user != NULL ? acct->user : acct->from;
+}
+
+static int
+open_store(struct dsession *ds, struct err *err)
+{
+	if (ds->st != NULL)
+		return 0;
+	return store_open(ds->acct->keyring, &ds->st, err);
+}
+
+static int
+auth_oauth(struct dsession *ds, struct err *err)
+{
+	struct buf tok;
+	int cached = 0, r;
+
+	if (open_store(ds, err) == -1)
+		return -1;
+	buf_init(&tok, LIM_TOKEN, BUF_SECRET);
+	if (token_get(ds->acct, ds->st, 0, &tok, &cached, err) == -1) {
+		buf_free(&tok);
+		return -1;
+	}
+	r = smtp_auth(ds->s, ds->mech, sasl_user(ds->acct), buf_str(&tok),
+	    tok.len, err);
+	if (r == -1 && err->class == ERR_AUTH && cached) {
+		/* A cached token was refused: refresh once, retry AUTH once. */
+		struct err first = *err;
+
+		log_info("%s: server refused the cached token (%s); refreshing",
+		    ds->acct->name, first.msg);
+		buf_reset(&tok);
+		if (token_get(ds->acct, ds->st, 1, &tok, &cached, err) == -1) {
+			buf_free(&tok);
+			return -1;
+		}
+		r = smtp_auth(ds->s, ds->mech, sasl_user(ds->acct),
+		    buf_str(&tok), tok.len, err);
+	}
+	buf_free(&tok);
+	if (r == 0)
+		token_mark_success(ds->acct, ds->st);
+	return r;
+}
+
+static int
+auth_password(struct dsession *ds, struct err *err)
+{
+	struct buf pw;
+	int r;
+
+	if (open_store(ds, err) == -1)
+		return -1;
+	buf_init(&pw, LIM_TOKEN, BUF_SECRET);
+	r = store_get(ds->st, ds->acct->name, STORE_PASSWORD, &pw, err);
+	if (r == 1) {
+		buf_free(&pw);
+		return err_set(err, ERR_CONFIG, "no password stored for account "
+		    "'%s': run 'oauthmail password %s'", ds->acct->name,
+		    ds->acct->name);
+	}
+	if (r == -1) {
+		buf_free(&pw);
+		return -1;
+	}
+	r = smtp_auth(ds->s, ds->mech, sasl_user(ds->acct), buf_str(&pw),
+	    pw.len, err);
+	buf_free(&pw);
+	return r;
+}
+
+/* Connects and authenticates once per run. */
+static int
+get_session(struct dsession *ds, struct err *err)
+{
+	if (ds->s != NULL)
+		return 0;
+	if (ds->failed) {
+		*err = ds->failerr;
+		return -1;
+	}
+	if (smtp_connect(ds->acct, &ds->s, err) == -1)
+		goto fail;
+	ds->mech = ds->acct->auth;
+	if (ds->mech == AUTH_AUTO)
+		ds->mech = smtp_pick_mech(ds->s, ds->acct);
+	if (ds->mech == AUTH_NONE)
+		return 0;
+	if (is_oauth_mech(ds->mech)) {
+		if (auth_oauth(ds, err) == -1)
+			goto fail;
+	} else if (auth_password(ds, err) == -1)
+		goto fail;
+	return 0;
+fail:
+	smtp_close(ds->s);
+	ds->s = NULL;
+	ds->failed = 1;
+	ds->failerr = *err;
+	return -1;
+}
+
+static void
+drop_session(struct dsession *ds)
+{
+	smtp_close(ds->s);
+	ds->s = NULL;
+}
+
+static void
+rcpt_list(const struct envelope *env, char *dst, size_t size)
+{
+	size_t i;
+
+	dst[0] = '\0';
+	for (i = 0; i < env->nrcpts; i++) {
+		if (i > 0)
+			(void)strlcat(dst, ",", size);
+		(void)strlcat(dst, "<", size);
+		(void)strlcat(dst, env->rcpts[i].addr, size);
+		(void)strlcat(dst, ">", size);
+	}
+}
+
+static void
+summary(const struct dsession *ds, const struct envelope *env,
+    enum deliver_outcome out, const char *reply)
+{
+	char to[1024];
+
+	rcpt_list(env, to, sizeof(to));
+	log_summary("account=%s from=<%s> to=%s size=%lld relay=%s:%d "
+	    "tls=%s auth=%s attempts=%d result=%s reply=\"%s\"",
+	    ds->acct->name, env->sender, to, (long long)env->size,
+	    ds->acct->host, conf_port(ds->acct),
+	    ds->s != NULL ? smtp_tls_version(ds->s) : "-",
+	    smtp_mech_name(ds->mech), env->attempts,
+	    deliver_outcome_str(out), reply != NULL ? reply : "");
+}
+
+static void
+set_last_error(struct envelope *env, const char *msg)
+{
+	free(env->last_error);
+	env->last_error = xstrdup(msg);
+}
+
+/*
+ * Decides and records the entry's new state after an attempt whose
+ * whole-message error (if any) is in e.
+ */
+static enum deliver_outcome
+settle(struct dsession *ds, struct queue *q, enum queue_area area,
+    struct envelope *env, int msgfd, int flags, int failed_whole,
+    struct err *e)
+{
+	size_t i, nsent = 0, nfailed = 0, nopen = 0;
+	time_t now = time(NULL);
+	struct err e2;
+	const char *why;
+
+	for (i = 0; i < env->nrcpts; i++) {
+		switch (env->rcpts[i].state) {
+		case RCPT_SENT:		nsent++; break;
+		case RCPT_FAILED:	nfailed++; break;
+		default:		nopen++; break;
+		}
+	}
+	if (nopen == 0 && nfailed == 0) {
+		env->state = ENV_SENT;
+		if (queue_remove(q, area, env->id, &e2) == -1)
+			log_warnx("%s", e2.msg);
+		return DOUT_SENT;
+	}
+	why = failed_whole ? e->msg : NULL;
+	if (why == NULL) {
+		for (i = 0; i < env->nrcpts; i++)
+			if (env->rcpts[i].state != RCPT_SENT &&
+			    env->rcpts[i].reply != NULL) {
+				why = env->rcpts[i].reply;
+				break;
+			}
+	}
+	if (why == NULL)
+		why = "unknown error";
+	set_last_error(env, why);
+	env->attempts++;
+
+	if (nopen > 0 && failed_whole && e->class == ERR_AUTH) {
+		env->state = ENV_HELD;
+		env->next_try = now;
+		if (queue_update(q, area, env, &e2) == -1)
+			log_warnx("%s", e2.msg);
+		if (area != QAREA_HOLD &&
+		    queue_move(q, env->id, area, QAREA_HOLD, &e2) == -1)
+			log_warnx("%s", e2.msg);
+		return DOUT_HELD;
+	}
+	if (nopen > 0 && now - env->created > QUEUE_LIFETIME) {
+		for (i = 0; i < env->nrcpts; i++) {
+			struct rcpt *r = &env->rcpts[i];
+
+			if (r->state == RCPT_SENT || r->state == RCPT_FAILED)
+				continue;
+			r->state = RCPT_FAILED;
+			free(r->reply);
+			r->reply = xasprintf("delivery time expired; last "
+			    "error: %s", why);
+			nfailed++;
+		}
+		nopen = 0;
+	}
+	if (nopen > 0) {
+		env->state = ENV_QUEUED;
+		env->next_try = now + queue_backoff(env->attempts);
+		if (queue_update(q, area, env, &e2) == -1)
+			log_warnx("%s", e2.msg);
+		if (area == QAREA_HOLD &&
+		    queue_move(q, env->id, area, QAREA_ACTIVE, &e2) == -1)
+			log_warnx("%s", e2.msg);
+		return DOUT_DEFERRED;
+	}
+	/* Every remaining recipient failed permanently. */
+	env->state = ENV_FAILED;
+	if ((flags & DELIVER_BOUNCE) && !env->is_bounce &&
+	    env->sender[0] != '\0') {
+		if (lseek(msgfd, 0, SEEK_SET) == -1 ||
+		    runq_bounce(q, env, msgfd, util_hostname(), &e2) == -1)
+			log_warnx("could not queue a bounce for %s: %s",
+			    env->id, e2.msg);
+	}
+	if (queue_update(q, area, env, &e2) == -1)
+		log_warnx("%s", e2.msg);
+	if (queue_move(q, env->id, area, QAREA_FAILED, &e2) == -1)
+		log_warnx("%s", e2.msg);
+	(void)ds;
+	return nsent > 0 ? DOUT_PARTIAL : DOUT_FAILED;
+}
+
+static enum deliver_outcome
+deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
+    struct err *e)
+{
+	struct envelope env;
+	enum queue_area area = QAREA_ACTIVE;
+	enum deliver_outcome out;
+	int lockfd = -1, msgfd = -1, r, whole = 0;
+
+	r = queue_lock(q, area, id, &lockfd, e);
+	if (r == -1) {
+		area = QAREA_HOLD;
+		r = queue_lock(q, area, id, &lockfd, e);
+	}
+	if (r != 0) {
+		if (r == 1)
+			err_set(e, ERR_TEMP, "%s is being delivered by another "
+			    "process", id);
+		return DOUT_SKIPPED;
+	}
+	envelope_init(&env);
+	log_setid(id);
+	if (queue_load(q, area, id, &env, e) == -1) {
+		struct err e2;
+
+		log_warnx("%s; moved to corrupt/", e->msg);
+		(void)queue_move(q, id, area, QAREA_CORRUPT, &e2);
+		out = DOUT_SKIPPED;
+		goto done;
+	}
+	if ((msgfd = queue_open_msg(q, area, id, e)) == -1) {
+		out = DOUT_SKIPPED;
+		goto done;
+	}
+	if (get_session(ds, e) == -1) {
+		whole = 1;
+	} else if (smtp_send(ds->s, &env, msgfd, e) == -1) {
+		whole = 1;
+		/* After a transport or protocol error the session is gone. */
+		if (e->class != ERR_PERM)
+			drop_session(ds);
+	}
+	if (whole && e->class != ERR_AUTH && e->class != ERR_TEMP &&
+	    e->class != ERR_PERM && e->class != ERR_NOHOST) {
+		/* Config, protocol, local errors: keep the mail, retry later. */
+		whole = 1;
+	}
+	if (whole && e->class == ERR_PERM && ds->s != NULL) {
+		/* The server refused this message as a whole. */
+		size_t i;
+
+		for (i = 0; i < env.nrcpts; i++) {
+			struct rcpt *rc = &env.rcpts[i];
+
+			if (rc->state == RCPT_SENT)
+				continue;
+			rc->state = RCPT_FAILED;
+			if (rc->reply == NULL)
+				rc->reply = xstrdup(e->msg);
+		}
+	}
+	out = settle(ds, q, area, &env, msgfd, flags, whole, e);
+	summary(ds, &env, out, whole ? e->msg :
+	    (ds->s != NULL ? smtp_last_reply(ds->s) : ""));
+	if (!whole && out != DOUT_SENT && env.last_error != NULL) {
+		/* Per-recipient failures: report the first one. */
+		int c = (out == DOUT_DEFERRED) ? ERR_TEMP : ERR_PERM;
+		size_t i;
+
+		for (i = 0; i < env.nrcpts; i++)
+			if (env.rcpts[i].state == RCPT_FAILED &&
+			    env.rcpts[i].reply != NULL &&
+			    strncmp(env.rcpts[i].reply, "550 5.1.", 8) == 0)
+				c = ERR_ADDR;
+		err_set(e, c, "%s", env.last_error);
+	}
+done:
+	if (msgfd != -1)
+		(void)close(msgfd);
+	queue_unlock(lockfd);
+	envelope_free(&env);
+	log_setid(NULL);
+	return out;
+}
+
+int
+deliver_entries_ex(const struct config *cf, const struct account *acct,
+    struct queue *q, char **ids, size_t nids, int flags,
+    enum deliver_outcome *outcomes, struct err *errs, struct err *err)
+{
+	struct dsession ds;
+	size_t i;
+	int ret = 0;
+
+	memset(&ds, 0, sizeof(ds));
+	ds.cf = cf;
+	ds.acct = acct;
+	ds.mech = acct->auth;
+	for (i = 0; i < nids; i++) {
+		struct err e;
+		enum deliver_outcome o;
+
+		err_clear(&e);
+		o = deliver_one(&ds, q, ids[i], flags, &e);
+		if (outcomes != NULL)
+			outcomes[i] = o;
+		if (errs != NULL)
+			errs[i] = e;
+		if (o != DOUT_SENT && ret == 0) {
+			*err = e;
+			ret = -1;
+		}
+	}
+	smtp_close(ds.s);
+	if (ds.st != NULL)
+		store_close(ds.st);
+	return ret;
+}
+
+int
+deliver_entries(const struct config *cf, const struct account *acct,
+    struct queue *q, char **ids, size_t nids, struct err *err)
+{
+	return deliver_entries_ex(cf, acct, q, ids, nids, DELIVER_BOUNCE,
+	    NULL, NULL, err);
+}
+
+const char *
+deliver_outcome_str(enum deliver_outcome o)
+{
+	switch (o) {
+	case DOUT_SENT:		return "sent";
+	case DOUT_PARTIAL:	return "partial";
+	case DOUT_DEFERRED:	return "deferred";
+	case DOUT_HELD:		return "held";
+	case DOUT_FAILED:	return "failed";
+	case DOUT_SKIPPED:	return "skipped";
+	}
+	return "unknown";
+}

@@ -1,3 +1,384 @@
-/* main.c -- stub. */
+/*
+ * main.c -- oauthmail: a sendmail-compatible, relay-only MTA that submits
+ * over OAuth-authenticated SMTP. Checks the process, parses the command
+ * line and the configuration, and dispatches: enqueue (stdin -> spool, then
+ * deliver now, in the background or not at all), queue runs, mailq,
+ * newaliases and the management commands. The only place that exits with
+ * a status derived from a struct err.
+ */
 #include "common.h"
-int main(void) { return 0; }
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "aliases.h"
+#include "args.h"
+#include "cmd.h"
+#include "conf.h"
+#include "deliver.h"
+#include "envelope.h"
+#include "intake.h"
+#include "log.h"
+#include "queue.h"
+#include "runq.h"
+#include "status.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/* Every non-zero exit prints one line that says what happened. */
+static OM_DEAD void
+die(const struct err *e)
+{
+	fprintf(stderr, "%s: %s\n", OM_PROGNAME, e->msg);
+	exit(err_exitcode(e));
+}
+
+static void
+check_process(void)
+{
+	struct rlimit rl = { 0, 0 };
+	int fd;
+
+	/* fds 0-2 must be open, or a later open() could become stdout. */
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		(void)close(fd);
+	(void)signal(SIGPIPE, SIG_IGN);
+	umask(077);
+	/* No core dumps: tokens are held in memory. */
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (getuid() != geteuid() || getgid() != getegid()) {
+		fprintf(stderr, "%s: refusing to run set-user-id or "
+		    "set-group-id; remove the set-id bits from the binary\n",
+		    OM_PROGNAME);
+		exit(EX_CONFIG);
+	}
+}
+
+static void
+setup_logging(const struct invocation *inv, const struct account *acct)
+{
+	int to_syslog = acct != NULL ? acct->syslog : 1;
+
+	log_init(inv->verbose, to_syslog, OM_PROGNAME);
+	if (acct != NULL && acct->logfile != NULL &&
+	    log_set_file(acct->logfile) == -1)
+		log_warn("cannot open log file %s", acct->logfile);
+}
+
+static const struct account *
+queue_account(const struct config *cf)
+{
+	if (cf->def != NULL)
+		return cf->def;
+	return cf->naccounts > 0 ? cf->accounts[0] : NULL;
+}
+
+static void
+open_queue(const struct account *acct, struct queue *q)
+{
+	struct err err;
+
+	err_clear(&err);
+	if (queue_open(q, acct != NULL ? acct->queue_dir : NULL, &err) == -1)
+		die(&err);
+}
+
+/*
+ * The envelope sender: -f when the account may send as it (or overrides
+ * are allowed), else the account's address. A sender the provider would
+ * refuse is never sent as given (SendAsDenied would only come after DATA).
+ */
+static const char *
+pick_sender(const struct invocation *inv, const struct account *acct)
+{
+	if (inv->sender == NULL)
+		return acct->from;
+	if (acct->allow_from_override)
+		return inv->sender;
+	if (inv->sender[0] != '\0' && conf_sender_allowed(acct, inv->sender))
+		return inv->sender;
+	log_info("envelope sender <%s> is not an address account '%s' may "
+	    "send as; using <%s> (set allow_from_override or send_as to "
+	    "change this)", inv->sender, acct->name, acct->from);
+	return acct->from;
+}
+
+/* A temporary outcome is fine for callers (mail is queued), but say it on a terminal. */
+static void
+tell_user(const char *id, const char *what, const char *why)
+{
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "%s: %s %s: %s\n", OM_PROGNAME, id, what, why);
+}
+
+static int
+do_send(const struct invocation *inv, const struct config *cf)
+{
+	struct err err;
+	struct account *acct;
+	struct aliases *al = NULL;
+	struct intake_opts io;
+	struct envelope env;
+	struct queue q;
+	enum deliver_outcome out;
+	enum inv_delivery mode;
+	const char *sender;
+	int fd;
+	char *id;
+
+	err_clear(&err);
+	acct = conf_select(cf, inv->account, inv->sender, &err);
+	if (acct == NULL)
+		die(&err);
+	setup_logging(inv, acct);
+	if (acct->aliases != NULL &&
+	    aliases_load(acct->aliases, &al, &err) == -1)
+		die(&err);
+	open_queue(acct, &q);
+
+	envelope_init(&env);
+	if (queue_create(&q, &env, &fd, &err) == -1)
+		die(&err);
+	memset(&io, 0, sizeof(io));
+	io.ignore_dots = inv->ignore_dots;
+	io.extract = inv->extract;
+	io.fullname = inv->fullname;
+	io.from_addr = acct->from;
+	io.aliases = al;
+	io.rcpts = inv->rcpts;
+	io.nrcpts = inv->nrcpts;
+	if (intake_read(stdin, fd, &io, &env, &err) == -1) {
+		queue_abort(&q, &env, fd);
+		die(&err);
+	}
+	sender = pick_sender(inv, acct);
+	free(env.account);
+	env.account = xstrdup(acct->name);
+	free(env.sender);
+	env.sender = xstrdup(sender);
+	if (!util_is_ascii(sender, strlen(sender)))
+		env.smtputf8 = 1;
+	if (inv->smtputf8 > 0)
+		env.smtputf8 = 1;
+	if (inv->body == BODY_8BITMIME)
+		env.body8bit = 1;
+	if (inv->dsn_notify != NULL)
+		env.dsn_notify = xstrdup(inv->dsn_notify);
+	if (inv->dsn_ret != NULL)
+		env.dsn_ret = xstrdup(inv->dsn_ret);
+	if (inv->envid != NULL)
+		env.envid = xstrdup(inv->envid);
+	env.created = env.next_try = time(NULL);
+	env.state = ENV_QUEUED;
+	if (queue_commit(&q, &env, fd, &err) == -1)
+		die(&err);
+	/* From here on the message is safe on disk. */
+	id = xstrdup(env.id);
+	envelope_free(&env);
+	if (al != NULL)
+		aliases_free(al);
+
+	mode = inv->delivery;
+	if (mode == DELIV_DEFAULT)
+		mode = acct->delivery == CONF_DELIV_QUEUE ? DELIV_QUEUE :
+		    acct->delivery == CONF_DELIV_BACKGROUND ? DELIV_BACKGROUND :
+		    DELIV_FOREGROUND;
+	if (mode == DELIV_QUEUE) {
+		log_info("%s: queued", id);
+		return EX_OK;
+	}
+	if (mode == DELIV_BACKGROUND) {
+		pid_t pid = fork();
+
+		if (pid == -1) {
+			log_warn("fork; %s stays queued", id);
+			return EX_OK;
+		}
+		if (pid > 0)
+			return EX_OK;
+		(void)setsid();
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			(void)dup2(fd, STDIN_FILENO);
+			(void)dup2(fd, STDOUT_FILENO);
+			(void)dup2(fd, STDERR_FILENO);
+			if (fd > 2)
+				(void)close(fd);
+		}
+		(void)deliver_entries(cf, acct, &q, &id, 1, &err);
+		_exit(0);
+	}
+	{
+		struct err e1;
+
+		err_clear(&e1);
+		if (deliver_entries_ex(cf, acct, &q, &id, 1, 0, &out, &e1,
+		    &err) == 0)
+			out = DOUT_SENT;
+		switch (out) {
+		case DOUT_SENT:
+			return EX_OK;
+		case DOUT_DEFERRED:
+		case DOUT_SKIPPED:
+			tell_user(id, "queued, will retry", e1.msg);
+			return EX_OK;
+		case DOUT_HELD:
+			tell_user(id, "held until sign-in works", e1.msg);
+			return EX_OK;
+		case DOUT_PARTIAL:
+		case DOUT_FAILED:
+			/*
+			 * Synchronous permanent refusal: the caller learns it
+			 * from the exit code; no bounce is sent, a copy stays
+			 * in failed/.
+			 */
+			fprintf(stderr, "%s: %s\n", OM_PROGNAME, e1.msg);
+			return out == DOUT_PARTIAL ? EX_OK :
+			    (e1.class == ERR_ADDR ? EX_NOUSER : EX_UNAVAILABLE);
+		}
+	}
+	return EX_OK;
+}
+
+static int
+do_flush(const struct invocation *inv, const struct config *cf, int force)
+{
+	struct err err;
+	struct queue q;
+
+	err_clear(&err);
+	setup_logging(inv, queue_account(cf));
+	open_queue(queue_account(cf), &q);
+	if (runq_flush(cf, &q, inv->qselect, inv->qvalue, force, &err) == -1) {
+		/* Mail that could not go stays queued: that is not an error. */
+		log_info("queue run: %s", err.msg);
+	}
+	queue_close(&q);
+	return EX_OK;
+}
+
+static OM_DEAD void
+do_daemon(const struct invocation *inv, const struct config *cf)
+{
+	long long interval = inv->qinterval > 0 ? inv->qinterval : 60;
+	struct err err;
+	struct queue q;
+
+	setup_logging(inv, queue_account(cf));
+	open_queue(queue_account(cf), &q);
+	log_info("queue runner started, every %lld s", interval);
+	for (;;) {
+		err_clear(&err);
+		if (runq_flush(cf, &q, QSEL_ALL, NULL, 0, &err) == -1)
+			log_info("queue run: %s", err.msg);
+		sleep((unsigned)interval);
+	}
+}
+
+static int
+do_mailq(const struct invocation *inv, const struct config *cf)
+{
+	struct err err;
+	struct queue q;
+
+	err_clear(&err);
+	setup_logging(inv, queue_account(cf));
+	open_queue(queue_account(cf), &q);
+	if (runq_list(&q, stdout, &err) == -1)
+		die(&err);
+	queue_close(&q);
+	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+}
+
+static int
+do_newaliases(const struct config *cf)
+{
+	struct aliases *al;
+	struct err err;
+	size_t i;
+
+	for (i = 0; i < cf->naccounts; i++) {
+		if (cf->accounts[i]->aliases == NULL)
+			continue;
+		err_clear(&err);
+		if (aliases_load(cf->accounts[i]->aliases, &al, &err) == -1 ||
+		    aliases_check(al, &err) == -1)
+			die(&err);
+		aliases_free(al);
+	}
+	return EX_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct invocation inv;
+	struct config cf;
+	struct err err;
+	int rc;
+
+	check_process();
+	err_clear(&err);
+	if (args_parse(argc, argv, &inv, &err) == -1) {
+		fprintf(stderr, "%s: %s\n%s", OM_PROGNAME, err.msg,
+		    args_usage());
+		return EX_USAGE;
+	}
+	log_init(inv.verbose, 0, OM_PROGNAME);
+	switch (inv.mode) {
+	case MODE_HELP:
+		fputs(args_usage(), stdout);
+		return EX_OK;
+	case MODE_VERSION:
+		printf("%s %s\n", OM_PROGNAME, PACKAGE_VERSION);
+		return EX_OK;
+	case MODE_NOOP:
+		return EX_OK;
+	case MODE_SMTP_STDIO:
+		err_set(&err, ERR_USAGE, "-bs (SMTP on standard input) is not "
+		    "supported yet; use -t (e.g. sendmail -t -i)");
+		die(&err);
+	default:
+		break;
+	}
+	memset(&cf, 0, sizeof(cf));
+	if (conf_load(inv.config, &cf, &err) == -1)
+		die(&err);
+	switch (inv.mode) {
+	case MODE_SEND:
+		rc = do_send(&inv, &cf);
+		break;
+	case MODE_MAILQ:
+		rc = do_mailq(&inv, &cf);
+		break;
+	case MODE_NEWALIASES:
+		rc = do_newaliases(&cf);
+		break;
+	case MODE_FLUSH:
+		rc = do_flush(&inv, &cf, 1);
+		break;
+	case MODE_DAEMON:
+		do_daemon(&inv, &cf);
+	case MODE_COMMAND:
+		setup_logging(&inv, conf_account(&cf, inv.cmd_account));
+		rc = cmd_run(&inv, &cf);
+		break;
+	default:
+		rc = EX_SOFTWARE;
+		break;
+	}
+	conf_free(&cf);
+	return rc;
+}
