@@ -63,7 +63,8 @@ struct qent {
 	struct timespec	 t;
 };
 
-static int	open_dir(const char *, int, const char *, int *, struct err *);
+static int	open_dir(const char *, int, const char *, int *,
+		    struct err *);
 static int	entry_name(char *, size_t, const char *, const char *);
 static int	write_all(int, const char *, size_t);
 static int	write_file(int, const char *, const struct buf *,
@@ -452,7 +453,7 @@ queue_load(struct queue *q, enum queue_area area, const char *id,
 	struct stat st;
 	char *text;
 	size_t len = 0;
-	ssize_t r;
+	ssize_t r = 0;
 	int fd;
 
 	envelope_init(env);

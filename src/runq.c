@@ -256,7 +256,7 @@ select_area(struct queue *q, enum queue_area a, enum inv_qselect sel,
 		if (queue_load(q, a, ids[i], &env, &lerr) == -1) {
 			envelope_free(&env);
 			if (lerr.class != ERR_DATA) {
-				/* Most likely delivered and removed meanwhile. */
+				/* Most likely delivered and removed. */
 				log_debug("%s", lerr.msg);
 				continue;
 			}

@@ -265,11 +265,11 @@ static void
 test_load_hostile(void **state)
 {
 	static const struct {
-		const char	*line;		/* line prefix to replace */
-		const char	*with;		/* replacement (with LF) */
+		const char	*line;	/* line prefix to replace */
+		const char	*with;	/* replacement (with LF) */
 	} tab[] = {
-		{ "version:", "" },			/* no version */
-		{ "version:", "version: 2\n" },		/* unknown version */
+		{ "version:", "" },		/* no version */
+		{ "version:", "version: 2\n" },	/* unknown version */
 		{ "version:", "version: one\n" },
 		{ "version:", "Version: 1\n" },
 		{ "id:", "" },				/* required */
@@ -300,7 +300,7 @@ test_load_hostile(void **state)
 		    "reply=\"b\"\n" },
 		{ "rcpt:", "rcpt: pending <bob@example.org>  orig=<x>\n" },
 		{ "rcpt:", "rcpt: pending <b@x>\nrcpt: sent <B@X>\n" },
-		{ "state:", "state: queued\nstate: held\n" },	/* repeated */
+		{ "state:", "state: queued\nstate: held\n" },	/* twice */
 		{ "size:", "size:1\n" },		/* no space */
 		{ "size:", "size 1\n" },
 		{ "size:", "size: 1\r\n" },		/* CR */

@@ -113,7 +113,8 @@ count_files(const char *sub)
 	snprintf(path, sizeof(path), "%s/%s", qdir, sub);
 	assert_non_null(d = opendir(path));
 	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
 			n++;
 	closedir(d);
 	return n;
@@ -857,7 +858,8 @@ static void
 test_runq_flush(void **state)
 {
 	struct queue *q = *state;
-	struct account aa = { .name = (char *)"a" }, ab = { .name = (char *)"b" };
+	struct account aa = { .name = (char *)"a" };
+	struct account ab = { .name = (char *)"b" };
 	struct account *accts[] = { &aa, &ab };
 	struct config cf = { .accounts = accts, .naccounts = 2 };
 	struct envelope e;
