@@ -124,6 +124,12 @@ make_ctx(const char *trust_file, struct err *err)
 static int
 verify_failed(struct xtls *t, long vr, struct err *err)
 {
+	if (vr == X509_V_ERR_HOSTNAME_MISMATCH ||
+	    vr == X509_V_ERR_IP_ADDRESS_MISMATCH)
+		return err_set(err, ERR_CONFIG, "TLS certificate of %s not "
+		    "trusted: %s (the certificate is for another name); fix "
+		    "the server's certificate or set host to a name it "
+		    "carries", t->host, X509_verify_cert_error_string(vr));
 	return err_set(err, ERR_CONFIG, "TLS certificate of %s not trusted: "
 	    "%s; fix the server's certificate or set tls_trust_file to the "
 	    "CA that signed it", t->host, X509_verify_cert_error_string(vr));
