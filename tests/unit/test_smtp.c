@@ -839,6 +839,62 @@ test_helo_fallback_and_utf8(void **state)
 	envelope_free(&env);
 }
 
+static void
+test_pipelined_mail_refused(void **state)
+{
+	static const struct step s1[] = {
+		S("250-mx.test"), S("250 PIPELINING"),
+		C("MAIL FROM:<f@test>"), C("RCPT TO:<a@test>"),
+		C("RCPT TO:<b@test>"), C("DATA"),
+		S("550 5.7.1 sender denied"), S("503 5.5.1 need MAIL"),
+		S("503 5.5.1 need MAIL"), S("503 5.5.1 need MAIL"),
+		C("QUIT"), S("221 bye"),
+		END,
+	};
+	const struct step *parts[] = { greet, s1, NULL };
+	static const char *const two[] = { "a@test", "b@test", NULL };
+	struct fake f;
+	struct smtp_session *s;
+	struct envelope env;
+	struct err err;
+	int fd = body_fd("x\n");
+
+	(void)state;
+	fake_start(&f, parts);
+	assert_int_equal(smtp_connect_conn(f.conn,
+	    test_account(0, AUTH_NONE), &s, &err), 0);
+	env_make(&env, "f@test", two, 0);
+	assert_int_equal(smtp_send(s, &env, fd, &err), -1);
+	assert_int_equal(err.class, ERR_PERM);
+	assert_int_equal(err.smtp_code, 550);
+	assert_string_equal(err.esc, "5.7.1");
+	assert_int_equal(env.rcpts[0].state, RCPT_FAILED);
+	assert_string_equal(env.rcpts[1].reply, "550 5.7.1 sender denied");
+	smtp_close(s);
+	fake_wait(&f);
+	envelope_free(&env);
+	close(fd);
+}
+
+static void
+test_timeout(void **state)
+{
+	static const struct step s1[] = { END };	/* never answers EHLO */
+	const struct step *parts[] = { greet, s1, NULL };
+	struct account *a = test_account(0, AUTH_NONE);
+	struct fake f;
+	struct smtp_session *s;
+	struct err err;
+
+	(void)state;
+	a->timeout = 1;
+	fake_start(&f, parts);
+	assert_int_equal(smtp_connect_conn(f.conn, a, &s, &err), -1);
+	assert_int_equal(err.class, ERR_TEMP);
+	assert_non_null(strstr(err.msg, "timed out"));
+	fake_wait(&f);
+}
+
 int
 main(void)
 {
@@ -857,6 +913,8 @@ main(void)
 		cmocka_unit_test(test_greetings),
 		cmocka_unit_test(test_starttls_policy),
 		cmocka_unit_test(test_helo_fallback_and_utf8),
+		cmocka_unit_test(test_pipelined_mail_refused),
+		cmocka_unit_test(test_timeout),
 	};
 	int r;
 
