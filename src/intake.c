@@ -117,6 +117,8 @@ static int	 do_field(struct hfield *, const struct intake_opts *, int,
 		    int, struct rlist *, struct err *);
 static int	 rewrite_from(struct hfield *, const struct intake_opts *);
 static int	 add_rcpts(struct envelope *, struct rlist *, struct err *);
+static int	 write_added(struct writer *, const struct intake_opts *, int,
+		    int, int, struct err *);
 static void	 rlist_add(struct rlist *, const char *, const char *);
 static void	 rlist_free(struct rlist *);
 static size_t	 value_off(const struct hfield *);
@@ -596,6 +598,51 @@ name_in(const char *name, const char *const *set)
 	return 0;
 }
 
+/* Missing From, Date, Message-ID: added at the end of the block. */
+static int
+write_added(struct writer *w, const struct intake_opts *o, int has_from,
+    int has_date, int has_msgid, struct err *err)
+{
+	const char *dom;
+	char tmp[512], *fmt, *hdr;
+	int rc;
+
+	if (!has_from && o->from_addr != NULL && o->from_addr[0] != '\0') {
+		fmt = addr_format(o->fullname, o->from_addr);
+		if (fmt == NULL)
+			return err_set(err, ERR_USAGE, "full name too long");
+		hdr = xasprintf("From: %s", fmt);
+		free(fmt);
+		rc = w_header(w, hdr, strlen(hdr), err);
+		free(hdr);
+		if (rc == -1)
+			return -1;
+	}
+	if (!has_date) {
+		memcpy(tmp, "Date: ", 6);
+		if (util_date(tmp + 6, sizeof(tmp) - 6, time(NULL)) == -1)
+			return err_set(err, ERR_INTERNAL,
+			    "cannot format the date");
+		if (w_line(w, tmp, strlen(tmp), err) == -1)
+			return -1;
+	}
+	if (!has_msgid) {
+		dom = o->domain;
+		if (dom == NULL && o->from_addr != NULL &&
+		    strrchr(o->from_addr, '@') != NULL)
+			dom = strrchr(o->from_addr, '@') + 1;
+		if (dom == NULL || dom[0] == '\0')
+			dom = util_hostname();
+		memcpy(tmp, "Message-ID: ", 12);
+		if (util_message_id(tmp + 12, sizeof(tmp) - 12, dom) == -1)
+			return err_set(err, ERR_INTERNAL,
+			    "cannot make a Message-ID");
+		if (w_line(w, tmp, strlen(tmp), err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /* Header block complete: rewrite, collect recipients, write it. */
 static int
 hdrs_finish(struct hdrs *h, struct writer *w, const struct intake_opts *o,
@@ -611,8 +658,6 @@ hdrs_finish(struct hdrs *h, struct writer *w, const struct intake_opts *o,
 	struct rlist rl;
 	struct addr a;
 	const char *const *rset = plain_set;
-	const char *dom;
-	char tmp[512], *fmt, *hdr;
 	size_t i, i2, k;
 	char **v;
 	int has_date = 0, has_msgid = 0, has_from = 0, rcpt, rw, rc = -1;
@@ -672,43 +717,8 @@ hdrs_finish(struct hdrs *h, struct writer *w, const struct intake_opts *o,
 		if (!h->v[i].drop &&
 		    w_header(w, h->v[i].raw, h->v[i].len, err) == -1)
 			goto done;
-	if (!has_from && o->from_addr != NULL && o->from_addr[0] != '\0') {
-		fmt = addr_format(o->fullname, o->from_addr);
-		if (fmt == NULL) {
-			err_set(err, ERR_USAGE, "full name too long");
-			goto done;
-		}
-		hdr = xasprintf("From: %s", fmt);
-		free(fmt);
-		rw = w_header(w, hdr, strlen(hdr), err);
-		free(hdr);
-		if (rw == -1)
-			goto done;
-	}
-	if (!has_date) {
-		memcpy(tmp, "Date: ", 6);
-		if (util_date(tmp + 6, sizeof(tmp) - 6, time(NULL)) == -1) {
-			err_set(err, ERR_INTERNAL, "cannot format the date");
-			goto done;
-		}
-		if (w_line(w, tmp, strlen(tmp), err) == -1)
-			goto done;
-	}
-	if (!has_msgid) {
-		dom = o->domain;
-		if (dom == NULL && o->from_addr != NULL &&
-		    strrchr(o->from_addr, '@') != NULL)
-			dom = strrchr(o->from_addr, '@') + 1;
-		if (dom == NULL || dom[0] == '\0')
-			dom = util_hostname();
-		memcpy(tmp, "Message-ID: ", 12);
-		if (util_message_id(tmp + 12, sizeof(tmp) - 12, dom) == -1) {
-			err_set(err, ERR_INTERNAL, "cannot make a Message-ID");
-			goto done;
-		}
-		if (w_line(w, tmp, strlen(tmp), err) == -1)
-			goto done;
-	}
+	if (write_added(w, o, has_from, has_date, has_msgid, err) == -1)
+		goto done;
 	/* the empty line; inserted when the input had none */
 	if (w_line(w, NULL, 0, err) == -1)
 		goto done;
