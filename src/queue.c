@@ -413,7 +413,8 @@ queue_lock(struct queue *q, enum queue_area area, const char *id,
 		return err_set(err, ERR_INTERNAL, "lock: bad queue id");
 	fd = openat(q->areafd[area], m, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1 && errno == ENOENT)
-		return 1;
+		return err_set(err, ERR_IO, "no queue entry %s in %s/%s",
+		    id, q->dir, area_names[area]);
 	if (fd == -1)
 		return err_set(err, ERR_IO, "open %s/%s/%s: %s", q->dir,
 		    area_names[area], m, strerror(errno));

@@ -70,9 +70,10 @@ void	queue_abort(struct queue *, const struct envelope *env, int fd);
 
 /*
  * Locks an entry for delivery: takes flock(LOCK_EX|LOCK_NB) on the entry
- * (opened O_NOFOLLOW). Returns 0 with *lockfd set, 1 if another process
- * holds it or the entry is no longer in that area (someone else delivered
- * or moved it: skip it), -1 on error. Hold the lock for the whole attempt;
+ * (opened O_NOFOLLOW). Returns 0 with *lockfd set; 1 if another process
+ * holds it, or held it and has meanwhile removed or moved it (skip it);
+ * -1 on error, ERR_IO "no queue entry ..." if there is no such entry in
+ * that area (try another area). Hold the lock for the whole attempt;
  * queue_update and queue_move keep it valid (see queue.c for why the lock
  * is on the .msg file: the .env is replaced by rename on every update).
  */

@@ -387,13 +387,14 @@ test_lock(void **state)
 	/* ... and a move. */
 	assert_int_equal(queue_move(q, id, QAREA_ACTIVE, QAREA_HOLD, &err), 0);
 	assert_int_equal(queue_lock(q, QAREA_HOLD, id, &fd2, &err), 1);
-	assert_int_equal(queue_lock(q, QAREA_ACTIVE, id, &fd2, &err), 1);
+	assert_int_equal(queue_lock(q, QAREA_ACTIVE, id, &fd2, &err), -1);
 	queue_unlock(fd);
 	assert_int_equal(queue_lock(q, QAREA_HOLD, id, &fd, &err), 0);
 	/* A waiting runner that opened before removal must not win. */
 	assert_int_equal(queue_remove(q, QAREA_HOLD, id, &err), 0);
 	queue_unlock(fd);
-	assert_int_equal(queue_lock(q, QAREA_HOLD, id, &fd, &err), 1);
+	assert_int_equal(queue_lock(q, QAREA_HOLD, id, &fd, &err), -1);
+	assert_non_null(strstr(err.msg, "no queue entry"));
 	envelope_free(&e);
 }
 
