@@ -227,6 +227,17 @@ _lib_kill() {
 	done
 }
 
+# _lib_watch PID...: kill PIDs when this test dies without cleaning up
+# (SIGKILL); the Python servers watch their parent themselves.
+_lib_watch() {
+	(
+		trap '' HUP INT
+		while kill -0 $$ 2>/dev/null; do sleep 1; done
+		for _p in "$@"; do kill "$_p" 2>/dev/null; done
+	) </dev/null >/dev/null 2>&1 &
+	_lib_pids="$_lib_pids $!"
+}
+
 stop_all() {
 	stop_syslog
 	for _k in $_lib_kernel_keys; do
@@ -558,6 +569,7 @@ start_keyring() {
 	    gnome-keyring-daemon --foreground --unlock --components=secrets \
 	    >"$_kd/gk.out" 2>"$_kd/gk.err" &
 	_lib_pids="$_lib_pids $!"
+	_lib_watch "$(cat "$_kd/pid")" $!
 	if ! wait_for 10 _keyring_up; then
 		diag "gnome-keyring-daemon did not come up:" "$(cat "$_kd/gk.err")"
 		return 1

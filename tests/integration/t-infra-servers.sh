@@ -145,8 +145,19 @@ run_rc 1 "mail452:1 applies once" smtp_client --token "$AT" --to bob@example.tes
 run_ok "... and then no more" smtp_client --token "$AT" --to bob@example.test
 smtpd_faults disconnect_data
 run_rc 2 "disconnect_data drops the connection mid-DATA" smtp_client --token "$AT" --to bob@example.test
+smtpd_faults thread_limit
+run_rc 1 "thread_limit: 432 at MAIL" smtp_client --token "$AT" --to bob@example.test
+file_contains "$T/out" '432 4\.3\.2' "432 4.3.2 text"
+smtpd_faults long_reply
+run_ok "long_reply: a 10,000-line EHLO reply, still delivers" smtp_client --token "$AT" --to bob@example.test
+smtpd_faults hang_greeting
+run_rc 2 "hang_greeting: the client times out" smtp_client --timeout 2 --token "$AT" --to bob@example.test
 smtpd_faults
-is "$(msg_count)" $((n + 1)) "only the unfaulted message arrived"
+long=$($PY -c 'print("x" * 3000)')
+run_rc 1 "an inline AUTH line over 512 octets is refused" smtp_client --token "$long" --to bob@example.test
+file_contains "$T/out" '500 Command line too long' "500 for the long AUTH line"
+run_ok "AUTH LOGIN with the test password" smtp_client --mech LOGIN --password testpass --to bob@example.test
+is "$(msg_count)" $((n + 3)) "only the unfaulted messages arrived"
 is "$(smtp_stat faults_applied.greet421)" 1 "stats count applied faults"
 
 # ---- second server: implicit TLS, Gmail-style failures
