@@ -268,8 +268,9 @@ settle(struct dsession *ds, struct queue *q, enum queue_area area,
 	}
 	/* Every remaining recipient failed permanently. */
 	env->state = ENV_FAILED;
-	if ((flags & DELIVER_BOUNCE) && !env->is_bounce &&
-	    env->sender[0] != '\0') {
+	if (((flags & DELIVER_BOUNCE) ||
+	    ((flags & DELIVER_BOUNCE_PARTIAL) && nsent > 0)) &&
+	    !env->is_bounce && env->sender[0] != '\0') {
 		if (lseek(msgfd, 0, SEEK_SET) == -1 ||
 		    runq_bounce(q, env, msgfd, util_hostname(), &e2) == -1)
 			log_warnx("could not queue a bounce for %s: %s",
@@ -279,7 +280,6 @@ settle(struct dsession *ds, struct queue *q, enum queue_area area,
 		log_warnx("%s", e2.msg);
 	if (queue_move(q, env->id, area, QAREA_FAILED, &e2) == -1)
 		log_warnx("%s", e2.msg);
-	(void)ds;
 	return nsent > 0 ? DOUT_PARTIAL : DOUT_FAILED;
 }
 
@@ -309,7 +309,7 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 		struct err e2;
 
 		log_warnx("%s; moved to corrupt/", e->msg);
-		(void)queue_move(q, id, area, QAREA_CORRUPT, &e2);
+		(void)queue_quarantine(q, area, id, &e2);
 		out = DOUT_SKIPPED;
 		goto done;
 	}
@@ -324,11 +324,6 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 		/* After a transport or protocol error the session is gone. */
 		if (e->class != ERR_PERM)
 			drop_session(ds);
-	}
-	if (whole && e->class != ERR_AUTH && e->class != ERR_TEMP &&
-	    e->class != ERR_PERM && e->class != ERR_NOHOST) {
-		/* Config, protocol, local errors: keep the mail, retry later. */
-		whole = 1;
 	}
 	if (whole && e->class == ERR_PERM && ds->s != NULL) {
 		/* The server refused this message as a whole. */
@@ -347,17 +342,35 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 	out = settle(ds, q, area, &env, msgfd, flags, whole, e);
 	summary(ds, &env, out, whole ? e->msg :
 	    (ds->s != NULL ? smtp_last_reply(ds->s) : ""));
-	if (!whole && out != DOUT_SENT && env.last_error != NULL) {
-		/* Per-recipient failures: report the first one. */
-		int c = (out == DOUT_DEFERRED) ? ERR_TEMP : ERR_PERM;
+	if (out == DOUT_FAILED || out == DOUT_PARTIAL ||
+	    (!whole && out != DOUT_SENT)) {
+		/*
+		 * Per-recipient refusals: report the first one; every
+		 * recipient refused as unknown (5.1.x) means a bad address.
+		 */
+		int c = out == DOUT_DEFERRED ? ERR_TEMP : ERR_PERM, unknown = 1;
+		const struct rcpt *first = NULL;
 		size_t i;
 
-		for (i = 0; i < env.nrcpts; i++)
-			if (env.rcpts[i].state == RCPT_FAILED &&
-			    env.rcpts[i].reply != NULL &&
-			    strncmp(env.rcpts[i].reply, "550 5.1.", 8) == 0)
-				c = ERR_ADDR;
-		err_set(e, c, "%s", env.last_error);
+		for (i = 0; i < env.nrcpts; i++) {
+			const struct rcpt *rc = &env.rcpts[i];
+
+			if (rc->state == RCPT_SENT)
+				continue;
+			if (first == NULL)
+				first = rc;
+			if (rc->state != RCPT_FAILED || rc->reply == NULL ||
+			    strncmp(rc->reply, "55", 2) != 0 ||
+			    strstr(rc->reply, " 5.1.") == NULL)
+				unknown = 0;
+		}
+		if (out == DOUT_FAILED && unknown)
+			c = ERR_ADDR;
+		if (first != NULL && first->reply != NULL && (!whole ||
+		    first->state == RCPT_FAILED))
+			err_set(e, c, "<%s>: %s", first->addr, first->reply);
+		else if (whole)
+			e->class = c;
 	}
 done:
 	if (msgfd != -1)

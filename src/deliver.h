@@ -29,6 +29,7 @@ enum deliver_outcome {
 };
 
 #define DELIVER_BOUNCE	0x01	/* send a DSN for permanent failures */
+#define DELIVER_BOUNCE_PARTIAL 0x02	/* ... only when some recipients got it */
 
 /*
  * Delivers the listed entries (all for acct; each in q/ or hold/) over one

@@ -124,6 +124,30 @@ tell_user(const char *id, const char *what, const char *why)
 		fprintf(stderr, "%s: %s %s: %s\n", OM_PROGNAME, id, what, why);
 }
 
+/*
+ * The server works again: deliver what waits in the queue (due entries,
+ * bounces just created, held entries), as a later run would.
+ */
+static void
+flush_after_send(const struct config *cf, struct queue *q)
+{
+	struct err err;
+	char **ids = NULL;
+	size_t n = 0;
+
+	err_clear(&err);
+	size_t nheld = 0;
+
+	if (runq_select(q, QSEL_ALL, NULL, 1, time(NULL), &ids, &n, &err) == -1)
+		return;
+	queue_free_ids(ids, n);
+	if (runq_select_held(q, QSEL_ALL, NULL, &ids, &nheld, &err) == -1)
+		return;
+	queue_free_ids(ids, nheld);
+	if (n + nheld > 0 && runq_flush(cf, q, QSEL_ALL, NULL, 0, &err) == -1)
+		log_info("queue run: %s", err.msg);
+}
+
 static int
 do_send(const struct invocation *inv, const struct config *cf)
 {
@@ -224,9 +248,16 @@ do_send(const struct invocation *inv, const struct config *cf)
 		struct err e1;
 
 		err_clear(&e1);
-		if (deliver_entries_ex(cf, acct, &q, &id, 1, 0, &out, &e1,
-		    &err) == 0)
+		/*
+		 * The caller learns of a refusal of the whole message from the
+		 * exit status; a DSN goes out only for recipients refused
+		 * while others got the message.
+		 */
+		if (deliver_entries_ex(cf, acct, &q, &id, 1,
+		    DELIVER_BOUNCE_PARTIAL, &out, &e1, &err) == 0)
 			out = DOUT_SENT;
+		if (out == DOUT_SENT || out == DOUT_PARTIAL)
+			flush_after_send(cf, &q);
 		switch (out) {
 		case DOUT_SENT:
 			return EX_OK;

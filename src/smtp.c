@@ -416,10 +416,14 @@ rcpt_result(struct smtp_session *s)
 static int
 no_rcpt_error(struct smtp_session *s, struct err *err)
 {
+	const struct rcpt *r = &s->env->rcpts[s->ridx[0]];
+
 	s->failed = 1;
+	/* Report what the server said to the recipient, not to DATA. */
 	return err_set_smtp(err, s->any_temp ? ERR_TEMP : ERR_PERM,
-	    s->reply.code, s->reply.esc, "%s:%d accepted no recipient; "
-	    "last reply: %s", s->host, s->port, s->last);
+	    s->reply.code, s->reply.esc, "%s:%d refused <%s>%s: %s", s->host,
+	    s->port, r->addr, s->nridx > 1 ? " and every other recipient" : "",
+	    r->reply != NULL ? r->reply : s->last);
 }
 
 /*
