@@ -1,0 +1,2 @@
+/* bs.c -- stub, to be written. */
+#include "common.h"

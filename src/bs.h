@@ -1,0 +1,5 @@
+/* bs.h -- stub. */
+#ifndef BS_H
+#define BS_H
+#include "common.h"
+#endif
