@@ -6,4 +6,4 @@ set -eu
 cd "$(dirname "$0")"
 sh scripts/install-deps
 sh scripts/build
-sh demo/run "$PWD/build/src/oauthmail"
+sh demo/run "$PWD/build"
