@@ -43,8 +43,8 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define LOGIN_WAIT_SECS		300	/* browser: how long the listener waits */
-#define LOGIN_CONN_SECS		5	/* one loopback connection's request */
+#define LOGIN_WAIT_SECS		300	/* the listener's lifetime */
+#define LOGIN_CONN_SECS		5	/* to read one request */
 #define LOGIN_RECORD_MAX	(64 * 1024)
 #define LOGIN_URL_MAX		(16 * 1024)
 #define LOGIN_INTERVAL_MAX	300
@@ -278,7 +278,7 @@ sig_begin(struct sigguard *g)
 	g->waitmask = g->oldmask;
 	if (sigaction(SIGINT, NULL, &g->old) == -1 ||
 	    g->old.sa_handler == SIG_IGN)
-		return;			/* e.g. nohup: keep ignoring it */
+		return;		/* e.g. nohup: keep ignoring it */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	(void)sigemptyset(&sa.sa_mask);
@@ -598,7 +598,8 @@ login_parse_request(const char *req, size_t len, struct login_redirect *r)
 	if ((sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1))) == NULL ||
 	    sp2 == sp1 + 1)
 		return -1;
-	if ((size_t)(end - sp2 - 1) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0 ||
+	if ((size_t)(end - sp2 - 1) != 8 ||
+	    memcmp(sp2 + 1, "HTTP/1.", 7) != 0 ||
 	    !isdigit((unsigned char)sp2[8]))
 		return -1;
 	for (p = sp1 + 1; p < sp2; p++)
@@ -927,7 +928,8 @@ flow_browser(const struct account *acct, struct store *st, const char *secret,
 	if (oauth_check_url(acct->auth_endpoint, &lb, err) == -1)
 		return -1;
 	if (pkce_verifier(verifier) == -1 ||
-	    login_pkce_challenge(verifier, challenge, sizeof(challenge)) == -1 ||
+	    login_pkce_challenge(verifier, challenge,
+	    sizeof(challenge)) == -1 ||
 	    util_random_hex(state, 16) == -1)
 		return err_set(err, ERR_OS, "no random numbers for PKCE");
 	if ((lfd = listen_loopback(&port, err)) == -1)

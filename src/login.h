@@ -62,10 +62,11 @@ const char *login_explain(const char *text);
  */
 
 #define LOGIN_VERIFIER_LEN	43	/* 32 random octets, base64url */
-#define LOGIN_REQ_MAX		8192	/* one loopback HTTP request head */
+#define LOGIN_REQ_MAX		8192	/* one loopback request head */
 
 /* PKCE S256: challenge = BASE64URL(SHA256(verifier)). out: >= 44 bytes. */
-int	login_pkce_challenge(const char *verifier, char *out, size_t outsize);
+int	login_pkce_challenge(const char *verifier, char *out,
+	    size_t outsize);
 
 /* What a loopback request carried (decoded; NULL when absent). */
 struct login_redirect {
@@ -76,7 +77,7 @@ struct login_redirect {
 };
 
 #define LOGIN_REQ_REDIRECT	1	/* GET /?code=..|error=.. */
-#define LOGIN_REQ_OTHER		2	/* anything else well-formed: 404 */
+#define LOGIN_REQ_OTHER		2	/* anything else well-formed */
 /*
  * Parses one HTTP request head req[0..len) (hostile input; len <=
  * LOGIN_REQ_MAX). Returns LOGIN_REQ_REDIRECT with r filled,

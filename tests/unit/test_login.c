@@ -14,13 +14,14 @@
 
 static const struct {
 	const char	*text;
-	const char	*want;		/* substring of the fix; NULL: none */
+	const char	*want;		/* in the fix; NULL: none */
 } explain_cases[] = {
 	{ "535 5.7.3 Authentication unsuccessful [SN4PR0501CA0054]",
 	    "aud must be https://outlook.office.com" },
 	{ "535 5.7.3 Authentication unsuccessful", "Set-CASMailbox" },
 	{ "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication "
-	    "is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled",
+	    "is disabled for the Tenant. Visit "
+	    "https://aka.ms/smtp_auth_disabled",
 	    "whole tenant" },
 	{ "535 5.7.139 Authentication unsuccessful, user is locked by your "
 	    "organization's security defaults policy", "security defaults" },
@@ -68,7 +69,8 @@ test_explain(void **state)
 		fix = login_explain(explain_cases[i].text);
 		if (explain_cases[i].want == NULL) {
 			if (fix != NULL)
-				fail_msg("case %zu: unexpected fix '%s'", i, fix);
+				fail_msg("case %zu: unexpected fix '%s'", i,
+				    fix);
 			continue;
 		}
 		if (fix == NULL || strstr(fix, explain_cases[i].want) == NULL)
@@ -97,7 +99,8 @@ test_pkce_vector(void **state)
 
 	(void)state;
 	assert_int_equal(login_pkce_challenge(
-	    "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", out, sizeof(out)), 0);
+	    "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", out,
+	    sizeof(out)), 0);
 	assert_string_equal(out, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 	/* Too small an output buffer is an error, not a truncation. */
 	assert_int_equal(login_pkce_challenge("x", out, 20), -1);
@@ -106,6 +109,8 @@ test_pkce_vector(void **state)
 /* --- the loopback request parser ----------------------------------------- */
 
 #define CRLF "\r\n"
+#define OTHER(req)	{ (req), LOGIN_REQ_OTHER, NULL, NULL, NULL, NULL }
+#define BAD(req)	{ (req), -1, NULL, NULL, NULL, NULL }
 
 static const struct {
 	const char	*req;
@@ -124,30 +129,30 @@ static const struct {
 	{ "GET /?code=1&state=2 HTTP/1.1\n\n", LOGIN_REQ_REDIRECT, "1", "2",
 	    NULL, NULL },
 	/* Not the redirect. */
-	{ "GET /favicon.ico HTTP/1.1" CRLF CRLF, LOGIN_REQ_OTHER, NULL, NULL, NULL, NULL },
-	{ "GET / HTTP/1.1" CRLF CRLF, LOGIN_REQ_OTHER, NULL, NULL, NULL, NULL },
-	{ "GET /? HTTP/1.1" CRLF CRLF, LOGIN_REQ_OTHER, NULL, NULL, NULL, NULL },
-	{ "GET /?state=only HTTP/1.1" CRLF CRLF, LOGIN_REQ_OTHER, NULL, NULL, NULL, NULL },
-	{ "GET /x?code=1&state=2 HTTP/1.1" CRLF CRLF, LOGIN_REQ_OTHER, NULL, NULL, NULL, NULL },
-	{ "POST /?code=1&state=2 HTTP/1.1" CRLF CRLF, LOGIN_REQ_OTHER, NULL, NULL, NULL, NULL },
-	{ "HEAD /?code=1&state=2 HTTP/1.1" CRLF CRLF, LOGIN_REQ_OTHER, NULL, NULL, NULL, NULL },
+	OTHER("GET /favicon.ico HTTP/1.1" CRLF CRLF),
+	OTHER("GET / HTTP/1.1" CRLF CRLF),
+	OTHER("GET /? HTTP/1.1" CRLF CRLF),
+	OTHER("GET /?state=only HTTP/1.1" CRLF CRLF),
+	OTHER("GET /x?code=1&state=2 HTTP/1.1" CRLF CRLF),
+	OTHER("POST /?code=1&state=2 HTTP/1.1" CRLF CRLF),
+	OTHER("HEAD /?code=1&state=2 HTTP/1.1" CRLF CRLF),
 	/* Malformed or hostile. */
-	{ "", -1, NULL, NULL, NULL, NULL },
-	{ "GET /?code=1&state=2 HTTP/1.1", -1, NULL, NULL, NULL, NULL },		/* no line end */
-	{ "GET /?code=1&state=2" CRLF CRLF, -1, NULL, NULL, NULL, NULL },		/* no version */
-	{ "GET /?code=1&state=2 HTTP/2.0" CRLF CRLF, -1, NULL, NULL, NULL, NULL },
-	{ "GET  /?code=1 HTTP/1.1" CRLF CRLF, -1, NULL, NULL, NULL, NULL },
-	{ " GET /?code=1 HTTP/1.1" CRLF CRLF, -1, NULL, NULL, NULL, NULL },
-	{ "G(T /?code=1 HTTP/1.1" CRLF CRLF, -1, NULL, NULL, NULL, NULL },
-	{ "GET /?code=1&code=2&state=s HTTP/1.1" CRLF CRLF, -1, NULL, NULL, NULL, NULL },
-	{ "GET /?code=1&state=s&state=t HTTP/1.1" CRLF CRLF, -1, NULL, NULL, NULL, NULL },
-	{ "GET /?code=%zz&state=s HTTP/1.1" CRLF CRLF, -1, NULL, NULL, NULL, NULL },
-	{ "GET /?code=ab%2&state=s HTTP/1.1" CRLF CRLF, -1, NULL, NULL, NULL, NULL },
-	{ "GET /?code=ab%&state=s HTTP/1.1" CRLF CRLF, -1, NULL, NULL, NULL, NULL },
-	{ "GET /?code=a%00b&state=s HTTP/1.1" CRLF CRLF, -1, NULL, NULL, NULL, NULL },
-	{ "GET /?code=a%0Ab&state=s HTTP/1.1" CRLF CRLF, -1, NULL, NULL, NULL, NULL },
-	{ "GET /?code=a\x01" "b&state=s HTTP/1.1" CRLF CRLF, -1, NULL, NULL, NULL, NULL },
-	{ "GET /?code=a\x80&state=s HTTP/1.1" CRLF CRLF, -1, NULL, NULL, NULL, NULL },
+	BAD(""),
+	BAD("GET /?code=1&state=2 HTTP/1.1"),		/* no line end */
+	BAD("GET /?code=1&state=2" CRLF CRLF),		/* no version */
+	BAD("GET /?code=1&state=2 HTTP/2.0" CRLF CRLF),
+	BAD("GET  /?code=1 HTTP/1.1" CRLF CRLF),
+	BAD(" GET /?code=1 HTTP/1.1" CRLF CRLF),
+	BAD("G(T /?code=1 HTTP/1.1" CRLF CRLF),
+	BAD("GET /?code=1&code=2&state=s HTTP/1.1" CRLF CRLF),
+	BAD("GET /?code=1&state=s&state=t HTTP/1.1" CRLF CRLF),
+	BAD("GET /?code=%zz&state=s HTTP/1.1" CRLF CRLF),
+	BAD("GET /?code=ab%2&state=s HTTP/1.1" CRLF CRLF),
+	BAD("GET /?code=ab%&state=s HTTP/1.1" CRLF CRLF),
+	BAD("GET /?code=a%00b&state=s HTTP/1.1" CRLF CRLF),
+	BAD("GET /?code=a%0Ab&state=s HTTP/1.1" CRLF CRLF),
+	BAD("GET /?code=a\x01" "b&state=s HTTP/1.1" CRLF CRLF),
+	BAD("GET /?code=a\x80&state=s HTTP/1.1" CRLF CRLF),
 };
 
 static void
@@ -233,7 +238,7 @@ struct script {
 	size_t		 npolls;
 	unsigned	 sleeps[MAXSTEPS];
 	size_t		 nsleeps;
-	int		 interrupt_at;	/* sleep number that fails; -1 never */
+	int		 interrupt_at;	/* failing sleep; -1: none */
 	time_t		 clock;
 };
 
