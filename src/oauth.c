@@ -545,8 +545,13 @@ oauth_post(const struct account *acct, const char *url,
 	SETOPT(h, CURLOPT_PROTOCOLS_STR, loopback ? "http" : "https");
 	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
 	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
-	SETOPT(h, CURLOPT_CONNECTTIMEOUT, OAUTH_CONNECT_TIMEOUT);
-	SETOPT(h, CURLOPT_TIMEOUT, OAUTH_TIMEOUT);
+	/* The account's "timeout" also bounds the token endpoint. */
+	SETOPT(h, CURLOPT_CONNECTTIMEOUT, acct->timeout > 0 &&
+	    acct->timeout < OAUTH_CONNECT_TIMEOUT ? (long)acct->timeout :
+	    OAUTH_CONNECT_TIMEOUT);
+	SETOPT(h, CURLOPT_TIMEOUT, acct->timeout > 0 &&
+	    acct->timeout < OAUTH_TIMEOUT ? (long)acct->timeout :
+	    OAUTH_TIMEOUT);
 	SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)LIM_HTTP_BODY);
 	if (loopback)
 		SETOPT(h, CURLOPT_PROXY, "");	/* never send loopback away */

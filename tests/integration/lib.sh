@@ -858,7 +858,8 @@ log_lacks() {
 
 # ------------------------------------------------------------- oauthmail --
 # need_oauthmail        skip_all unless $OAUTHMAIL is an executable
-# om ARGS...            run "$OAUTHMAIL" -C "$CONFIG" ARGS... (stdin as is)
+# om ARGS...            run "$OAUTHMAIL" -C "$CONFIG" ARGS... (stdin as is; a
+#     management word first: om token ACCT -> oauthmail token -C F ACCT)
 # send_msg ARGS...      pipe a small test message (to bob@example.test,
 #     Subject "test $$") into "$OAUTHMAIL" -C "$CONFIG" ARGS...; stdout in
 #     $T/out, stderr in $T/err, exit status in $RC
@@ -867,7 +868,16 @@ need_oauthmail() {
 }
 
 om() {
-	"$OAUTHMAIL" -C "$CONFIG" "$@"
+	# A management word must be argv[1] ("oauthmail token ACCOUNT -C F").
+	case ${1:-} in
+	login|logout|status|check|token|secret|password|queue|flush)
+		_omw=$1; shift
+		"$OAUTHMAIL" "$_omw" -C "$CONFIG" "$@"
+		;;
+	*)
+		"$OAUTHMAIL" -C "$CONFIG" "$@"
+		;;
+	esac
 }
 
 test_message() {
