@@ -1,2 +1,928 @@
-/* bs.c -- stub, to be written. */
+/*
+ * bs.c -- sendmail -bs: SMTP on standard input and output; see bs.h.
+ *
+ * Decisions:
+ *  - HELO or EHLO is required before MAIL (503 otherwise); PIPELINING is
+ *    not advertised, but input that arrives pipelined is answered in
+ *    order (replies are flushed only before the reader would block).
+ *  - The envelope sender is MAIL FROM, put through the same policy as -f
+ *    (deliver_pick_sender): an address the account may not send as is
+ *    replaced by the account's address. The account is chosen per message
+ *    by -a, else by MAIL FROM, else the default (conf_select).
+ *  - RCPT: local names ("root") must map through the account's aliases
+ *    (550 5.1.1 otherwise); the message itself is then spooled through
+ *    intake exactly as "sendmail -i rcpt..." would spool it.
+ *  - DATA is read line by line (at most LIM_SMTP_LINE octets each),
+ *    dot-unstuffed and streamed through a stdio cookie into intake_read
+ *    with -i semantics; nothing holds the whole message in memory.
+ *  - The reply to the final dot reflects what happened: 250 for sent,
+ *    partially sent (the refused recipients get a DSN), deferred or held
+ *    (the queue retries); 5xx with the server's reply when it refused the
+ *    message; 451 when it could not be spooled.
+ */
 #include "common.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "aliases.h"
+#include "bs.h"
+#include "deliver.h"
+#include "envelope.h"
+#include "intake.h"
+#include "log.h"
+#include "queue.h"
+#include "runq.h"
+#include "status.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define CMD_MAX		LIM_SMTP_CMD	/* with CRLF */
+#define TEXT_MAX	LIM_SMTP_LINE	/* octets of one text line */
+#define MAX_ERRORS	20		/* bad commands before we hang up */
+
+/* ------------------------------------------------------------ reader --- */
+
+void
+bs_in_init(struct bs_in *in, int fd, int timeout)
+{
+	memset(in, 0, sizeof(*in));
+	in->fd = fd;
+	in->timeout = timeout;
+}
+
+int
+bs_pending(const struct bs_in *in)
+{
+	return in->pos < in->len;
+}
+
+/* Refills the buffer; 1 data, 0 end of input, -1 error or timeout. */
+static int
+fill(struct bs_in *in)
+{
+	struct pollfd pfd;
+	ssize_t n;
+	int rc;
+
+	if (in->eof)
+		return 0;
+	/* The client may be waiting for our replies before it sends more. */
+	(void)fflush(stdout);
+	for (;;) {
+		if (in->timeout > 0) {
+			pfd.fd = in->fd;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			rc = poll(&pfd, 1, in->timeout * 1000);
+			if (rc == -1 && errno == EINTR)
+				continue;
+			if (rc == -1)
+				return -1;
+			if (rc == 0) {
+				errno = ETIMEDOUT;
+				return -1;
+			}
+		}
+		n = read(in->fd, in->buf, sizeof(in->buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		break;
+	}
+	if (n == 0) {
+		in->eof = 1;
+		return 0;
+	}
+	in->pos = 0;
+	in->len = (size_t)n;
+	return 1;
+}
+
+int
+bs_getline(struct bs_in *in, char *line, size_t cap, size_t *lenp)
+{
+	size_t len = 0;
+	int rc, toolong = 0, any = 0, cr = 0;
+	char c;
+
+	*lenp = 0;
+	if (cap == 0)
+		return BS_ERR;
+	line[0] = '\0';
+	for (;;) {
+		if (in->pos >= in->len) {
+			rc = fill(in);
+			if (rc == -1)
+				return BS_ERR;
+			if (rc == 0) {
+				if (!any)
+					return BS_EOF;
+				break;	/* a last line without LF */
+			}
+		}
+		c = in->buf[in->pos++];
+		any = 1;
+		if (c == '\n') {
+			cr = 0;		/* CR LF: the CR is no data */
+			break;
+		}
+		/* a CR is data only when something other than LF follows */
+		if (cr) {
+			if (len < cap - 1)
+				line[len++] = '\r';
+			else
+				toolong = 1;
+		}
+		cr = c == '\r';
+		if (cr)
+			continue;
+		if (len < cap - 1)
+			line[len++] = c;
+		else
+			toolong = 1;
+	}
+	if (cr) {
+		if (len < cap - 1)
+			line[len++] = '\r';
+		else
+			toolong = 1;
+	}
+	line[len] = '\0';
+	*lenp = len;
+	return toolong ? BS_LONG : BS_LINE;
+}
+
+/* ------------------------------------------------------------ parsing -- */
+
+static const struct {
+	const char	*name;
+	enum bs_verb	 verb;
+} verbs[] = {
+	{ "HELO", BSV_HELO }, { "EHLO", BSV_EHLO }, { "MAIL", BSV_MAIL },
+	{ "RCPT", BSV_RCPT }, { "DATA", BSV_DATA }, { "RSET", BSV_RSET },
+	{ "NOOP", BSV_NOOP }, { "VRFY", BSV_VRFY }, { "EXPN", BSV_EXPN },
+	{ "HELP", BSV_HELP }, { "QUIT", BSV_QUIT },
+	{ "STARTTLS", BSV_NOTIMPL }, { "AUTH", BSV_NOTIMPL },
+	{ "BDAT", BSV_NOTIMPL }, { "ETRN", BSV_NOTIMPL },
+	{ "TURN", BSV_NOTIMPL }, { "XCLIENT", BSV_NOTIMPL },
+};
+
+enum bs_verb
+bs_parse_verb(const char *line, const char **argp)
+{
+	size_t n, i;
+	const char *p;
+
+	n = strcspn(line, " \t");
+	p = line + n;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	*argp = p;
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strlen(verbs[i].name) == n &&
+		    strncasecmp(line, verbs[i].name, n) == 0)
+			return verbs[i].verb;
+	return BSV_UNKNOWN;
+}
+
+/* The reply "text" followed by detail (sanitised); returns code. */
+static int
+path_err(char *reply, size_t size, int code, const char *text,
+    const char *detail)
+{
+	char clean[128];
+
+	util_sanitize(clean, sizeof(clean), detail, strlen(detail));
+	(void)snprintf(reply, size, "%s%s", text, clean);
+	return code;
+}
+
+int
+bs_parse_path(const char *arg, const char *kw, int is_mail,
+    struct bs_path *out, char *reply, size_t replysize)
+{
+	const char *p = arg, *end, *param, *errstr;
+	size_t kwlen = strlen(kw), n, plen;
+	long long v;
+
+	memset(out, 0, sizeof(*out));
+	out->size = -1;
+	if (strncasecmp(p, kw, kwlen) != 0 || p[kwlen] != ':')
+		return path_err(reply, replysize, 501, "501 5.5.4 Syntax: ",
+		    is_mail ? "MAIL FROM:<address>" : "RCPT TO:<address>");
+	p += kwlen + 1;
+	while (*p == ' ')
+		p++;
+	if (*p == '<') {
+		/* up to the closing '>' outside a quoted local part */
+		int q = 0;
+
+		for (end = p + 1; *end != '\0'; end++) {
+			if (q && *end == '\\' && end[1] != '\0')
+				end++;
+			else if (*end == '"')
+				q = !q;
+			else if (!q && *end == '>')
+				break;
+		}
+		if (*end != '>')
+			return path_err(reply, replysize, 501,
+			    "501 5.1.7 Missing '>' in ", arg);
+		p++;
+		n = (size_t)(end - p);
+		end++;
+	} else {
+		n = strcspn(p, " ");
+		end = p + n;
+		if (n == 0)
+			return path_err(reply, replysize, 501,
+			    "501 5.5.4 Syntax: ", is_mail ?
+			    "MAIL FROM:<address>" : "RCPT TO:<address>");
+	}
+	if (n > LIM_ADDR)
+		return path_err(reply, replysize, 501,
+		    "501 5.1.3 Address too long", "");
+	memcpy(out->addr, p, n);
+	out->addr[n] = '\0';
+	if (memchr(out->addr, '\0', n) != NULL || strpbrk(out->addr, "\r\n"))
+		return path_err(reply, replysize, 501,
+		    "501 5.1.3 Bad address syntax", "");
+	if (!is_mail && n == 0)
+		return path_err(reply, replysize, 501,
+		    "501 5.1.3 Empty recipient", "");
+	if (*end != '\0' && *end != ' ')
+		return path_err(reply, replysize, 501,
+		    "501 5.5.4 Garbage after the address: ", end);
+	/* parameters */
+	for (p = end; *p != '\0'; p += plen) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		plen = strcspn(p, " ");
+		param = p;
+		if (is_mail && plen > 5 && strncasecmp(p, "SIZE=", 5) == 0) {
+			char num[24];
+
+			if (plen - 5 >= sizeof(num))
+				goto badval;
+			memcpy(num, p + 5, plen - 5);
+			num[plen - 5] = '\0';
+			if (util_parse_ll(num, 0, 1LL << 53, &v, &errstr) == -1)
+				goto badval;
+			out->size = v;
+		} else if (is_mail && plen == 13 &&
+		    strncasecmp(p, "BODY=8BITMIME", 13) == 0) {
+			out->body8bit = 1;
+		} else if (is_mail && plen == 9 &&
+		    strncasecmp(p, "BODY=7BIT", 9) == 0) {
+			;
+		} else if (is_mail && plen == 8 &&
+		    strncasecmp(p, "SMTPUTF8", 8) == 0) {
+			out->smtputf8 = 1;
+		} else if (is_mail && plen > 4 &&
+		    (strncasecmp(p, "RET=", 4) == 0 ||
+		    (plen > 6 && strncasecmp(p, "ENVID=", 6) == 0))) {
+			;
+		} else if (!is_mail && plen > 7 &&
+		    (strncasecmp(p, "NOTIFY=", 7) == 0 ||
+		    strncasecmp(p, "ORCPT=", 6) == 0)) {
+			;
+		} else {
+			char what[64];
+
+			n = plen < sizeof(what) - 1 ? plen : sizeof(what) - 1;
+			memcpy(what, param, n);
+			what[n] = '\0';
+			return path_err(reply, replysize, 555,
+			    "555 5.5.4 Unsupported parameter ", what);
+		}
+	}
+	return 0;
+badval:
+	return path_err(reply, replysize, 501,
+	    "501 5.5.4 Bad SIZE value", "");
+}
+
+/* ------------------------------------------------------------ session -- */
+
+struct sess {
+	const struct invocation	*inv;
+	const struct config	*cf;
+	struct bs_in		 in;
+	FILE			*out;
+	const struct account	*acct;		/* of the current message */
+	const struct account	*al_acct;	/* whose aliases al holds */
+	struct aliases		*al;
+	int			 greeted;
+	int			 in_mail;
+	char			 sender[LIM_ADDR + 1];
+	int			 body8bit;
+	int			 smtputf8;
+	char			**rcpts;
+	size_t			 nrcpts;
+	int			 delivered;	/* something went out */
+	int			 failed_io;	/* stdout is gone */
+};
+
+static void OM_PRINTF(2, 3)
+reply(struct sess *s, const char *fmt, ...)
+{
+	char line[CMD_MAX + 64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (log_verbosity() > 1)
+		log_transcript("->", line, strlen(line));
+	if (fprintf(s->out, "%s\r\n", line) < 0)
+		s->failed_io = 1;
+}
+
+/* A reply whose text comes from elsewhere: made one printable line. */
+static void
+reply_text(struct sess *s, int code, const char *esc, const char *text)
+{
+	char clean[400];
+
+	util_sanitize(clean, sizeof(clean), text, strlen(text));
+	reply(s, "%d %s %s", code, esc, clean);
+}
+
+static void
+reset_txn(struct sess *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nrcpts; i++)
+		free(s->rcpts[i]);
+	free(s->rcpts);
+	s->rcpts = NULL;
+	s->nrcpts = 0;
+	s->in_mail = 0;
+	s->sender[0] = '\0';
+	s->body8bit = s->smtputf8 = 0;
+}
+
+/* Loads the aliases of acct unless they are loaded already. */
+static int
+load_aliases(struct sess *s, struct err *err)
+{
+	if (s->al_acct == s->acct)
+		return 0;
+	if (s->al != NULL)
+		aliases_free(s->al);
+	s->al = NULL;
+	s->al_acct = NULL;
+	if (s->acct->aliases != NULL &&
+	    aliases_load(s->acct->aliases, &s->al, err) == -1)
+		return -1;
+	s->al_acct = s->acct;
+	return 0;
+}
+
+static void
+cmd_mail(struct sess *s, const char *arg)
+{
+	struct bs_path p;
+	struct addr a;
+	struct err err;
+	char r[256];
+
+	if (!s->greeted) {
+		reply(s, "503 5.5.1 Send HELO or EHLO first");
+		return;
+	}
+	if (s->in_mail) {
+		reply(s, "503 5.5.1 Nested MAIL command");
+		return;
+	}
+	if (bs_parse_path(arg, "FROM", 1, &p, r, sizeof(r)) != 0) {
+		reply(s, "%s", r);
+		return;
+	}
+	err_clear(&err);
+	if (p.addr[0] != '\0' && addr_parse_one(p.addr, &a, &err) == -1) {
+		reply_text(s, 501, "5.1.7", err.msg);
+		return;
+	}
+	if (p.addr[0] != '\0') {
+		(void)strlcpy(s->sender, a.spec, sizeof(s->sender));
+		addr_clear(&a);
+	} else
+		s->sender[0] = '\0';
+	s->acct = conf_select(s->cf, s->inv->account,
+	    s->sender[0] != '\0' ? s->sender : s->inv->sender, &err);
+	if (s->acct == NULL || load_aliases(s, &err) == -1) {
+		log_warnx("%s", err.msg);
+		reply_text(s, 451, "4.3.5", err.msg);
+		return;
+	}
+	s->body8bit = p.body8bit;
+	s->smtputf8 = p.smtputf8;
+	s->in_mail = 1;
+	reply(s, "250 2.1.0 Ok");
+}
+
+static void
+cmd_rcpt(struct sess *s, const char *arg)
+{
+	struct bs_path p;
+	struct addr a;
+	struct err err;
+	char r[256], **v = NULL;
+	size_t n = 0, i;
+
+	if (!s->in_mail) {
+		reply(s, "503 5.5.1 Need MAIL before RCPT");
+		return;
+	}
+	if (bs_parse_path(arg, "TO", 0, &p, r, sizeof(r)) != 0) {
+		reply(s, "%s", r);
+		return;
+	}
+	err_clear(&err);
+	if (addr_parse_one(p.addr, &a, &err) == -1) {
+		reply_text(s, 501, "5.1.3", err.msg);
+		return;
+	}
+	if (a.flags & ADDR_NULL) {
+		addr_clear(&a);
+		reply(s, "501 5.1.3 Empty recipient");
+		return;
+	}
+	if ((a.flags & ADDR_NODOMAIN) || aliases_is_local(a.spec)) {
+		if (s->al == NULL) {
+			reply_text(s, 550, "5.1.1", "local recipient and no "
+			    "aliases file is configured for this account");
+			addr_clear(&a);
+			return;
+		}
+		if (aliases_expand(s->al, a.spec, &v, &n, &err) == -1) {
+			reply_text(s, 550, "5.1.1", err.msg);
+			addr_clear(&a);
+			return;
+		}
+		for (i = 0; i < n; i++)
+			free(v[i]);
+		free(v);
+	}
+	if (s->nrcpts >= LIM_RCPTS) {
+		addr_clear(&a);
+		reply(s, "452 4.5.3 Too many recipients");
+		return;
+	}
+	s->rcpts = xreallocarray(s->rcpts, s->nrcpts + 1, sizeof(*s->rcpts));
+	s->rcpts[s->nrcpts++] = xstrdup(a.spec);
+	addr_clear(&a);
+	reply(s, "250 2.1.5 Ok");
+}
+
+/* DATA as a stdio stream: dot-unstuffed, ends at the "." line. */
+struct data_rd {
+	struct bs_in	*in;
+	int		 done;		/* "." seen, or input ended */
+	int		 eof;		/* input ended before "." */
+	int		 ioerr;
+	int		 toolong;	/* a line over TEXT_MAX octets */
+	size_t		 off, n;
+	char		 line[TEXT_MAX + 2];
+};
+
+static ssize_t
+data_read(void *cookie, char *buf, size_t size)
+{
+	struct data_rd *d = cookie;
+	size_t got = 0, k, len;
+	char *p;
+	int rc;
+
+	while (got < size) {
+		if (d->off < d->n) {
+			k = d->n - d->off;
+			if (k > size - got)
+				k = size - got;
+			memcpy(buf + got, d->line + d->off, k);
+			d->off += k;
+			got += k;
+			continue;
+		}
+		if (d->done)
+			break;
+		d->off = d->n = 0;
+		rc = bs_getline(d->in, d->line, TEXT_MAX + 1, &len);
+		if (rc == BS_EOF || rc == BS_ERR) {
+			d->done = d->eof = 1;
+			d->ioerr = rc == BS_ERR;
+			break;
+		}
+		if (rc == BS_LONG) {
+			d->toolong = 1;
+			continue;
+		}
+		if (len == 1 && d->line[0] == '.') {
+			d->done = 1;
+			break;
+		}
+		if (d->toolong)
+			continue;	/* the message is refused anyway */
+		p = d->line;
+		if (p[0] == '.') {
+			memmove(p, p + 1, len);
+			len--;
+		}
+		p[len] = '\n';
+		d->n = len + 1;
+	}
+	return (ssize_t)got;
+}
+
+/* The rest of the data, when intake stopped early. */
+static void
+data_drain(struct data_rd *d)
+{
+	char buf[4096];
+
+	while (!d->done)
+		(void)data_read(d, buf, sizeof(buf));
+}
+
+static void
+flush_after_send(const struct config *cf, struct queue *q)
+{
+	struct err err;
+	char **ids = NULL;
+	size_t n = 0, nheld = 0;
+
+	err_clear(&err);
+	if (runq_select(q, QSEL_ALL, NULL, 1, time(NULL), &ids, &n, &err) == -1)
+		return;
+	queue_free_ids(ids, n);
+	if (runq_select_held(q, QSEL_ALL, NULL, &ids, &nheld, &err) == -1)
+		return;
+	queue_free_ids(ids, nheld);
+	if (n + nheld > 0 && runq_flush(cf, q, QSEL_ALL, NULL, 0, &err) == -1)
+		log_info("queue run: %s", err.msg);
+}
+
+/* Spools the message; 0 with env->id set, or -1 with err (data drained). */
+static int
+spool(struct sess *s, struct queue *q, struct envelope *env,
+    struct data_rd *d, struct err *err)
+{
+	static const cookie_io_functions_t fns = { data_read, NULL, NULL,
+	    NULL };
+	const struct invocation *inv = s->inv;
+	struct intake_opts io;
+	const char *sender;
+	FILE *f;
+	int fd, rc;
+
+	if (queue_create(q, env, &fd, err) == -1) {
+		data_drain(d);
+		return -1;
+	}
+	if ((f = fopencookie(d, "r", fns)) == NULL) {
+		queue_abort(q, env, fd);
+		data_drain(d);
+		return err_set(err, ERR_OS, "fopencookie: %s",
+		    strerror(errno));
+	}
+	memset(&io, 0, sizeof(io));
+	io.ignore_dots = 1;
+	io.fullname = inv->fullname;
+	io.from_addr = s->acct->from;
+	io.aliases = s->al;
+	io.rcpts = s->rcpts;
+	io.nrcpts = s->nrcpts;
+	rc = intake_read(f, fd, &io, env, err);
+	data_drain(d);
+	(void)fclose(f);
+	if (rc == 0 && d->eof)
+		rc = err_set(err, d->ioerr ? ERR_IO : ERR_DATA,
+		    "the input ended inside DATA");
+	if (rc == 0 && d->toolong)
+		rc = err_set(err, ERR_DATA, "a line is longer than %d "
+		    "octets", TEXT_MAX);
+	if (rc == -1) {
+		queue_abort(q, env, fd);
+		return -1;
+	}
+	sender = deliver_pick_sender(s->sender[0] != '\0' ? s->sender :
+	    inv->sender, s->acct);
+	free(env->account);
+	env->account = xstrdup(s->acct->name);
+	free(env->sender);
+	env->sender = xstrdup(sender);
+	if (!util_is_ascii(sender, strlen(sender)) || s->smtputf8 ||
+	    inv->smtputf8 > 0)
+		env->smtputf8 = 1;
+	if (s->body8bit || inv->body == BODY_8BITMIME)
+		env->body8bit = 1;
+	if (inv->dsn_notify != NULL)
+		env->dsn_notify = xstrdup(inv->dsn_notify);
+	if (inv->dsn_ret != NULL)
+		env->dsn_ret = xstrdup(inv->dsn_ret);
+	if (inv->envid != NULL)
+		env->envid = xstrdup(inv->envid);
+	env->created = env->next_try = time(NULL);
+	env->state = ENV_QUEUED;
+	return queue_commit(q, env, fd, err);
+}
+
+/*
+ * The enhanced status code of the server's reply quoted in msg ("... said:
+ * 554 5.6.0 text"): the first "5.d.d" token after a 5xx code.
+ */
+static void
+find_esc(const char *msg, char *esc, size_t size)
+{
+	const char *p;
+	size_t n;
+
+	for (p = msg; *p != '\0'; p++) {
+		if (p[0] != '5' || !isdigit((unsigned char)p[1]) ||
+		    !isdigit((unsigned char)p[2]) || p[3] != ' ' ||
+		    p[4] != '5' || p[5] != '.' || (p > msg &&
+		    isdigit((unsigned char)p[-1])))
+			continue;
+		n = strspn(p + 4, "0123456789.");
+		if (n >= 5 && n < size) {
+			memcpy(esc, p + 4, n);
+			esc[n] = '\0';
+		}
+		return;
+	}
+}
+
+/* Delivers a committed entry as the delivery mode says; replies. */
+static void
+deliver_now(struct sess *s, struct queue *q, char *id)
+{
+	enum deliver_outcome out;
+	enum inv_delivery mode;
+	struct err e1, err;
+	int code;
+
+	mode = s->inv->delivery;
+	if (mode == DELIV_DEFAULT)
+		mode = s->acct->delivery == CONF_DELIV_QUEUE ? DELIV_QUEUE :
+		    s->acct->delivery == CONF_DELIV_BACKGROUND ?
+		    DELIV_BACKGROUND : DELIV_FOREGROUND;
+	if (mode == DELIV_QUEUE) {
+		log_info("%s: queued", id);
+		reply(s, "250 2.0.0 Ok: queued as %s", id);
+		return;
+	}
+	if (mode == DELIV_BACKGROUND) {
+		pid_t pid;
+		int fd;
+
+		/* nothing buffered may be written twice */
+		(void)fflush(s->out);
+		pid = fork();
+		if (pid == -1)
+			log_warn("fork; %s stays queued", id);
+		if (pid != 0) {
+			reply(s, "250 2.0.0 Ok: queued as %s", id);
+			return;
+		}
+		(void)setsid();
+		/* stdout is the client's channel: the child keeps off it */
+		if ((fd = open("/dev/null", O_RDWR)) != -1) {
+			(void)dup2(fd, STDIN_FILENO);
+			(void)dup2(fd, STDOUT_FILENO);
+			(void)dup2(fd, STDERR_FILENO);
+			if (fd > 2)
+				(void)close(fd);
+		}
+		err_clear(&err);
+		(void)deliver_entries(s->cf, s->acct, q, &id, 1, &err);
+		_exit(0);
+	}
+	err_clear(&e1);
+	err_clear(&err);
+	if (deliver_entries_ex(s->cf, s->acct, q, &id, 1,
+	    DELIVER_BOUNCE_PARTIAL, &out, &e1, &err) == 0)
+		out = DOUT_SENT;
+	switch (out) {
+	case DOUT_SENT:
+	case DOUT_PARTIAL:
+		s->delivered = 1;
+		reply(s, "250 2.0.0 Ok: sent as %s", id);
+		break;
+	case DOUT_DEFERRED:
+	case DOUT_SKIPPED:
+	case DOUT_HELD:
+		reply(s, "250 2.0.0 Ok: queued as %s (%s)", id,
+		    out == DOUT_HELD ? "held until sign-in works" :
+		    "will retry");
+		break;
+	case DOUT_FAILED:
+		code = e1.smtp_code >= 500 && e1.smtp_code <= 599 ?
+		    e1.smtp_code : 554;
+		if (e1.class == ERR_ADDR && e1.smtp_code == 0)
+			code = 550;
+		if (e1.esc[0] != '5')
+			find_esc(e1.msg, e1.esc, sizeof(e1.esc));
+		reply_text(s, code, e1.esc[0] == '5' ? e1.esc :
+		    (code == 550 ? "5.1.1" : "5.0.0"), e1.msg);
+		break;
+	}
+}
+
+static void
+cmd_data(struct sess *s, const char *arg)
+{
+	struct data_rd *d;
+	struct envelope env;
+	struct queue q;
+	struct err err;
+	char *id;
+
+	if (*arg != '\0') {
+		reply(s, "501 5.5.4 Syntax: DATA");
+		return;
+	}
+	if (!s->in_mail) {
+		reply(s, "503 5.5.1 Need MAIL command");
+		return;
+	}
+	if (s->nrcpts == 0) {
+		reply(s, "503 5.5.1 Need RCPT command");
+		return;
+	}
+	reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	d = xcalloc(1, sizeof(*d));
+	d->in = &s->in;
+	err_clear(&err);
+	envelope_init(&env);
+	if (queue_open(&q, s->acct->queue_dir, &err) == -1) {
+		data_drain(d);
+		log_warnx("%s", err.msg);
+		reply_text(s, 451, "4.3.0", err.msg);
+		goto out;
+	}
+	if (spool(s, &q, &env, d, &err) == -1) {
+		if (d->eof) {
+			s->failed_io = 1;	/* nobody to answer */
+		} else if (d->toolong) {
+			reply(s, "552 5.3.4 Message refused: a line is longer "
+			    "than %d octets", TEXT_MAX);
+		} else if (err.class == ERR_DATA || err.class == ERR_ADDR ||
+		    err.class == ERR_USAGE) {
+			reply_text(s, 554, err.class == ERR_ADDR ? "5.1.3" :
+			    "5.6.0", err.msg);
+		} else {
+			log_warnx("%s", err.msg);
+			reply_text(s, 451, "4.3.0", err.msg);
+		}
+		envelope_free(&env);
+		queue_close(&q);
+		goto out;
+	}
+	id = xstrdup(env.id);
+	envelope_free(&env);
+	deliver_now(s, &q, id);
+	if (s->delivered)
+		flush_after_send(s->cf, &q);
+	free(id);
+	queue_close(&q);
+out:
+	free(d);
+	reset_txn(s);
+}
+
+int
+bs_run(const struct invocation *inv, const struct config *cf)
+{
+	struct sess s;
+	struct err err;
+	const struct account *acct;
+	char line[CMD_MAX];
+	const char *arg;
+	size_t len;
+	int rc, nerr = 0, quit = 0;
+
+	err_clear(&err);
+	/* Fail before the greeting when there is no usable account. */
+	acct = conf_select(cf, inv->account, inv->sender, &err);
+	if (acct == NULL) {
+		fprintf(stderr, "%s: %s\n", OM_PROGNAME, err.msg);
+		return err_exitcode(&err);
+	}
+	log_init(inv->verbose, acct->syslog, OM_PROGNAME);
+	if (acct->logfile != NULL && log_set_file(acct->logfile) == -1)
+		log_warn("cannot open log file %s", acct->logfile);
+
+	memset(&s, 0, sizeof(s));
+	s.inv = inv;
+	s.cf = cf;
+	s.out = stdout;
+	s.acct = acct;
+	bs_in_init(&s.in, STDIN_FILENO, BS_TIMEOUT);
+	reply(&s, "220 %s ESMTP %s", util_hostname(), OM_PROGNAME);
+	while (!quit && !s.failed_io) {
+		rc = bs_getline(&s.in, line, CMD_MAX - 1, &len);
+		if (rc == BS_EOF)
+			break;
+		if (rc == BS_ERR) {
+			if (errno == ETIMEDOUT)
+				reply(&s, "421 4.4.2 %s Error: timeout "
+				    "exceeded", util_hostname());
+			break;
+		}
+		if (log_verbosity() > 1)
+			log_transcript("<-", line, len);
+		if (rc == BS_LONG || memchr(line, '\0', len) != NULL) {
+			reply(&s, "500 5.5.2 %s", rc == BS_LONG ?
+			    "Line too long" : "Bad command line");
+			goto bad;
+		}
+		switch (bs_parse_verb(line, &arg)) {
+		case BSV_HELO:
+		case BSV_EHLO:
+			if (*arg == '\0') {
+				reply(&s, "501 5.5.4 Syntax: %.4s hostname",
+				    line);
+				goto bad;
+			}
+			reset_txn(&s);
+			s.greeted = 1;
+			if (toupper((unsigned char)line[0]) == 'H')
+				reply(&s, "250 %s", util_hostname());
+			else {
+				reply(&s, "250-%s", util_hostname());
+				reply(&s, "250-8BITMIME");
+				reply(&s, "250-SIZE");
+				reply(&s, "250 ENHANCEDSTATUSCODES");
+			}
+			break;
+		case BSV_MAIL:
+			cmd_mail(&s, arg);
+			break;
+		case BSV_RCPT:
+			cmd_rcpt(&s, arg);
+			break;
+		case BSV_DATA:
+			cmd_data(&s, arg);
+			break;
+		case BSV_RSET:
+			reset_txn(&s);
+			reply(&s, "250 2.0.0 Ok");
+			break;
+		case BSV_NOOP:
+			reply(&s, "250 2.0.0 Ok");
+			break;
+		case BSV_VRFY:
+			reply(&s, "252 2.0.0 Cannot VRFY; send some mail and "
+			    "see");
+			break;
+		case BSV_EXPN:
+			reply(&s, "502 5.5.1 EXPN not available");
+			break;
+		case BSV_HELP:
+			reply(&s, "214 2.0.0 HELO EHLO MAIL RCPT DATA RSET "
+			    "NOOP VRFY QUIT");
+			break;
+		case BSV_QUIT:
+			reply(&s, "221 2.0.0 Bye");
+			quit = 1;
+			break;
+		case BSV_NOTIMPL:
+			reply(&s, "502 5.5.1 Command not implemented");
+			break;
+		case BSV_UNKNOWN:
+			reply(&s, "500 5.5.2 Command unrecognized");
+			goto bad;
+		}
+		continue;
+bad:
+		if (++nerr >= MAX_ERRORS) {
+			reply(&s, "421 4.7.0 Too many errors");
+			break;
+		}
+	}
+	reset_txn(&s);
+	if (s.al != NULL)
+		aliases_free(s.al);
+	if (fflush(stdout) != 0)
+		s.failed_io = 1;
+	return EX_OK;
+}

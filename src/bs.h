@@ -1,5 +1,100 @@
-/* bs.h -- stub. */
+/*
+ * bs.h -- sendmail -bs: an SMTP dialogue on standard input and output
+ * (Symfony Mailer's and Laravel's default transport).
+ *
+ * Greeting "220 HOST ESMTP oauthmail"; HELO, EHLO (8BITMIME, SIZE,
+ * ENHANCEDSTATUSCODES), MAIL, RCPT, DATA, RSET, NOOP, VRFY (252), HELP,
+ * QUIT; several messages per session. Each message goes through the same
+ * path as the command line: spooled by intake (-i semantics on the
+ * dot-unstuffed data), then delivered (or queued) as the configured
+ * delivery mode says. Replies: 250 once a message is sent or durably
+ * spooled, 5xx with the server's reason for a permanent refusal, 451 when
+ * it could not even be spooled. Command lines over 512 octets get 500
+ * 5.5.2; a text line over 1000 octets makes the message fail with 552
+ * 5.3.4 (the rest of it is read and discarded). End of input without
+ * QUIT ends the session (whatever was accepted stays accepted).
+ */
 #ifndef BS_H
 #define BS_H
+
+#include <stddef.h>
+
 #include "common.h"
+#include "args.h"
+#include "conf.h"
+
+/* Idle time allowed for the client, as Postfix's smtpd_timeout. */
+#define BS_TIMEOUT	300
+
+/* A buffered reader of lines from a file descriptor. */
+struct bs_in {
+	int	 fd;
+	int	 timeout;	/* seconds; <= 0: wait for ever */
+	int	 eof;
+	size_t	 pos, len;
+	char	 buf[8192];
+};
+
+/* bs_getline results */
+#define BS_ERR		(-1)	/* read error or timeout (errno set) */
+#define BS_EOF		0	/* nothing more (a last line without LF is
+				   returned as a line first) */
+#define BS_LINE		1	/* a line, without its CRLF / LF */
+#define BS_LONG		2	/* longer than cap - 1 octets: the rest of it
+				   was read and discarded; line holds the
+				   first cap - 1 */
+
+void	bs_in_init(struct bs_in *, int fd, int timeout);
+/*
+ * Reads one line into line (NUL-terminated, at most cap - 1 octets, CR LF
+ * or LF removed; a bare CR inside stays) and its length into *lenp.
+ */
+int	bs_getline(struct bs_in *, char *line, size_t cap, size_t *lenp);
+/* Whether more input is buffered (the client pipelined). */
+int	bs_pending(const struct bs_in *);
+
+enum bs_verb {
+	BSV_UNKNOWN = 0,
+	BSV_HELO,
+	BSV_EHLO,
+	BSV_MAIL,
+	BSV_RCPT,
+	BSV_DATA,
+	BSV_RSET,
+	BSV_NOOP,
+	BSV_VRFY,
+	BSV_EXPN,
+	BSV_HELP,
+	BSV_QUIT,
+	BSV_NOTIMPL		/* STARTTLS, AUTH, BDAT, ETRN, TURN */
+};
+
+/*
+ * Splits a command line: the verb (case-insensitive) and *argp pointing
+ * at the argument after the separating spaces ("" if none).
+ */
+enum bs_verb bs_parse_verb(const char *line, const char **argp);
+
+/* A parsed MAIL FROM / RCPT TO argument. */
+struct bs_path {
+	char	 addr[LIM_ADDR + 1];	/* without <>; "" for <> */
+	int	 body8bit;		/* BODY=8BITMIME */
+	int	 smtputf8;		/* SMTPUTF8 */
+	long long size;			/* SIZE=, or -1 */
+};
+
+/*
+ * Parses "FROM:<addr> params" (kw "FROM") or "TO:<addr> params" (kw "TO"):
+ * a space after the colon and a missing <> are tolerated. Parameters:
+ * MAIL takes SIZE=n, BODY=7BIT|8BITMIME, SMTPUTF8, RET=, ENVID= (ignored);
+ * RCPT takes NOTIFY=, ORCPT= (ignored). Returns 0, or the reply code for
+ * the problem with a reply (code, enhanced status and text) in reply:
+ * 501 (syntax), 555 (unknown parameter).
+ */
+int	bs_parse_path(const char *arg, const char *kw, int is_mail,
+	    struct bs_path *out, char *reply, size_t replysize);
+
+/* Runs the session on stdin/stdout. Returns a sysexits code. */
+int	bs_run(const struct invocation *inv, const struct config *cf);
+
 #endif

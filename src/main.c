@@ -23,8 +23,10 @@
 #include "addr.h"
 #include "aliases.h"
 #include "args.h"
+#include "bs.h"
 #include "cmd.h"
 #include "conf.h"
+#include "daemon.h"
 #include "deliver.h"
 #include "envelope.h"
 #include "intake.h"
@@ -96,24 +98,11 @@ open_queue(const struct account *acct, struct queue *q)
 		die(&err);
 }
 
-/*
- * The envelope sender: -f when the account may send as it (or overrides
- * are allowed), else the account's address. A sender the provider would
- * refuse is never sent as given (SendAsDenied would only come after DATA).
- */
+/* The envelope sender policy is shared with -bs: deliver_pick_sender(). */
 static const char *
 pick_sender(const struct invocation *inv, const struct account *acct)
 {
-	if (inv->sender == NULL)
-		return acct->from;
-	if (acct->allow_from_override)
-		return inv->sender;
-	if (inv->sender[0] != '\0' && conf_sender_allowed(acct, inv->sender))
-		return inv->sender;
-	log_info("envelope sender <%s> is not an address account '%s' may "
-	    "send as; using <%s> (set allow_from_override or send_as to "
-	    "change this)", inv->sender, acct->name, acct->from);
-	return acct->from;
+	return deliver_pick_sender(inv->sender, acct);
 }
 
 /* A temporary outcome is fine for callers (mail is queued), but say it on a terminal. */
@@ -303,19 +292,11 @@ do_flush(const struct invocation *inv, const struct config *cf, int force)
 static OM_DEAD void
 do_daemon(const struct invocation *inv, const struct config *cf)
 {
-	long long interval = inv->qinterval > 0 ? inv->qinterval : 60;
-	struct err err;
-	struct queue q;
+	int rc;
 
 	setup_logging(inv, queue_account(cf));
-	open_queue(queue_account(cf), &q);
-	log_info("queue runner started, every %lld s", interval);
-	for (;;) {
-		err_clear(&err);
-		if (runq_flush(cf, &q, QSEL_ALL, NULL, 0, &err) == -1)
-			log_info("queue run: %s", err.msg);
-		sleep((unsigned)interval);
-	}
+	rc = daemon_run(inv, cf);
+	exit(rc);
 }
 
 static int
@@ -377,10 +358,6 @@ main(int argc, char **argv)
 		return EX_OK;
 	case MODE_NOOP:
 		return EX_OK;
-	case MODE_SMTP_STDIO:
-		err_set(&err, ERR_USAGE, "-bs (SMTP on standard input) is not "
-		    "supported yet; use -t (e.g. sendmail -t -i)");
-		die(&err);
 	default:
 		break;
 	}
@@ -390,6 +367,9 @@ main(int argc, char **argv)
 	switch (inv.mode) {
 	case MODE_SEND:
 		rc = do_send(&inv, &cf);
+		break;
+	case MODE_SMTP_STDIO:
+		rc = bs_run(&inv, &cf);
 		break;
 	case MODE_MAILQ:
 		rc = do_mailq(&inv, &cf);
