@@ -46,7 +46,7 @@ enum key {
 	K_PROVIDER, K_TENANT, K_CLIENT_ID, K_SCOPE, K_AUTH_ENDPOINT,
 	K_TOKEN_ENDPOINT, K_DEVICE_ENDPOINT, K_REVOKE_ENDPOINT, K_FLOW,
 	K_REFRESH_MARGIN, K_KEYRING, K_ALIASES, K_LOGFILE, K_SYSLOG,
-	K_DELIVERY, K_QUEUE_DIR,
+	K_DELIVERY, K_QUEUE_DIR, K_MAX_RATE,
 	K_NKEYS,
 	/* Keys that are not account settings: */
 	K_MODE, K_TLS_CERTCHECK, K_PASSWORD, K_CLIENT_SECRET
@@ -87,6 +87,7 @@ static const struct {
 	{ "syslog", K_SYSLOG },
 	{ "delivery", K_DELIVERY },
 	{ "queue_dir", K_QUEUE_DIR },
+	{ "max_rate", K_MAX_RATE },
 	{ "mode", K_MODE },
 	{ "tls_certcheck", K_TLS_CERTCHECK },
 	{ "password", K_PASSWORD },
@@ -239,6 +240,7 @@ copy_key(struct account *dst, const struct account *src, enum key k)
 		case K_KEYRING: dst->keyring = src->keyring; break;
 		case K_SYSLOG: dst->syslog = src->syslog; break;
 		case K_DELIVERY: dst->delivery = src->delivery; break;
+		case K_MAX_RATE: dst->max_rate = src->max_rate; break;
 		case K_SEND_AS:
 			send_as_free(dst);
 			if (src->nsend_as > 0) {
@@ -438,6 +440,12 @@ set_key(struct parser *p, const char *key, enum key k, const char *v)
 	case K_REFRESH_MARGIN:
 		if (parse_secs(p, key, v, 86400, &a->refresh_margin) == -1)
 			return -1;
+		break;
+	case K_MAX_RATE:
+		if (util_parse_ll(v, 0, 100000, &n, &errstr) == -1)
+			return perr(p, "max_rate: invalid value '%s'; use "
+			    "messages per minute, e.g. 30 (0: no limit)", v);
+		a->max_rate = (int)n;
 		break;
 	case K_SEND_AS:
 		return add_send_as(p, a, v);
@@ -761,6 +769,9 @@ apply_microsoft(struct parser *p, struct account *a)
 
 	preset(a, K_HOST, &a->host, outlook ? "smtp-mail.outlook.com" :
 	    "smtp.office365.com");
+	/* Exchange Online: 30 messages a minute per mailbox. */
+	if (!ISSET(a, K_MAX_RATE))
+		a->max_rate = 30;
 	if (!ISSET(a, K_AUTH))
 		a->auth = AUTH_XOAUTH2;
 	if (a->flow == FLOW_CLIENT_CREDENTIALS) {

@@ -79,6 +79,7 @@ struct account {
 	int		 syslog;	/* default on */
 	enum conf_delivery delivery;
 	char		*queue_dir;	/* overrides the per-user default */
+	int		 max_rate;	/* messages per minute per run; 0: none */
 	int		 from_line;	/* line of the "account" statement */
 	unsigned long long setmask;	/* internal: keys set in the file */
 };

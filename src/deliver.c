@@ -381,16 +381,49 @@ done:
 	return out;
 }
 
+static void
+ts_now(struct timespec *ts)
+{
+	(void)clock_gettime(CLOCK_MONOTONIC, ts);
+}
+
+/*
+ * Pacing (max_rate messages a minute): waits until 60/max_rate seconds
+ * have passed since the previous message went out on this session. A
+ * signal does not cut the pause short: the run finishes in order.
+ */
+static void
+pace(const struct account *acct, const struct timespec *last)
+{
+	struct timespec now, rem, d;
+	long long gap_ns, el_ns;
+
+	if (acct->max_rate <= 0)
+		return;
+	gap_ns = 60000000000LL / acct->max_rate;
+	ts_now(&now);
+	el_ns = (long long)(now.tv_sec - last->tv_sec) * 1000000000LL +
+	    (now.tv_nsec - last->tv_nsec);
+	if (el_ns >= gap_ns)
+		return;
+	d.tv_sec = (time_t)((gap_ns - el_ns) / 1000000000LL);
+	d.tv_nsec = (long)((gap_ns - el_ns) % 1000000000LL);
+	while (nanosleep(&d, &rem) == -1 && errno == EINTR)
+		d = rem;
+}
+
 int
 deliver_entries_ex(const struct config *cf, const struct account *acct,
     struct queue *q, char **ids, size_t nids, int flags,
     enum deliver_outcome *outcomes, struct err *errs, struct err *err)
 {
 	struct dsession ds;
+	struct timespec last;
 	size_t i;
-	int ret = 0;
+	int ret = 0, paced = 0;
 
 	memset(&ds, 0, sizeof(ds));
+	memset(&last, 0, sizeof(last));
 	ds.cf = cf;
 	ds.acct = acct;
 	ds.mech = acct->auth;
@@ -399,7 +432,13 @@ deliver_entries_ex(const struct config *cf, const struct account *acct,
 		enum deliver_outcome o;
 
 		err_clear(&e);
+		/* Only messages that go out on the session count. */
+		if (paced && !ds.failed)
+			pace(acct, &last);
 		o = deliver_one(&ds, q, ids[i], flags, &e);
+		paced = o != DOUT_SKIPPED && ds.s != NULL && !ds.failed;
+		if (paced)
+			ts_now(&last);
 		if (outcomes != NULL)
 			outcomes[i] = o;
 		if (errs != NULL)

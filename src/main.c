@@ -26,6 +26,7 @@
 #include "bs.h"
 #include "cmd.h"
 #include "conf.h"
+#include "daemon.h"
 #include "deliver.h"
 #include "envelope.h"
 #include "intake.h"
@@ -291,19 +292,11 @@ do_flush(const struct invocation *inv, const struct config *cf, int force)
 static OM_DEAD void
 do_daemon(const struct invocation *inv, const struct config *cf)
 {
-	long long interval = inv->qinterval > 0 ? inv->qinterval : 60;
-	struct err err;
-	struct queue q;
+	int rc;
 
 	setup_logging(inv, queue_account(cf));
-	open_queue(queue_account(cf), &q);
-	log_info("queue runner started, every %lld s", interval);
-	for (;;) {
-		err_clear(&err);
-		if (runq_flush(cf, &q, QSEL_ALL, NULL, 0, &err) == -1)
-			log_info("queue run: %s", err.msg);
-		sleep((unsigned)interval);
-	}
+	rc = daemon_run(inv, cf);
+	exit(rc);
 }
 
 static int

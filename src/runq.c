@@ -395,6 +395,10 @@ runq_flush(const struct config *cf, struct queue *q, enum inv_qselect sel,
 	memset(&held, 0, sizeof(held));
 	memset(&warned, 0, sizeof(warned));
 	err_clear(err);
+	/* Debris of intakes killed mid-write (older than QUEUE_TMP_STALE). */
+	err_clear(&lerr);
+	if (queue_cleanup_tmp(q, now, &lerr) == -1)
+		log_warnx("queue tmp/ cleanup: %s", lerr.msg);
 	if (select_area(q, QAREA_ACTIVE, sel, value, !force, now, &l,
 	    err) == -1 ||
 	    select_area(q, QAREA_HOLD, sel, value, 0, now, &held, err) == -1) {
