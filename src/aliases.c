@@ -74,7 +74,7 @@ find(const struct aliases *al, const char *name, size_t len)
 	char key[LIM_ADDR + 1];
 	struct alias k;
 
-	if (al == NULL || len == 0 || len > LIM_ADDR)
+	if (al == NULL || al->n == 0 || len == 0 || len > LIM_ADDR)
 		return NULL;
 	memcpy(key, name, len);
 	key[len] = '\0';
@@ -235,7 +235,8 @@ parse(struct aliases *al, const char *text, size_t len, struct err *err)
 			    "long", al->file, line);
 	}
 	buf_free(&entry);
-	qsort(al->v, al->n, sizeof(*al->v), alias_cmp);
+	if (al->n > 1)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(al->v, al->n, sizeof(*al->v), alias_cmp);
 	for (i = 1; i < al->n; i++)
 		if (strcmp(al->v[i - 1].name, al->v[i].name) == 0)
 			return err_set(err, ERR_CONFIG, "%s:%d: alias '%s' is "

@@ -788,10 +788,11 @@ apply_microsoft(struct parser *p, struct account *a)
 			    a->name);
 	}
 	preset(a, K_TENANT, &a->tenant, outlook ? "consumers" : "common");
-	if (!valid_tenant(a->tenant))
+	/* "tenant" with an empty value leaves it NULL: refuse that too. */
+	if (a->tenant == NULL || !valid_tenant(a->tenant))
 		return perr(p, "account '%s': invalid tenant '%s'; use a "
 		    "tenant id (GUID), a domain, common, organizations or "
-		    "consumers", a->name, a->tenant);
+		    "consumers", a->name, a->tenant ? a->tenant : "");
 	if (!ISSET(a, K_AUTH_ENDPOINT) && a->auth_endpoint == NULL) {
 		u = xasprintf("%s%s/oauth2/v2.0/authorize", base, a->tenant);
 		a->auth_endpoint = u;
