@@ -33,16 +33,17 @@
 # pf_mailq             Postfix's queue listing (postqueue -p)
 # pf_log_contains ERE DESC   check Postfix's and Dovecot's logs
 
-PF_TEMPLATES=$IT/postfix
+: "${PF_TEMPLATES:=$IT/postfix}"
 _pf_started=""
 
-_pf_free_port() {
-	$PY -c '
+# Two distinct free ports from the kernel's ephemeral range (high ports).
+_pf_pick_ports() {
+	_pf_ports=$($PY -c '
 import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()'
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])') || return 1
+	PF_SUBMISSION_PORT=${_pf_ports% *} PF_SMTPS_PORT=${_pf_ports#* }
 }
 
 _pf_subst() { # _pf_subst TEMPLATE OUT
@@ -82,20 +83,15 @@ start_postfix_tier() {
 	at_exit 'stop_postfix_tier'
 	_pf_vuid=$(id -u nobody) _pf_vgid=$(getent group nogroup | cut -d: -f3)
 	[ -n "$_pf_vgid" ] || _pf_vgid=$(id -g nobody)
-	PF_SUBMISSION_PORT=$(_pf_free_port) && PF_SMTPS_PORT=$(_pf_free_port) ||
-	    { _pf_why "no free port"; return 1; }
-	while [ "$PF_SMTPS_PORT" = "$PF_SUBMISSION_PORT" ]; do
-		PF_SMTPS_PORT=$(_pf_free_port)
-	done
 	mkdir -p "$PF_DIR/etc" "$PF_DIR/spool" "$PF_DIR/data" "$PF_DIR/mail" \
 	    "$PF_DIR/dovecot/run" "$PF_DIR/dovecot/state"
 	chown postfix:postfix "$PF_DIR/data"
 	chown "$_pf_vuid:$_pf_vgid" "$PF_DIR/mail"
 	chmod 700 "$PF_DIR/mail"
-	for _f in main.cf master.cf dovecot.conf dovecot-oauth2.conf.ext; do
+	for _f in main.cf dovecot.conf dovecot-oauth2.conf.ext; do
 		_pf_subst "$PF_TEMPLATES/$_f.in" "$PF_DIR/etc/$_f"
 	done
-	cp "$PF_TEMPLATES/vmailbox" "$PF_DIR/etc/vmailbox"
+	cp "$PF_TEMPLATES/vmailbox" "$PF_TEMPLATES/sender_login" "$PF_DIR/etc/"
 	cp "$CERTS/ca.pem" "$CERTS/server.pem" "$PF_DIR/etc/"
 	chmod 644 "$PF_DIR/etc/ca.pem" "$PF_DIR/etc/server.pem"
 	(umask 077 && cp "$CERTS/server.key" "$PF_DIR/etc/server.key")
@@ -107,14 +103,27 @@ start_postfix_tier() {
 
 	# Postfix first: it makes the queue directory, where Dovecot puts
 	# the auth socket (private/auth, as smtpd_sasl_path says).
+	_pf_pick_ports || { _pf_why "no free port"; return 1; }
+	_pf_subst "$PF_TEMPLATES/master.cf.in" "$PF_DIR/etc/master.cf"
 	if ! $_pf_pc check >"$PF_DIR/check.out" 2>&1; then
 		_pf_why "postfix check failed: $(tail -n 3 "$PF_DIR/check.out")"
 		return 1
 	fi
-	if ! $_pf_pc start >"$PF_DIR/start.out" 2>&1; then
-		_pf_why "postfix start failed: $(tail -n 3 "$PF_DIR/start.out") $(tail -n 3 "$PF_LOG" 2>/dev/null)"
-		return 1
-	fi
+	# The ports are free when chosen, but another process may take one
+	# before the master binds it ("master -w" then fails): try new ones.
+	_pf_try=0
+	while :; do
+		_pf_try=$((_pf_try + 1))
+		$_pf_pc start >"$PF_DIR/start.out" 2>&1 && break
+		if [ $_pf_try -ge 3 ]; then
+			_pf_why "postfix start failed: $(tail -n 3 "$PF_DIR/start.out") $(tail -n 3 "$PF_LOG" 2>/dev/null)"
+			return 1
+		fi
+		diag "postfix start failed on ports $PF_SUBMISSION_PORT/$PF_SMTPS_PORT; retrying"
+		$_pf_pc stop >/dev/null 2>&1 || :
+		_pf_pick_ports || { _pf_why "no free port"; return 1; }
+		_pf_subst "$PF_TEMPLATES/master.cf.in" "$PF_DIR/etc/master.cf"
+	done
 	_pf_started=1
 	if ! wait_file "$PF_DIR/spool/pid/master.pid" 10; then
 		_pf_why "postfix master did not start: $(tail -n 5 "$PF_LOG" 2>/dev/null)"
@@ -135,19 +144,8 @@ start_postfix_tier() {
 		_pf_why "dovecot did not start: $(tail -n 3 "$PF_DIR/dovecot.out") $(tail -n 3 "$PF_DOVECOT_LOG" 2>/dev/null)"
 		return 1
 	fi
-	if ! wait_for 10 _pf_listening; then
-		_pf_why "postfix is not listening on $PF_SUBMISSION_PORT/$PF_SMTPS_PORT: $(tail -n 5 "$PF_LOG" 2>/dev/null)"
-		return 1
-	fi
+	# "postfix start" returned after the master bound both listeners.
 	return 0
-}
-
-_pf_listening() {
-	$PY -c '
-import socket, sys
-for p in sys.argv[1:]:
-    socket.create_connection(("127.0.0.1", int(p)), 1).close()
-' "$PF_SUBMISSION_PORT" "$PF_SMTPS_PORT" 2>/dev/null
 }
 
 stop_postfix_tier() {
