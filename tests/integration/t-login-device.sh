@@ -18,8 +18,8 @@ at_exit "keyring_del $ACCOUNT token"
 login_bg() {
 	$PY -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
-os.execv(sys.argv[1], sys.argv[1:])' "$OAUTHMAIL" -C "$CONFIG" \
-	    login "$ACCOUNT" "$@" >"$T/login.out" 2>"$T/login.err" </dev/null &
+os.execv(sys.argv[1], sys.argv[1:])' "$OAUTHMAIL" login -C "$CONFIG" \
+	    "$ACCOUNT" "$@" >"$T/login.out" 2>"$T/login.err" </dev/null &
 	LOGIN_PID=$!
 }
 
