@@ -71,9 +71,11 @@ start_postfix_tier() {
 		    { _pf_why "$_c is not installed (scripts/install-deps)"; return 1; }
 	done
 	PATH=$PATH:/usr/sbin:/sbin
-	id postfix >/dev/null 2>&1 && id dovecot >/dev/null 2>&1 &&
-	    getent group postdrop >/dev/null 2>&1 ||
-	    { _pf_why "the postfix/dovecot users or the postdrop group are missing"; return 1; }
+	if ! id postfix >/dev/null 2>&1 || ! id dovecot >/dev/null 2>&1 ||
+	    ! getent group postdrop >/dev/null 2>&1; then
+		_pf_why "the postfix/dovecot users or the postdrop group are missing"
+		return 1
+	fi
 	[ -n "${OAUTH_URL:-}" ] || { _pf_why "start_oauth first"; return 1; }
 	# The daemons run as postfix, dovecot and nobody: they must be able to
 	# reach their files, so the tier lives beside $T (mode 700), not in it.
