@@ -56,8 +56,8 @@ _pf_subst() { # _pf_subst TEMPLATE OUT
 	    "$1" >"$2"
 }
 
-_pf_why() {
-	PF_WHY=$1
+_pf_why() { # one line, so it reads well in "1..0 # SKIP ..."
+	PF_WHY=$(printf '%s' "$1" | tr -s '\n\t' '  ')
 	diag "postfix tier: $1"
 	return 1
 }
@@ -134,8 +134,8 @@ start_postfix_tier() {
 	_pf_master=$(tr -d ' ' <"$PF_DIR/spool/pid/master.pid")
 	_lib_watch "$_pf_master"
 
-	if ! doveconf -c "$PF_DIR/etc/dovecot.conf" -n >"$PF_DIR/doveconf.out" 2>&1; then
-		_pf_why "dovecot configuration refused: $(tail -n 3 "$PF_DIR/doveconf.out")"
+	if ! doveconf -c "$PF_DIR/etc/dovecot.conf" -n >/dev/null 2>"$PF_DIR/doveconf.err"; then
+		_pf_why "dovecot configuration refused: $(grep -m 1 -i fatal "$PF_DIR/doveconf.err" || tail -n 1 "$PF_DIR/doveconf.err")"
 		return 1
 	fi
 	dovecot -F -c "$PF_DIR/etc/dovecot.conf" >"$PF_DIR/dovecot.out" 2>&1 &
