@@ -150,7 +150,7 @@ print_time(const char *label, time_t t, time_t now)
 	}
 	if (util_date(when, sizeof(when), t) == -1)
 		(void)strlcpy(when, "?", sizeof(when));
-	if (t >= now)
+	if (t > now)
 		printf("  %-16s %s (in %lld min)\n", label, when,
 		    (long long)(t - now) / 60);
 	else
