@@ -358,14 +358,19 @@ daemon_run(const struct invocation *inv, const struct config *cf0)
 	err_clear(&err);
 	memset(&own, 0, sizeof(own));
 	qa = queue_account(cf);
-	if (queue_open(&q, qa != NULL ? qa->queue_dir : NULL, &err) == -1 ||
-	    take_pidfile(&q, &pidfd, &err) == -1) {
+	if (queue_open(&q, qa != NULL ? qa->queue_dir : NULL, &err) == -1) {
 		fprintf(stderr, "%s: %s\n", OM_PROGNAME, err.msg);
+		return err_exitcode(&err);
+	}
+	if (take_pidfile(&q, &pidfd, &err) == -1) {
+		fprintf(stderr, "%s: %s\n", OM_PROGNAME, err.msg);
+		queue_close(&q);
 		return err_exitcode(&err);
 	}
 	if (setup_signals(&err) == -1) {
 		fprintf(stderr, "%s: %s\n", OM_PROGNAME, err.msg);
 		drop_pidfile(&q, pidfd);
+		queue_close(&q);
 		return err_exitcode(&err);
 	}
 	ifd = watch_queue(&q);

@@ -149,7 +149,7 @@ do_send(const struct invocation *inv, const struct config *cf)
 	enum deliver_outcome out;
 	enum inv_delivery mode;
 	const char *sender;
-	int fd;
+	int fd, rc = EX_OK;
 	char *id;
 
 	err_clear(&err);
@@ -211,17 +211,17 @@ do_send(const struct invocation *inv, const struct config *cf)
 		    DELIV_FOREGROUND;
 	if (mode == DELIV_QUEUE) {
 		log_info("%s: queued", id);
-		return EX_OK;
+		goto done;
 	}
 	if (mode == DELIV_BACKGROUND) {
 		pid_t pid = fork();
 
 		if (pid == -1) {
 			log_warn("fork; %s stays queued", id);
-			return EX_OK;
+			goto done;
 		}
 		if (pid > 0)
-			return EX_OK;
+			goto done;
 		(void)setsid();
 		if ((fd = open("/dev/null", O_RDWR)) != -1) {
 			(void)dup2(fd, STDIN_FILENO);
@@ -249,14 +249,14 @@ do_send(const struct invocation *inv, const struct config *cf)
 			flush_after_send(cf, &q);
 		switch (out) {
 		case DOUT_SENT:
-			return EX_OK;
+			break;
 		case DOUT_DEFERRED:
 		case DOUT_SKIPPED:
 			tell_user(id, "queued, will retry", e1.msg);
-			return EX_OK;
+			break;
 		case DOUT_HELD:
 			tell_user(id, "held until sign-in works", e1.msg);
-			return EX_OK;
+			break;
 		case DOUT_PARTIAL:
 		case DOUT_FAILED:
 			/*
@@ -265,11 +265,16 @@ do_send(const struct invocation *inv, const struct config *cf)
 			 * in failed/.
 			 */
 			fprintf(stderr, "%s: %s\n", OM_PROGNAME, e1.msg);
-			return out == DOUT_PARTIAL ? EX_OK :
+			rc = out == DOUT_PARTIAL ? EX_OK :
 			    (e1.class == ERR_ADDR ? EX_NOUSER : EX_UNAVAILABLE);
+			break;
 		}
 	}
-	return EX_OK;
+done:
+	/* No leak at exit: LeakSanitizer and valgrind check this path. */
+	free(id);
+	queue_close(&q);
+	return rc;
 }
 
 static int
