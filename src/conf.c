@@ -1129,6 +1129,8 @@ conf_account(const struct config *cf, const char *name)
 {
 	size_t i;
 
+	if (name == NULL)	/* e.g. "oauthmail status" without ACCOUNT */
+		return cf->def;
 	for (i = 0; i < cf->naccounts; i++)
 		if (strcmp(cf->accounts[i]->name, name) == 0)
 			return cf->accounts[i];

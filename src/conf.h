@@ -105,7 +105,7 @@ int	conf_load(const char *path, struct config *cf, struct err *err);
 int	conf_load_buffer(const char *name, const char *text, size_t len,
 	    struct config *cf, struct err *err);
 void	conf_free(struct config *cf);
-/* Account by name, or NULL. */
+/* Account by name (NULL: the default account), or NULL. */
 struct account *conf_account(const struct config *cf, const char *name);
 /*
  * Chooses the account: by name if name != NULL (ERR_CONFIG if unknown),
