@@ -31,6 +31,7 @@ struct dsession {
 	struct smtp_session	*s;
 	enum conf_auth		 mech;
 	int			 failed;	/* connect/auth failed: don't retry */
+	char			 tls[16];	/* TLS version of the last session */
 	struct err		 failerr;
 };
 
@@ -127,6 +128,7 @@ get_session(struct dsession *ds, struct err *err)
 	}
 	if (smtp_connect(ds->acct, &ds->s, err) == -1)
 		goto fail;
+	(void)strlcpy(ds->tls, smtp_tls_version(ds->s), sizeof(ds->tls));
 	ds->mech = ds->acct->auth;
 	if (ds->mech == AUTH_AUTO)
 		ds->mech = smtp_pick_mech(ds->s, ds->acct);
@@ -179,7 +181,7 @@ summary(const struct dsession *ds, const struct envelope *env,
 	    "tls=%s auth=%s attempts=%d result=%s reply=\"%s\"",
 	    ds->acct->name, env->sender, to, (long long)env->size,
 	    ds->acct->host, conf_port(ds->acct),
-	    ds->s != NULL ? smtp_tls_version(ds->s) : "-",
+	    ds->tls[0] != '\0' ? ds->tls : "-",
 	    smtp_mech_name(ds->mech), env->attempts,
 	    deliver_outcome_str(out), reply != NULL ? reply : "");
 }
