@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ int
 log_set_file(const char *path)
 {
 	FILE *fp;
+	int fd;
 
 	if (log_fp != NULL) {
 		(void)fclose(log_fp);
@@ -38,8 +40,14 @@ log_set_file(const char *path)
 	}
 	if (path == NULL || *path == '\0')
 		return 0;
-	if ((fp = fopen(path, "ae")) == NULL)
+	/* Created 0600 whatever the umask: the log names people and hosts. */
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600)) == -1)
 		return -1;
+	if ((fp = fdopen(fd, "a")) == NULL) {
+		(void)close(fd);
+		return -1;
+	}
 	setvbuf(fp, NULL, _IOLBF, 0);
 	log_fp = fp;
 	return 0;
