@@ -49,7 +49,7 @@ enum key {
 	K_DELIVERY, K_QUEUE_DIR, K_MAX_RATE,
 	K_NKEYS,
 	/* Keys that are not account settings: */
-	K_MODE, K_TLS_CERTCHECK, K_PASSWORD, K_CLIENT_SECRET
+	K_MODE, K_SPOOL_DIR, K_TLS_CERTCHECK, K_PASSWORD, K_CLIENT_SECRET
 };
 
 #define BIT(k)		(1ULL << (k))
@@ -89,6 +89,7 @@ static const struct {
 	{ "queue_dir", K_QUEUE_DIR },
 	{ "max_rate", K_MAX_RATE },
 	{ "mode", K_MODE },
+	{ "spool_dir", K_SPOOL_DIR },
 	{ "tls_certcheck", K_TLS_CERTCHECK },
 	{ "password", K_PASSWORD },
 	{ "passwordeval", K_PASSWORD },
@@ -398,6 +399,16 @@ set_key(struct parser *p, const char *key, enum key k, const char *v)
 		else
 			return perr(p, "mode: invalid value '%s'; use system "
 			    "or user", v);
+		return 0;
+	case K_SPOOL_DIR:
+		if (p->in_account)
+			return perr(p, "spool_dir is a global setting; move it "
+			    "above the first account");
+		if (*v != '/')
+			return perr(p, "spool_dir: '%s' is not an absolute "
+			    "path; use e.g. /var/spool/oauthmail", v);
+		free(p->cf->spool_dir);
+		p->cf->spool_dir = xstrdup(v);
 		return 0;
 	default:
 		break;
@@ -987,6 +998,11 @@ parse_all(const char *name, const char *text, size_t len, struct config *cf,
 	for (i = 0; i < cf->naccounts; i++)
 		if (finish_account(&p, cf->accounts[i]) == -1)
 			goto out;
+	/* System mode: the daemon's queue is under the spool root. */
+	for (i = 0; cf->system_mode && i < cf->naccounts; i++)
+		if (cf->accounts[i]->queue_dir == NULL)
+			cf->accounts[i]->queue_dir = xasprintf("%s/queue",
+			    conf_spool_dir(cf));
 	r = 0;
 out:
 	acct_free_fields(&p.defaults);
@@ -1108,6 +1124,69 @@ conf_load(const char *path, struct config *cf, struct err *err)
 	return err_set(err, ERR_CONFIG, NO_CONFIG_MSG);
 }
 
+const char *
+conf_spool_dir(const struct config *cf)
+{
+	return cf->spool_dir != NULL ? cf->spool_dir : CONF_SPOOL_DIR;
+}
+
+/*
+ * A file only root can have written: the file and every directory above it
+ * are owned by root and writable by nobody else, except a sticky directory
+ * (/tmp), where others cannot rename or remove a root-owned entry. Checked
+ * with lstat on each component of the resolved path; nothing on the path
+ * can then change under us unless root changes it.
+ */
+int
+conf_root_only_path(const char *path, struct err *err)
+{
+	char *real, *s;
+	struct stat st;
+	int r = -1;
+
+	if ((real = realpath(path, NULL)) == NULL)
+		return err_set(err, ERR_CONFIG, "%s: %s", path,
+		    strerror(errno));
+	for (s = real;;) {
+		char save = '/';
+		char *slash = strchr(s + 1, '/');
+
+		if (slash != NULL) {
+			save = *slash;
+			*slash = '\0';
+		}
+		if (lstat(*real == '\0' ? "/" : real, &st) == -1) {
+			(void)err_set(err, ERR_CONFIG, "%s: %s", real,
+			    strerror(errno));
+			goto out;
+		}
+		if (st.st_uid != 0 || ((st.st_mode & (S_IWGRP | S_IWOTH)) &&
+		    !(S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) &&
+		    slash != NULL))) {
+			(void)err_set(err, ERR_CONFIG, "%s: a set-group-id "
+			    "run reads only a configuration that root alone "
+			    "can change, and %s is owned by uid %lu or "
+			    "writable by others", path, *real ? real : "/",
+			    (unsigned long)st.st_uid);
+			if (slash != NULL)
+				*slash = save;
+			goto out;
+		}
+		if (slash == NULL)
+			break;
+		*slash = save;
+		s = slash;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		(void)err_set(err, ERR_CONFIG, "%s: not a regular file", path);
+		goto out;
+	}
+	r = 0;
+out:
+	free(real);
+	return r;
+}
+
 void
 conf_free(struct config *cf)
 {
@@ -1121,6 +1200,7 @@ conf_free(struct config *cf)
 	}
 	free(cf->accounts);
 	free(cf->path);
+	free(cf->spool_dir);
 	memset(cf, 0, sizeof(*cf));
 }
 

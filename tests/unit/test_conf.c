@@ -345,6 +345,15 @@ test_default_account_forms(void **state)
 	    "account a\nfrom a@x.example\n", &cf, "a");
 	assert_int_equal(cf.system_mode, 1);
 	assert_string_equal(a->host, "relay.example");
+	assert_string_equal(conf_spool_dir(&cf), CONF_SPOOL_DIR);
+	assert_string_equal(a->queue_dir, CONF_SPOOL_DIR "/queue");
+	conf_free(&cf);
+
+	/* spool_dir moves the system spool root and the queue under it. */
+	a = must_load("spool_dir /srv/om\nmode system\nhost relay.example\n"
+	    "auth off\naccount a\nfrom a@x.example\n", &cf, "a");
+	assert_string_equal(conf_spool_dir(&cf), "/srv/om");
+	assert_string_equal(a->queue_dir, "/srv/om/queue");
 	conf_free(&cf);
 
 	/* allow_from_override accepts any sender. */
@@ -386,6 +395,8 @@ static const struct badconf badconfs[] = {
 	{ MSOK "refresh_margin 2d\n", { "t.conf:5:", "refresh_margin" } },
 	{ MSOK "send_as sales\n", { "t.conf:5:", "send_as" } },
 	{ MSOK "mode system\n", { "t.conf:5:", "global" } },
+	{ MSOK "spool_dir /srv/om\n", { "t.conf:5:", "global" } },
+	{ "spool_dir spool\n", { "t.conf:1:", "absolute" } },
 	{ "mode cluster\n", { "t.conf:1:", "mode" } },
 	{ "defaults now\n", { "t.conf:1:", "defaults" } },
 	{ "\n\naccount w\nprovider microsoft\nclient_id x\n",
