@@ -90,7 +90,14 @@ struct config {
 	size_t		 naccounts;
 	struct account	*def;		/* "account default : NAME", or NULL */
 	int		 system_mode;	/* "mode system" */
+	char		*spool_dir;	/* "spool_dir" (global), or NULL */
 };
+
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR	"/var"
+#endif
+/* The system spool root (mode system): maildrop/ and queue/ below it. */
+#define CONF_SPOOL_DIR	LOCALSTATEDIR "/spool/oauthmail"
 
 /*
  * Finds and loads the configuration: path (from -C) if given, else
@@ -134,6 +141,18 @@ int	conf_sender_allowed(const struct account *, const char *sender);
 int	conf_check_perms(int fd, const char *path, struct err *err);
 /* "microsoft", "outlook", "google", "custom" or "none". */
 const char *conf_provider_name(enum conf_provider);
+/*
+ * The system spool root: spool_dir, else CONF_SPOOL_DIR. In system mode
+ * every account's queue_dir defaults to <root>/queue (filled by the parser).
+ */
+const char *conf_spool_dir(const struct config *);
+/*
+ * Whether only root can have written path: it and every directory above it
+ * (resolved) are owned by root and not writable by group or others, except
+ * that a sticky directory (/tmp) may be. Used to honour -C in a
+ * set-group-id run. ERR_CONFIG naming the offending component.
+ */
+int	conf_root_only_path(const char *path, struct err *err);
 const char *conf_flow_name(enum conf_flow);
 
 #endif

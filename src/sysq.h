@@ -1,0 +1,86 @@
+/*
+ * sysq.h -- system mode (DESIGN.md §5): the maildrop between any local
+ * user's sendmail and the delivery daemon running as the oauthmail user.
+ *
+ * Layout under the spool root (config "spool_dir", default
+ * LOCALSTATEDIR/spool/oauthmail):
+ *   maildrop/   mode 1730, owner oauthmail, group oauthmail: the set-gid
+ *               sendmail may create files, nobody but the daemon may list
+ *               or read them, the sticky bit keeps submitters from
+ *               removing each other's files (Postfix's maildrop)
+ *   queue/      mode 0700 oauthmail: the daemon's queue (queue.h)
+ *
+ * A drop file (name: 32 lower-case hex digits) is created by the submitter
+ * with mode 0000 while it holds the spool group, and written after the
+ * group is dropped. When complete it is fchmod'ed to 0440 (group-readable:
+ * "ready"); an abandoned one is truncated and set to 0400. Its content:
+ *
+ *   oauthmail-drop 1 a=0 f=1 msg=00000000000000001234\n   (fixed length)
+ *   <msg bytes: the message as intake wrote it>
+ *   <the envelope text form (envelope.h), to the end of the file>
+ *
+ * a=1: the submitter asked for the envelope's account (-a); f=1: it gave
+ * the envelope's sender (-f). Everything in the file is untrusted: the
+ * daemon re-validates the envelope, runs the message through intake again
+ * (-i, the envelope's recipients), chooses the account and the sender by
+ * the configuration's rules, takes the submitting uid from the file's
+ * owner, and moves anything malformed to queue/corrupt/ (never delivered,
+ * never deleted).
+ */
+#ifndef SYSQ_H
+#define SYSQ_H
+
+#include <sys/types.h>
+#include <stdio.h>
+
+#include "common.h"
+#include "aliases.h"
+#include "args.h"
+#include "conf.h"
+#include "envelope.h"
+#include "queue.h"
+#include "status.h"
+
+/* Largest drop file the daemon accepts (message + envelope). */
+#define SYSQ_DROP_MAX	((off_t)256 * 1024 * 1024)
+
+struct sysq_drop {
+	int	 dirfd;
+	int	 fd;
+	char	 name[QUEUE_ID_LEN + 1];
+};
+
+/*
+ * Creates a drop file in <spool root>/maildrop (O_CREAT|O_EXCL|O_NOFOLLOW,
+ * mode 0000). Call it while holding the spool group, and drop the group
+ * right after, whatever it returns. The maildrop directory must be a real
+ * directory (not a symlink), not writable by others, and, when spool_gid is
+ * not (gid_t)-1, of group spool_gid. ERR_CONFIG for a missing or unsafe
+ * directory, ERR_TEMP when the file cannot be created.
+ */
+int	sysq_drop_create(const struct config *, gid_t spool_gid,
+	    struct sysq_drop *, struct err *);
+/*
+ * Reads the message from in through intake (options from inv, the
+ * account's address and the aliases as do_send uses them) into the drop
+ * file, appends the envelope, fsyncs and marks the file ready. Errors are
+ * intake's (ERR_USAGE, ERR_ADDR, ERR_DATA) or ERR_IO / ERR_TEMP; the
+ * caller then calls sysq_drop_abort. Closes the file on success.
+ */
+int	sysq_drop_write(struct sysq_drop *, const struct invocation *,
+	    const struct account *, const struct aliases *, FILE *in,
+	    struct err *);
+/* Truncates an unfinished drop file and marks it abandoned (0400). */
+void	sysq_drop_abort(struct sysq_drop *);
+
+/*
+ * Moves every ready drop file into q as a committed queue entry (the
+ * daemon side; called at the start of every queue run in system mode).
+ * Malformed, oversized, non-regular or stale files go to corrupt/ under a
+ * "maildrop-" name; abandoned ones are removed. A missing maildrop
+ * directory is not an error. Returns the number of entries picked up, or
+ * -1 (ERR_CONFIG / ERR_IO) when the directory cannot be read.
+ */
+int	sysq_pickup(const struct config *, struct queue *, struct err *);
+
+#endif
