@@ -128,6 +128,23 @@ conn_tls_version(const struct conn *c)
 }
 
 int
+conn_tls_peer(const struct conn *c, char *subject, size_t subjectsize,
+    char *issuer, size_t issuersize, time_t *not_after)
+{
+	if (c->tls == NULL) {
+		if (subject != NULL && subjectsize > 0)
+			subject[0] = '\0';
+		if (issuer != NULL && issuersize > 0)
+			issuer[0] = '\0';
+		if (not_after != NULL)
+			*not_after = 0;
+		return -1;
+	}
+	return xtls_peer(c->tls, subject, subjectsize, issuer, issuersize,
+	    not_after);
+}
+
+int
 conn_peer_is_local(const struct conn *c)
 {
 	return net_peer_is_local(c->fd);

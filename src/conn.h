@@ -11,6 +11,8 @@
 #ifndef CONN_H
 #define CONN_H
 
+#include <time.h>
+
 #include "common.h"
 #include "status.h"
 
@@ -47,6 +49,9 @@ void	conn_set_transcript(struct conn *, conn_transcript_fn *, void *arg);
 int	conn_starttls(struct conn *, const char *trust_file, struct err *err);
 int	conn_is_tls(const struct conn *);
 const char *conn_tls_version(const struct conn *);	/* "" when plain */
+/* The server certificate (see xtls_peer); -1 when plain. */
+int	conn_tls_peer(const struct conn *, char *subject, size_t subjectsize,
+	    char *issuer, size_t issuersize, time_t *not_after);
 /* 1 if the peer is a loopback address or a local socket. */
 int	conn_peer_is_local(const struct conn *);
 const char *conn_host(const struct conn *);

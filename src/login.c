@@ -1282,6 +1282,35 @@ check_dns(const struct account *acct, FILE *out, struct err *err)
 	return 0;
 }
 
+/* Warn when the server certificate expires within this many days. */
+#define CHECK_CERT_WARN_DAYS	14
+
+static void
+check_cert(struct smtp_session *s, FILE *out)
+{
+	char subject[512], issuer[512], v[512], when[64];
+	time_t not_after, now = time(NULL);
+	long long days;
+	struct tm tm;
+
+	if (smtp_tls_peer(s, subject, sizeof(subject), issuer,
+	    sizeof(issuer), &not_after) == -1)
+		return;
+	util_sanitize(v, sizeof(v), subject, strlen(subject));
+	fprintf(out, "certificate subject: %s\n", v);
+	util_sanitize(v, sizeof(v), issuer, strlen(issuer));
+	fprintf(out, "certificate issuer: %s\n", v);
+	if (not_after <= 0 || gmtime_r(&not_after, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		return;
+	days = ((long long)not_after - (long long)now) / 86400;
+	fprintf(out, "certificate expires: %s (in %lld days)\n", when, days);
+	if (not_after - now < CHECK_CERT_WARN_DAYS * 86400)
+		fprintf(out, "warning: the server certificate expires in "
+		    "%lld days (%s); tell the server's administrator\n", days,
+		    when);
+}
+
 static void
 check_caps(struct smtp_session *s, FILE *out)
 {
@@ -1408,6 +1437,7 @@ login_check(const struct account *acct, FILE *out, struct err *err)
 	tlsv = smtp_tls_version(s);
 	fprintf(out, "connect: ok, %s\n", tlsv != NULL && *tlsv != '\0' ?
 	    tlsv : "no TLS");
+	check_cert(s, out);
 	check_caps(s, out);
 	if (acct->auth == AUTH_NONE) {
 		fprintf(out, "auth: off for this account (not tried)\n");

@@ -1134,6 +1134,14 @@ smtp_tls_version(const struct smtp_session *s)
 	return conn_tls_version(s->conn);
 }
 
+int
+smtp_tls_peer(const struct smtp_session *s, char *subject,
+    size_t subjectsize, char *issuer, size_t issuersize, time_t *not_after)
+{
+	return conn_tls_peer(s->conn, subject, subjectsize, issuer,
+	    issuersize, not_after);
+}
+
 const char *
 smtp_last_reply(const struct smtp_session *s)
 {

@@ -15,6 +15,8 @@
 #ifndef SMTP_H
 #define SMTP_H
 
+#include <time.h>
+
 #include "common.h"
 #include "conf.h"
 #include "envelope.h"
@@ -78,6 +80,14 @@ unsigned smtp_caps(const struct smtp_session *);
 /* Mechanisms from the AUTH line, e.g. "LOGIN XOAUTH2", or "". */
 const char *smtp_auth_offered(const struct smtp_session *);
 const char *smtp_tls_version(const struct smtp_session *);	/* "TLSv1.3" */
+/*
+ * The server's certificate: subject and issuer (RFC 2253, escaped ASCII,
+ * truncated to fit) and notAfter (UTC). Outputs may be NULL. -1 when the
+ * session has no TLS (or no peer certificate).
+ */
+int	smtp_tls_peer(const struct smtp_session *, char *subject,
+	    size_t subjectsize, char *issuer, size_t issuersize,
+	    time_t *not_after);
 /* The last reply, sanitised, single line (multi-line joined by " / "). */
 const char *smtp_last_reply(const struct smtp_session *);
 const char *smtp_mech_name(enum conf_auth);

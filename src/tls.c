@@ -260,6 +260,54 @@ xtls_version(const struct xtls *t)
 	return t != NULL && t->ssl != NULL ? SSL_get_version(t->ssl) : "";
 }
 
+/* A name as one RFC 2253 line (escaped, so plain ASCII). */
+static void
+name_line(const X509_NAME *name, char *dst, size_t size)
+{
+	BIO *b;
+	char *p;
+	long n;
+
+	if (dst == NULL || size == 0)
+		return;
+	dst[0] = '\0';
+	if (name == NULL || (b = BIO_new(BIO_s_mem())) == NULL)
+		return;
+	if (X509_NAME_print_ex(b, name, 0, XN_FLAG_RFC2253) >= 0 &&
+	    (n = BIO_get_mem_data(b, &p)) > 0) {
+		if ((size_t)n >= size)
+			n = (long)size - 1;
+		memcpy(dst, p, (size_t)n);
+		dst[n] = '\0';
+	}
+	BIO_free(b);
+}
+
+int
+xtls_peer(const struct xtls *t, char *subject, size_t subjectsize,
+    char *issuer, size_t issuersize, time_t *not_after)
+{
+	X509 *cert;
+	struct tm tm;
+
+	if (subject != NULL && subjectsize > 0)
+		subject[0] = '\0';
+	if (issuer != NULL && issuersize > 0)
+		issuer[0] = '\0';
+	if (not_after != NULL)
+		*not_after = 0;
+	if (t == NULL || t->ssl == NULL ||
+	    (cert = SSL_get0_peer_certificate(t->ssl)) == NULL)
+		return -1;
+	name_line(X509_get_subject_name(cert), subject, subjectsize);
+	name_line(X509_get_issuer_name(cert), issuer, issuersize);
+	memset(&tm, 0, sizeof(tm));
+	if (not_after != NULL &&
+	    ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm) == 1)
+		*not_after = timegm(&tm);
+	return 0;
+}
+
 void
 xtls_free(struct xtls *t)
 {

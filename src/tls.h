@@ -13,6 +13,8 @@
 #ifndef TLS_H
 #define TLS_H
 
+#include <time.h>
+
 #include "common.h"
 #include "status.h"
 
@@ -37,6 +39,14 @@ int	xtls_write(struct xtls *, const void *buf, size_t len, int timeout_ms,
 size_t	xtls_pending(const struct xtls *);
 /* "TLSv1.3", "TLSv1.2". */
 const char *xtls_version(const struct xtls *);
+/*
+ * The verified peer certificate: subject and issuer as RFC 2253 strings
+ * (non-ASCII escaped; truncated to fit, always NUL-terminated) and its
+ * notAfter time (UTC). Any output pointer may be NULL. Returns -1 when
+ * there is no peer certificate.
+ */
+int	xtls_peer(const struct xtls *, char *subject, size_t subjectsize,
+	    char *issuer, size_t issuersize, time_t *not_after);
 /* Sends close_notify (best effort, no waiting) and frees. NULL is fine. */
 void	xtls_free(struct xtls *);
 

@@ -16,7 +16,9 @@ set -eu
 dir=${1:?usage: gen-certs.sh DIR}
 mkdir -p "$dir"
 chmod 700 "$dir"
-if [ -s "$dir/server.pem" ] && [ -s "$dir/selfsigned.key" ] && [ -s "$dir/other-ca.pem" ]; then
+# (A cached set whose server certificate expires within a week is remade.)
+if [ -s "$dir/server.pem" ] && [ -s "$dir/selfsigned.key" ] && [ -s "$dir/other-ca.pem" ] &&
+    openssl x509 -checkend 604800 -noout -in "$dir/server.pem" >/dev/null 2>&1; then
 	exit 0
 fi
 exec /usr/bin/python3 - "$dir" <<'PY'
