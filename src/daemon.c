@@ -134,9 +134,13 @@ drop_pidfile(struct queue *q, int fd)
 	(void)close(fd);
 }
 
-/* inotify on q/ (a new .env there is new or retried mail); -1 if none. */
+/*
+ * inotify on q/ (a new .env there is new or retried mail) and, in system
+ * mode, on the maildrop (a drop file is marked ready by a chmod); -1 if
+ * none.
+ */
 static int
-watch_queue(const struct queue *q)
+watch_queue(const struct config *cf, const struct queue *q)
 {
 	char path[PATH_MAX];
 	int fd;
@@ -152,6 +156,11 @@ watch_queue(const struct queue *q)
 		(void)close(fd);
 		return -1;
 	}
+	if (cf->system_mode && snprintf(path, sizeof(path), "%s/maildrop",
+	    conf_spool_dir(cf)) < (int)sizeof(path) &&
+	    inotify_add_watch(fd, path, IN_ATTRIB) == -1)
+		log_warn("inotify watch %s; the maildrop is read every "
+		    "interval only", path);
 	return fd;
 }
 
@@ -169,7 +178,7 @@ drain_inotify(int fd)
 		for (off = 0; off + sizeof(*ev) <= (size_t)n;
 		    off += sizeof(*ev) + ev->len) {
 			ev = (const struct inotify_event *)(void *)(b + off);
-			if (ev->mask & IN_Q_OVERFLOW)
+			if (ev->mask & (IN_Q_OVERFLOW | IN_ATTRIB))
 				hit = 1;
 			if (ev->len == 0)
 				continue;
@@ -373,7 +382,7 @@ daemon_run(const struct invocation *inv, const struct config *cf0)
 		queue_close(&q);
 		return err_exitcode(&err);
 	}
-	ifd = watch_queue(&q);
+	ifd = watch_queue(cf, &q);
 	log_info("queue runner started on %s, every %lld s%s", q.dir,
 	    interval, ifd != -1 ? " and on new mail" : "");
 	next_run = 0;		/* run at once */

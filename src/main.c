@@ -34,6 +34,7 @@
 #include "queue.h"
 #include "runq.h"
 #include "status.h"
+#include "sysq.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -45,10 +46,21 @@ die(const struct err *e)
 	exit(err_exitcode(e));
 }
 
+/* The saved set-group-id of a set-gid run (the spool group), else -1. */
+static gid_t spool_gid = (gid_t)-1;
+
+/*
+ * Set-id: a set-user-id binary is always refused. A set-group-id one (the
+ * system-mode installation, 2755 root:oauthmail) gives up the group at
+ * once, keeping it only as the saved gid; main() refuses to go on unless
+ * /etc/oauthmail.conf says "mode system" (and takes it back only around
+ * the creation of one maildrop file: OpenSMTPD smtpctl's pattern).
+ */
 static void
 check_process(void)
 {
 	struct rlimit rl = { 0, 0 };
+	gid_t rgid = getgid();
 	int fd;
 
 	/* fds 0-2 must be open, or a later open() could become stdout. */
@@ -61,10 +73,64 @@ check_process(void)
 	/* No core dumps: tokens are held in memory. */
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	if (getuid() != geteuid() || getgid() != getegid()) {
-		fprintf(stderr, "%s: refusing to run set-user-id or "
-		    "set-group-id; remove the set-id bits from the binary\n",
+	if (getuid() != geteuid()) {
+		fprintf(stderr, "%s: refusing to run set-user-id; remove the "
+		    "set-user-id bit from the binary (chmod u-s)\n",
 		    OM_PROGNAME);
+		exit(EX_CONFIG);
+	}
+	if (rgid != getegid()) {
+		spool_gid = getegid();
+		if (setresgid(rgid, rgid, spool_gid) == -1) {
+			fprintf(stderr, "%s: setresgid: %s\n", OM_PROGNAME,
+			    strerror(errno));
+			exit(EX_OSERR);
+		}
+	}
+}
+
+/* Gives up the spool group for good (real, effective and saved). */
+static void
+drop_group(void)
+{
+	gid_t r, e, s, g = getgid();
+
+	if (spool_gid == (gid_t)-1)
+		return;
+	if (setresgid(g, g, g) == -1 || getresgid(&r, &e, &s) == -1 ||
+	    r != g || e != g || s != g) {
+		fprintf(stderr, "%s: cannot drop the spool group\n",
+		    OM_PROGNAME);
+		_exit(EX_OSERR);
+	}
+	spool_gid = (gid_t)-1;
+}
+
+/*
+ * A set-gid run reads only a configuration root alone controls:
+ * SYSCONFDIR/oauthmail.conf, or -C FILE when FILE and every directory above
+ * it are root's (conf_root_only_path); $OAUTHMAIL_CONFIG and the XDG file
+ * are ignored. It must say "mode system".
+ */
+static void
+load_setid_config(const struct invocation *inv, struct config *cf)
+{
+	struct err err;
+	const char *path = SYSCONFDIR "/oauthmail.conf";
+
+	err_clear(&err);
+	if (inv->config != NULL) {
+		if (conf_root_only_path(inv->config, &err) == -1)
+			die(&err);
+		path = inv->config;
+	}
+	if (conf_load(path, cf, &err) == -1)
+		die(&err);
+	if (!cf->system_mode) {
+		fprintf(stderr, "%s: installed set-group-id, but %s does not "
+		    "say 'mode system'; remove the set-group-id bit (chmod "
+		    "g-s) or configure system mode (oauthmail(8), SYSTEM "
+		    "MODE)\n", OM_PROGNAME, path);
 		exit(EX_CONFIG);
 	}
 }
@@ -277,6 +343,56 @@ done:
 	return rc;
 }
 
+/*
+ * System mode: the message goes to the maildrop for the delivery daemon;
+ * this process never touches a keyring or the queue. The spool group is
+ * held only for the open() of the drop file, and given up for good before
+ * stdin is read.
+ */
+static int
+do_system_send(const struct invocation *inv, const struct config *cf)
+{
+	struct err err;
+	struct account *acct;
+	struct aliases *al = NULL;
+	struct sysq_drop d;
+	int rc;
+
+	err_clear(&err);
+	/* For the From: added and the aliases; the daemon decides again. */
+	if ((acct = conf_select(cf, inv->account, inv->sender, &err)) == NULL) {
+		drop_group();
+		die(&err);
+	}
+	log_init(inv->verbose, acct->syslog, OM_PROGNAME);
+	if (spool_gid != (gid_t)-1 && setresgid((gid_t)-1, spool_gid,
+	    (gid_t)-1) == -1) {
+		drop_group();
+		(void)err_set(&err, ERR_TEMP, "setresgid: %s", strerror(errno));
+		die(&err);
+	}
+	rc = sysq_drop_create(cf, spool_gid, &d, &err);
+	drop_group();
+	if (rc == -1)
+		die(&err);
+	if (acct->aliases != NULL &&
+	    aliases_load(acct->aliases, &al, &err) == -1) {
+		sysq_drop_abort(&d);
+		die(&err);
+	}
+	if (sysq_drop_write(&d, inv, acct, al, stdin, &err) == -1) {
+		sysq_drop_abort(&d);
+		if (al != NULL)
+			aliases_free(al);
+		die(&err);
+	}
+	log_info("%s: dropped for the delivery daemon (uid %lu)", d.name,
+	    (unsigned long)getuid());
+	if (al != NULL)
+		aliases_free(al);
+	return EX_OK;
+}
+
 static int
 do_flush(const struct invocation *inv, const struct config *cf, int force)
 {
@@ -312,6 +428,18 @@ do_mailq(const struct invocation *inv, const struct config *cf)
 
 	err_clear(&err);
 	setup_logging(inv, queue_account(cf));
+	if (cf->system_mode && queue_account(cf) != NULL) {
+		struct stat st;
+		const char *dir = queue_account(cf)->queue_dir;
+
+		/* Only the daemon's user sees the system queue. */
+		if (stat(dir, &st) == -1 || st.st_uid != getuid()) {
+			fprintf(stderr, "%s: system mode: the queue is "
+			    "readable only by its owner; run 'sudo -u "
+			    "oauthmail mailq'\n", OM_PROGNAME);
+			return EX_OK;
+		}
+	}
 	open_queue(queue_account(cf), &q);
 	if (runq_list(&q, stdout, &err) == -1)
 		die(&err);
@@ -367,11 +495,17 @@ main(int argc, char **argv)
 		break;
 	}
 	memset(&cf, 0, sizeof(cf));
-	if (conf_load(inv.config, &cf, &err) == -1)
+	if (spool_gid != (gid_t)-1) {
+		load_setid_config(&inv, &cf);
+		/* Only a submission ever uses the group, and only once. */
+		if (inv.mode != MODE_SEND)
+			drop_group();
+	} else if (conf_load(inv.config, &cf, &err) == -1)
 		die(&err);
 	switch (inv.mode) {
 	case MODE_SEND:
-		rc = do_send(&inv, &cf);
+		rc = cf.system_mode ? do_system_send(&inv, &cf) :
+		    do_send(&inv, &cf);
 		break;
 	case MODE_SMTP_STDIO:
 		rc = bs_run(&inv, &cf);

@@ -21,6 +21,7 @@
 #include "queue.h"
 #include "runq.h"
 #include "status.h"
+#include "sysq.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -399,6 +400,11 @@ runq_flush(const struct config *cf, struct queue *q, enum inv_qselect sel,
 	err_clear(&lerr);
 	if (queue_cleanup_tmp(q, now, &lerr) == -1)
 		log_warnx("queue tmp/ cleanup: %s", lerr.msg);
+	/* System mode: mail dropped by local users joins the queue first. */
+	err_clear(&lerr);
+	if (cf->system_mode && sysq_pickup(cf, q, &lerr) == -1)
+		log_warnx("maildrop: %s", lerr.msg);
+	now = time(NULL);	/* what was picked up is due now */
 	if (select_area(q, QAREA_ACTIVE, sel, value, !force, now, &l,
 	    err) == -1 ||
 	    select_area(q, QAREA_HOLD, sel, value, 0, now, &held, err) == -1) {
