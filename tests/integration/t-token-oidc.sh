@@ -11,10 +11,19 @@ need_oauthmail
 OIDC_DIR=$IT/oidc
 command -v node >/dev/null 2>&1 || skip_all "node is not installed"
 if [ ! -d "$OIDC_DIR/node_modules/oidc-provider" ]; then
+	# Install into the build tree: the source tree may be read-only
+	# (make distcheck) and a tarball has no node_modules.
 	command -v npm >/dev/null 2>&1 || skip_all "npm is not installed"
-	timeout 180 npm ci --prefix "$OIDC_DIR" --no-audit --no-fund \
-	    --ignore-scripts >"$T/npm.log" 2>&1 ||
-	    skip_all "npm ci of oidc-provider failed: $(tail -n 1 "$T/npm.log")"
+	B_OIDC=$top_builddir/tests/integration/oidc
+	mkdir -p "$B_OIDC" &&
+	    cp "$OIDC_DIR/package.json" "$OIDC_DIR/package-lock.json" \
+	    "$OIDC_DIR/server.mjs" "$B_OIDC/" || bail "cannot copy $OIDC_DIR"
+	OIDC_DIR=$B_OIDC
+	if [ ! -d "$OIDC_DIR/node_modules/oidc-provider" ]; then
+		timeout 180 npm ci --prefix "$OIDC_DIR" --no-audit --no-fund \
+		    --ignore-scripts >"$T/npm.log" 2>&1 ||
+		    skip_all "npm ci of oidc-provider failed: $(tail -n 1 "$T/npm.log")"
+	fi
 fi
 start_kernel_keyring || start_keyring || skip_all "no keyring available"
 
