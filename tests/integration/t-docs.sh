@@ -1,0 +1,130 @@
+#!/bin/sh
+# t-docs.sh -- the documentation says what the code does: every key of
+# src/conf.c's keyword table is in oauthmail.conf(5); every management
+# command of src/args.c's table and every option of `oauthmail --help`
+# (args_usage) is in oauthmail(8); every exit code of err_exitcode() is
+# under EXIT STATUS; the commands of `oauthmail --help` are the ones in
+# README's Commands table; both man pages render without a groff warning.
+. "$top_srcdir/tests/integration/lib.sh"
+need_oauthmail
+MAN8=$top_srcdir/doc/oauthmail.8
+MAN5=$top_srcdir/doc/oauthmail.conf.5
+README=$top_srcdir/README.md
+CONF_C=$top_srcdir/src/conf.c
+ARGS_C=$top_srcdir/src/args.c
+STATUS_C=$top_srcdir/src/status.c
+
+# Man source as plain words: "\-" is "-", font escapes and quotes go.
+man_text() {
+	sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\(dq//g' -e 's/"//g' \
+	    -e 's/\\&//g' "$1"
+}
+# Lines of one section (.SH NAME up to the next .SH).
+man_section() {
+	awk -v s="$2" '/^\.SH /{ on = ($0 == ".SH " s) ; next } on' "$1"
+}
+man_text "$MAN8" >"$T/man8.txt"
+man_text "$MAN5" >"$T/man5.txt"
+
+# --- config keys -------------------------------------------------------------
+sed -n '/^} keywords\[\] = {/,/^};/p' "$CONF_C" |
+    sed -n 's/^[[:space:]]*{ "\([a-z_]*\)",.*/\1/p' >"$T/keys"
+n=$(wc -l <"$T/keys" | tr -d ' ')
+[ "$n" -ge 30 ] && pass "conf.c's keyword table has $n keys" ||
+    fail "could not read conf.c's keyword table (got $n keys)"
+missing=
+for k in $(cat "$T/keys") defaults account; do
+	grep -Eq "(^|[^a-z_])$k([^a-z_]|\$)" "$T/man5.txt" || missing="$missing $k"
+done
+is "$missing" "" "every configuration key is in oauthmail.conf(5)"
+# Each account key has its own entry (a .B line at the start of an item).
+missing=
+for k in $(cat "$T/keys"); do
+	case $k in password|passwordeval|client_secret) continue ;; esac
+	grep -Eq "^\.(B|BI|BR) $k( |\$)" "$T/man5.txt" || missing="$missing $k"
+done
+is "$missing" "" "every configuration key has an entry of its own"
+
+# --- management commands -----------------------------------------------------
+sed -n '/^} commands\[\] = {/,/^};/p' "$ARGS_C" |
+    sed -n 's/^[[:space:]]*{ "\([a-z]*\)",.*/\1/p' | sort >"$T/cmds"
+n=$(wc -l <"$T/cmds" | tr -d ' ')
+[ "$n" -ge 8 ] && pass "args.c's command table has $n commands" ||
+    fail "could not read args.c's command table (got $n)"
+man_section "$MAN8" COMMANDS | man_text /dev/stdin >"$T/man8-cmds.txt"
+missing=
+for c in $(cat "$T/cmds"); do
+	grep -Eq "^\.(B|BI|BR) (.* )?$c([ ,]|\$)" "$T/man8-cmds.txt" ||
+	    missing="$missing $c"
+done
+is "$missing" "" "every management command has an entry under COMMANDS in oauthmail(8)"
+
+# --- --help ---------------------------------------------------------------------
+run_ok "oauthmail --help exits 0" "$OAUTHMAIL" --help
+cp "$T/out" "$T/help"
+# The commands --help names in its synopsis ("oauthmail WORD|WORD ...").
+sed -n 's/^.*oauthmail \([a-z][a-z|]*\) .*$/\1/p' "$T/help" | tr '|' '\n' |
+    sort -u >"$T/help-cmds"
+is "$(cat "$T/help-cmds")" "$(cat "$T/cmds")" "--help names exactly the commands of args.c"
+# The commands of README's Commands table.
+sed -n '/^## Commands/,/^## /p' "$README" |
+    sed -n 's/^| `oauthmail \([a-z]*\).*/\1/p; s/^| `[^`]*`, `oauthmail \([a-z]*\).*/\1/p' |
+    sort -u >"$T/readme-cmds"
+is "$(cat "$T/readme-cmds")" "$(cat "$T/help-cmds")" "README's Commands table lists the commands of --help"
+
+# Every option --help lists is in oauthmail(8).
+sed -n '/^sendmail options:/,/^commands:/p' "$T/help" |
+    grep -oE '(^|[ ,;:])-[A-Za-z]+' | sed 's/^[ ,;:]//' | sort -u >"$T/flags"
+n=$(wc -l <"$T/flags" | tr -d ' ')
+[ "$n" -ge 30 ] && pass "--help lists $n sendmail options" ||
+    fail "could not read the options of --help (got $n)"
+missing=
+for f in $(cat "$T/flags"); do
+	grep -Eq -- "(^|[^A-Za-z0-9-])$f([^A-Za-z]|\$)" "$T/man8.txt" ||
+	    missing="$missing $f"
+done
+is "$missing" "" "every option of --help is in oauthmail(8)"
+# And the synopsis forms: -bp -bs -bd -q, mailq, newaliases, --help, --version.
+missing=
+for f in -bp -bs -bd -q mailq newaliases --help --version; do
+	grep -Eq -- "(^|[^A-Za-z0-9-])$f([^A-Za-z]|\$)" "$T/man8.txt" ||
+	    missing="$missing $f"
+done
+is "$missing" "" "the synopsis forms of --help are in oauthmail(8)"
+
+# --- exit codes --------------------------------------------------------------
+sysexit() {
+	case $1 in
+	EX_OK) echo 0 ;; EX_USAGE) echo 64 ;; EX_DATAERR) echo 65 ;;
+	EX_NOINPUT) echo 66 ;; EX_NOUSER) echo 67 ;; EX_NOHOST) echo 68 ;;
+	EX_UNAVAILABLE) echo 69 ;; EX_SOFTWARE) echo 70 ;; EX_OSERR) echo 71 ;;
+	EX_OSFILE) echo 72 ;; EX_CANTCREAT) echo 73 ;; EX_IOERR) echo 74 ;;
+	EX_TEMPFAIL) echo 75 ;; EX_PROTOCOL) echo 76 ;; EX_NOPERM) echo 77 ;;
+	EX_CONFIG) echo 78 ;; *) echo "?$1" ;;
+	esac
+}
+sed -n '/^err_exitcode(/,/^}/p' "$STATUS_C" | grep -oE 'EX_[A-Z]+' |
+    sort -u >"$T/exits"
+man_section "$MAN8" "EXIT STATUS" | man_text /dev/stdin >"$T/man8-exit.txt"
+missing=
+for e in $(cat "$T/exits"); do
+	c=$(sysexit "$e")
+	grep -Eq "^($c|$c,.*|.*, $c|.*, $c,.*)\$" "$T/man8-exit.txt" ||
+	    missing="$missing $c($e)"
+done
+is "$missing" "" "every exit status of err_exitcode() is under EXIT STATUS"
+
+# --- groff ----------------------------------------------------------------------
+if command -v groff >/dev/null 2>&1; then
+	for m in "$MAN8" "$MAN5"; do
+		LC_ALL=C.UTF-8 MANROFFSEQ='' groff -man -ww -z "$m" >"$T/groff" 2>&1
+		rc=$?
+		[ "$rc" -eq 0 ] && [ ! -s "$T/groff" ] &&
+		    pass "$(basename "$m") renders without warnings" ||
+		    fail "$(basename "$m") renders with warnings" "$(head -n 20 "$T/groff")"
+	done
+else
+	skip "groff is not installed" 2
+fi
+
+done_testing
