@@ -1,0 +1,105 @@
+#!/bin/sh
+# t-install.sh -- `make install DESTDIR=...` from the configured build tree
+# installs the binary (0755, runs), the man pages, the example config and
+# the systemd units (ExecStart naming the installed binary); `make
+# uninstall` removes everything again. The sendmail/mailq/newaliases links
+# are opt-in: a default configure installs none, --enable-sendmail-links
+# installs all three (pointing at $(bindir)/oauthmail, DESTDIR-safe) and
+# uninstall removes them.
+. "$top_srcdir/tests/integration/lib.sh"
+need_oauthmail
+[ -f "$top_builddir/Makefile" ] && [ -f "$top_builddir/config.status" ] ||
+    skip_all "$top_builddir is not a configured build tree"
+command -v make >/dev/null 2>&1 || skip_all "make is not installed"
+
+# mk DIR ARGS...: make in DIR without its output (kept in $T/make.log).
+mk() {
+	_d=$1; shift
+	make -C "$_d" "$@" >"$T/make.log" 2>&1
+}
+# dirs DIR: the installation directories that DIR's Makefile uses.
+dirs() {
+	make -s -C "$1" --no-print-directory --eval 'om-dirs: ; @echo \
+bindir=$(bindir) sbindir=$(sbindir) mandir=$(mandir) docdir=$(docdir) \
+sysunit=$(systemdsystemunitdir) userunit=$(systemduserunitdir)' om-dirs
+}
+mode_of() { stat -c %a "$1" 2>/dev/null; }
+
+eval "$(dirs "$top_builddir")"
+[ -n "$bindir" ] && [ -n "$mandir" ] && pass "the build tree's install directories: $bindir $mandir" ||
+    bail "could not read the install directories of $top_builddir/Makefile"
+D=$T/inst
+
+# --- the configured build tree -------------------------------------------------
+mk "$top_builddir" install DESTDIR="$D"
+ok $? "make install DESTDIR=... succeeds" || diag "$(tail -n 20 "$T/make.log")"
+bin=$D$bindir/oauthmail
+is "$(mode_of "$bin")" 755 "the binary is installed mode 0755"
+run_ok "the installed binary runs" "$bin" --version
+like "$(cat "$T/out")" "^oauthmail [0-9]" "and prints its version"
+is "$(mode_of "$D$mandir/man8/oauthmail.8")" 644 "oauthmail.8 is installed (0644)"
+is "$(mode_of "$D$mandir/man5/oauthmail.conf.5")" 644 "oauthmail.conf.5 is installed (0644)"
+cmp -s "$D$mandir/man8/oauthmail.8" "$top_srcdir/doc/oauthmail.8" &&
+    pass "oauthmail.8 is the source's" || fail "oauthmail.8 differs from the source's"
+is "$(mode_of "$D$docdir/oauthmail.conf.example")" 644 "the example config is installed in docdir"
+is "$(mode_of "$D$docdir/README.md")" 644 "README.md is installed in docdir"
+if [ -n "$sysunit" ]; then
+	u=$D$sysunit/oauthmail.service
+	is "$(mode_of "$u")" 644 "oauthmail.service is installed in $sysunit"
+	file_contains "$u" "^ExecStart=$bindir/oauthmail -bd\$" "its ExecStart names the installed binary"
+else
+	skip "configured without system units" 2
+fi
+if [ -n "$userunit" ]; then
+	is "$(mode_of "$D$userunit/oauthmail-user.service")" 644 "oauthmail-user.service is installed in $userunit"
+	is "$(mode_of "$D$userunit/oauthmail-user.timer")" 644 "oauthmail-user.timer is installed"
+	file_contains "$D$userunit/oauthmail-user.service" "^ExecStart=$bindir/oauthmail -q\$" \
+	    "the user unit's ExecStart names the installed binary"
+else
+	skip "configured without user units" 3
+fi
+if grep -q '^S\["SENDMAIL_LINKS_TRUE"\]=""' "$top_builddir/config.status"; then
+	is "$(readlink "$D$sbindir/sendmail")" "$bindir/oauthmail" \
+	    "(configured with --enable-sendmail-links) sendmail -> $bindir/oauthmail"
+else
+	[ ! -e "$D$sbindir/sendmail" ] && [ ! -L "$D$sbindir/sendmail" ] &&
+	    pass "no sendmail link (configured without --enable-sendmail-links)" ||
+	    fail "a sendmail link was installed without --enable-sendmail-links"
+fi
+mk "$top_builddir" uninstall DESTDIR="$D"
+ok $? "make uninstall DESTDIR=... succeeds"
+left=$(find "$D" ! -type d | head -n 5)
+is "$left" "" "uninstall leaves no file behind"
+
+# --- a default configure, and --enable-sendmail-links ----------------------------
+# Configured afresh in $T; the binary is the one built, not rebuilt (-o).
+for variant in default links; do
+	B=$T/build-$variant D=$T/inst-$variant
+	mkdir -p "$B/src"
+	cp "$OAUTHMAIL" "$B/src/oauthmail"
+	if [ "$variant" = links ]; then set -- --enable-sendmail-links; else set --; fi
+	if ! (cd "$B" && "$top_srcdir/configure" -q "$@") >"$T/configure.log" 2>&1; then
+		fail "configure $* succeeds" "$(tail -n 10 "$T/configure.log")"
+		continue
+	fi
+	eval "$(dirs "$B")"
+	mk "$B" -o src/oauthmail install-exec DESTDIR="$D"
+	ok $? "($variant) make install-exec DESTDIR=... succeeds" ||
+	    diag "$(tail -n 20 "$T/make.log")"
+	is "$(mode_of "$D$bindir/oauthmail")" 755 "($variant) the binary is installed mode 0755"
+	if [ "$variant" = default ]; then
+		n=$(find "$D" -name sendmail -o -name mailq -o -name newaliases | wc -l)
+		is "$(echo $n)" 0 "a default configure installs no sendmail, mailq or newaliases link"
+	else
+		for l in "$sbindir/sendmail" "$bindir/mailq" "$bindir/newaliases"; do
+			is "$(readlink "$D$l")" "$bindir/oauthmail" \
+			    "--enable-sendmail-links: $l -> $bindir/oauthmail"
+		done
+		mk "$B" -o src/oauthmail uninstall DESTDIR="$D"
+		ok $? "(links) make uninstall succeeds"
+		left=$(find "$D" ! -type d | head -n 5)
+		is "$left" "" "uninstall removes the binary and the three links"
+	fi
+done
+
+done_testing
