@@ -202,8 +202,14 @@ parse(struct aliases *al, const char *text, size_t len, struct err *err)
 			while (n > 0 && isspace((unsigned char)p[n - 1]))
 				n--;
 		}
-		/* A continuation line, a comment or a blank line. */
-		if (p != NULL && (n == 0 || p[strspn(p, " \t")] == '#'))
+		/*
+		 * A comment or a blank line. (Bounded: text is not a C
+		 * string, so no strspn on it.)
+		 */
+		for (i = 0; p != NULL && i < n && (p[i] == ' ' ||
+		    p[i] == '\t'); i++)
+			;
+		if (p != NULL && (n == 0 || (i < n && p[i] == '#')))
 			continue;
 		if (p != NULL && (p[0] == ' ' || p[0] == '\t')) {
 			if (entry.len == 0) {

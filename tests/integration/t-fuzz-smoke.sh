@@ -5,7 +5,7 @@
 command -v "${CLANG:-clang}" >/dev/null 2>&1 || skip_all "clang not installed"
 
 FUZZ_SECONDS=${FUZZ_SMOKE_SECONDS:-3} FUZZ_BUILD=$top_builddir \
-    FUZZ_CRASHDIR=$T/crashes sh "$top_srcdir/tests/fuzz/run" >"$T/fuzz.out" 2>&1
+    FUZZ_CRASHDIR=$top_builddir/tests/fuzz-crashes sh "$top_srcdir/tests/fuzz/run" >"$T/fuzz.out" 2>&1
 rc=$?
 [ "$rc" -eq 77 ] && skip_all "$(tail -n 1 "$T/fuzz.out")"
 ntargets=$(ls "$top_srcdir"/tests/fuzz/fuzz_*.c | wc -l | tr -d ' ')
