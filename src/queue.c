@@ -752,6 +752,111 @@ queue_cleanup_tmp(struct queue *q, time_t now, struct err *err)
 	return 0;
 }
 
+/* Whether area a holds a file id.ext. */
+static int
+has_file(struct queue *q, enum queue_area a, const char *id, const char *ext)
+{
+	char name[QUEUE_ID_LEN + 8];
+
+	if (entry_name(name, sizeof(name), id, ext) == -1)
+		return 0;
+	return faccessat(q->areafd[a], name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Brings id's message from area `from` next to its envelope in `to`. */
+static int
+rejoin(struct queue *q, const char *id, enum queue_area from,
+    enum queue_area to)
+{
+	char m[QUEUE_ID_LEN + 8];
+	int fd, r = 0;
+
+	if (entry_name(m, sizeof(m), id, ".msg") == -1)
+		return 0;
+	fd = openat(q->areafd[from], m, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	/* A runner holding the lock is in the middle of moving it. */
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    renameat(q->areafd[from], m, q->areafd[to], m) == 0) {
+		(void)fsync(q->areafd[to]);
+		(void)fsync(q->areafd[from]);
+		log_warnx("queue entry %s was split by a crash; its message "
+		    "is back in %s/", id, queue_area_name(to));
+		r = 1;
+	}
+	(void)close(fd);
+	return r;
+}
+
+static int
+repair_area(struct queue *q, enum queue_area a, time_t now, int *mended)
+{
+	struct dirent *de;
+	struct stat st;
+	char id[QUEUE_ID_LEN + 1];
+	DIR *d;
+	int fd, b;
+
+	if ((fd = openat(q->areafd[a], ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			(void)close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+
+		if (n != QUEUE_ID_LEN + 4)
+			continue;
+		memcpy(id, de->d_name, QUEUE_ID_LEN);
+		id[QUEUE_ID_LEN] = '\0';
+		if (!queue_id_valid(id))
+			continue;
+		if (strcmp(de->d_name + QUEUE_ID_LEN, ".env") == 0) {
+			if (has_file(q, a, id, ".msg"))
+				continue;
+			for (b = 0; b < QAREA_COUNT; b++)
+				if (b != (int)a &&
+				    has_file(q, (enum queue_area)b, id, ".msg")) {
+					*mended += rejoin(q, id,
+					    (enum queue_area)b, a);
+					break;
+				}
+		} else if (strcmp(de->d_name + QUEUE_ID_LEN, ".msg") == 0) {
+			for (b = 0; b < QAREA_COUNT; b++)
+				if (has_file(q, (enum queue_area)b, id, ".env"))
+					break;
+			if (b < QAREA_COUNT)
+				continue;
+			if (fstatat(q->areafd[a], de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == -1 ||
+			    st.st_mtime > now - QUEUE_TMP_STALE)
+				continue;
+			if (unlinkat(q->areafd[a], de->d_name, 0) == 0) {
+				log_debug("removed orphan message %s/%s/%s",
+				    q->dir, queue_area_name(a), de->d_name);
+				(*mended)++;
+			}
+		}
+	}
+	(void)closedir(d);
+	return 0;
+}
+
+int
+queue_repair(struct queue *q, time_t now, struct err *err)
+{
+	int a, mended = 0;
+
+	for (a = 0; a < QAREA_COUNT; a++)
+		if (repair_area(q, (enum queue_area)a, now, &mended) == -1)
+			return err_set(err, ERR_IO, "list %s/%s: %s", q->dir,
+			    queue_area_name((enum queue_area)a),
+			    strerror(errno));
+	return mended;
+}
+
 time_t
 queue_backoff(int attempts)
 {

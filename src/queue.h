@@ -116,6 +116,16 @@ int	queue_quarantine(struct queue *, enum queue_area, const char *id,
 /* Removes files in tmp/ last modified before now - QUEUE_TMP_STALE. */
 int	queue_cleanup_tmp(struct queue *, time_t now, struct err *);
 /*
+ * Mends entries a crash split (kill -9 between the two renames of
+ * queue_move, or between the unlinks of queue_remove / the renames of
+ * queue_commit): an envelope whose message sits in another area gets its
+ * message back (unless another process holds that message's lock); a
+ * message with no envelope anywhere, older than QUEUE_TMP_STALE, is
+ * removed (its commit never finished, or it was already delivered).
+ * Returns the number of entries mended; -1 with ERR_IO.
+ */
+int	queue_repair(struct queue *, time_t now, struct err *);
+/*
  * Delay before the next try after `attempts` failed attempts: 60 s
  * doubling per attempt, capped at 3600 s, with +-20% jitter (the result
  * never exceeds the cap).

@@ -400,6 +400,10 @@ runq_flush(const struct config *cf, struct queue *q, enum inv_qselect sel,
 	err_clear(&lerr);
 	if (queue_cleanup_tmp(q, now, &lerr) == -1)
 		log_warnx("queue tmp/ cleanup: %s", lerr.msg);
+	/* Entries a crash split between two renames are mended first. */
+	err_clear(&lerr);
+	if (queue_repair(q, now, &lerr) == -1)
+		log_warnx("queue repair: %s", lerr.msg);
 	/* System mode: mail dropped by local users joins the queue first. */
 	err_clear(&lerr);
 	if (cf->system_mode && sysq_pickup(cf, q, &lerr) == -1)

@@ -501,6 +501,42 @@ test_cleanup_tmp(void **state)
 	assert_int_equal(access(path, F_OK), 0);
 }
 
+/* A crash between the two renames of queue_move, and orphan messages. */
+static void
+test_repair(void **state)
+{
+	struct queue *q = *state;
+	struct envelope e;
+	struct err err;
+	char id[QUEUE_ID_LEN + 1], id2[QUEUE_ID_LEN + 1], from[400], to[400];
+	int lockfd;
+
+	add_simple(q, "acct", "a@example.test", "b@example.test", id);
+	/* The message went to hold/, the envelope stayed in q/. */
+	snprintf(from, sizeof(from), "%s/q/%s.msg", qdir, id);
+	snprintf(to, sizeof(to), "%s/hold/%s.msg", qdir, id);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(queue_lock(q, QAREA_ACTIVE, id, &lockfd, &err), -1);
+	assert_int_equal(queue_repair(q, time(NULL), &err), 1);
+	assert_int_equal(count_files("hold"), 0);
+	assert_int_equal(queue_lock(q, QAREA_ACTIVE, id, &lockfd, &err), 0);
+	queue_unlock(lockfd);
+	assert_int_equal(queue_load(q, QAREA_ACTIVE, id, &e, &err), 0);
+	envelope_free(&e);
+
+	/* A message whose envelope is gone: kept while recent, then removed. */
+	add_simple(q, "acct", "a@example.test", "c@example.test", id2);
+	snprintf(from, sizeof(from), "%s/q/%s.env", qdir, id2);
+	assert_int_equal(unlink(from), 0);
+	assert_int_equal(queue_repair(q, time(NULL), &err), 0);
+	assert_int_equal(count_files("q"), 3);
+	set_mtime("q", id2, time(NULL) - 2 * 86400);
+	assert_int_equal(queue_repair(q, time(NULL), &err), 1);
+	assert_int_equal(count_files("q"), 2);
+	/* A whole entry is never touched. */
+	assert_int_equal(queue_repair(q, time(NULL), &err), 0);
+}
+
 static void
 test_corrupt_quarantined(void **state)
 {
@@ -1060,6 +1096,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_commit_load, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repair, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_commit_without_rcpt_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
