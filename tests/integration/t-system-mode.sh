@@ -12,16 +12,15 @@ for c in useradd userdel groupadd groupdel setpriv su keyctl; do
 	command -v $c >/dev/null 2>&1 || skip_all "no $c"
 done
 
-DU=omtest-d GQ=omtest-q WU=omtest-www OU=omtest-other
+# Names unique to this run: several build trees may run the suite at once.
+DU=omd$$ GQ=omq$$ WU=omw$$ OU=omo$$
 cleanup_users() {
 	for u in $WU $OU $DU; do
-		pkill -u "$u" 2>/dev/null
 		userdel "$u" >/dev/null 2>&1
 	done
 	groupdel $GQ >/dev/null 2>&1
 	:
 }
-cleanup_users
 at_exit cleanup_users
 groupadd --system $GQ || bail "groupadd"
 useradd --system -g $GQ -M -d /nonexistent -s /usr/sbin/nologin $DU || bail "useradd $DU"
@@ -88,7 +87,8 @@ keyring_put() {
 	    'keyctl padd user "$1" "$(keyctl get_persistent @s)"' - \
 	    "oauthmail:$1:$2" >/dev/null 2>&1
 }
-at_exit "env -i PATH=/usr/bin:/bin setpriv --reuid=$DU --regid=$GQ --init-groups keyctl session - sh -c 'keyctl clear \$(keyctl get_persistent @s)' >/dev/null 2>&1"
+# Cleared by numeric ids: the users are deleted by an earlier exit hook.
+at_exit "env -i PATH=/usr/bin:/bin setpriv --reuid=$(id -u $DU) --regid=$(id -g $DU) --clear-groups keyctl session - sh -c 'keyctl clear \$(keyctl get_persistent @s)' >/dev/null 2>&1"
 seed_token "$ACCOUNT" || bail "seed token into $DU's persistent keyring"
 
 # 1. A www-data-like user submits with -t -i (PHP mail()): exit 0, fast,
