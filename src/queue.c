@@ -349,27 +349,27 @@ queue_commit(struct queue *q, const struct envelope *env, int fd,
 		(void)close(fd);
 		return err_set(err, ERR_INTERNAL, "commit: bad queue id");
 	}
-	if (fsync(fd) == -1) {
+	/*
+	 * The message's lock is held until both files are in q/, so that
+	 * queue_repair never takes a commit in progress for an orphan.
+	 */
+	if (fsync(fd) == -1 || flock(fd, LOCK_EX) == -1) {
 		saved = errno;
 		(void)close(fd);
 		unlink_entry(q, env->id);
 		return err_set(err, ERR_IO, "cannot queue the message: fsync "
 		    "%s/tmp/%s: %s", q->dir, m, strerror(saved));
 	}
-	if (close(fd) == -1) {
-		saved = errno;
-		unlink_entry(q, env->id);
-		return err_set(err, ERR_IO, "cannot queue the message: close "
-		    "%s/tmp/%s: %s", q->dir, m, strerror(saved));
-	}
 	buf_init(&b, ENVELOPE_MAX, 0);
 	if (envelope_dump(env, &b, err) == -1) {
 		buf_free(&b);
+		(void)close(fd);
 		unlink_entry(q, env->id);
 		return err_prefix(err, "cannot queue the message");
 	}
 	if (write_file(q->tmpfd, e, &b, err) == -1) {
 		buf_free(&b);
+		(void)close(fd);
 		unlink_entry(q, env->id);
 		return err_prefix(err, "cannot queue the message in %s",
 		    q->dir);
@@ -379,10 +379,14 @@ queue_commit(struct queue *q, const struct envelope *env, int fd,
 	    renameat(q->tmpfd, e, q->areafd[QAREA_ACTIVE], e) == -1 ||
 	    fsync(q->areafd[QAREA_ACTIVE]) == -1) {
 		saved = errno;
+		(void)close(fd);
 		unlink_entry(q, env->id);
 		return err_set(err, ERR_CANTCREAT, "cannot queue the message: "
 		    "commit into %s/q: %s", q->dir, strerror(saved));
 	}
+	/* Both files are durable (fsync'd above); this releases the lock. */
+	if (close(fd) == -1)
+		log_warn("close %s/q/%s", q->dir, m);
 	return 0;
 }
 
@@ -790,10 +794,50 @@ rejoin(struct queue *q, const char *id, enum queue_area from,
 }
 
 static int
+has_env_anywhere(struct queue *q, const char *id)
+{
+	int b;
+
+	for (b = 0; b < QAREA_COUNT; b++)
+		if (has_file(q, (enum queue_area)b, id, ".env"))
+			return 1;
+	return 0;
+}
+
+/*
+ * Removes a message that has no envelope in any area: its commit was
+ * killed between the two renames (never acknowledged), or its removal
+ * between the two unlinks (already delivered). Committing and delivering
+ * processes hold the message's lock, so a locked message is left alone,
+ * and the envelope is looked for again once the lock is ours.
+ */
+static int
+drop_orphan(struct queue *q, enum queue_area a, const char *id,
+    const char *name)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	if (has_env_anywhere(q, id))
+		return 0;
+	fd = openat(q->areafd[a], name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    flock(fd, LOCK_EX | LOCK_NB) == 0 && !has_env_anywhere(q, id) &&
+	    unlinkat(q->areafd[a], name, 0) == 0) {
+		log_debug("removed orphan message %s/%s/%s", q->dir,
+		    queue_area_name(a), name);
+		r = 1;
+	}
+	(void)close(fd);
+	return r;
+}
+
+static int
 repair_area(struct queue *q, enum queue_area a, time_t now, int *mended)
 {
 	struct dirent *de;
-	struct stat st;
 	char id[QUEUE_ID_LEN + 1];
 	DIR *d;
 	int fd, b;
@@ -824,20 +868,7 @@ repair_area(struct queue *q, enum queue_area a, time_t now, int *mended)
 					break;
 				}
 		} else if (strcmp(de->d_name + QUEUE_ID_LEN, ".msg") == 0) {
-			for (b = 0; b < QAREA_COUNT; b++)
-				if (has_file(q, (enum queue_area)b, id, ".env"))
-					break;
-			if (b < QAREA_COUNT)
-				continue;
-			if (fstatat(q->areafd[a], de->d_name, &st,
-			    AT_SYMLINK_NOFOLLOW) == -1 ||
-			    st.st_mtime > now - QUEUE_TMP_STALE)
-				continue;
-			if (unlinkat(q->areafd[a], de->d_name, 0) == 0) {
-				log_debug("removed orphan message %s/%s/%s",
-				    q->dir, queue_area_name(a), de->d_name);
-				(*mended)++;
-			}
+			*mended += drop_orphan(q, a, id, de->d_name);
 		}
 	}
 	(void)closedir(d);

@@ -119,9 +119,10 @@ int	queue_cleanup_tmp(struct queue *, time_t now, struct err *);
  * Mends entries a crash split (kill -9 between the two renames of
  * queue_move, or between the unlinks of queue_remove / the renames of
  * queue_commit): an envelope whose message sits in another area gets its
- * message back (unless another process holds that message's lock); a
- * message with no envelope anywhere, older than QUEUE_TMP_STALE, is
- * removed (its commit never finished, or it was already delivered).
+ * message back; a message with no envelope anywhere is removed (its
+ * commit never finished, or it was already delivered). A message whose
+ * lock another process holds (a commit or a delivery in progress) is
+ * left alone.
  * Returns the number of entries mended; -1 with ERR_IO.
  */
 int	queue_repair(struct queue *, time_t now, struct err *);

@@ -524,13 +524,16 @@ test_repair(void **state)
 	assert_int_equal(queue_load(q, QAREA_ACTIVE, id, &e, &err), 0);
 	envelope_free(&e);
 
-	/* A message whose envelope is gone: kept while recent, then removed. */
+	/* A message whose envelope is gone: kept while locked, then removed. */
 	add_simple(q, "acct", "a@example.test", "c@example.test", id2);
 	snprintf(from, sizeof(from), "%s/q/%s.env", qdir, id2);
 	assert_int_equal(unlink(from), 0);
+	snprintf(to, sizeof(to), "%s/q/%s.msg", qdir, id2);
+	assert_true((lockfd = open(to, O_RDONLY)) >= 0);
+	assert_int_equal(flock(lockfd, LOCK_EX), 0);
 	assert_int_equal(queue_repair(q, time(NULL), &err), 0);
 	assert_int_equal(count_files("q"), 3);
-	set_mtime("q", id2, time(NULL) - 2 * 86400);
+	close(lockfd);
 	assert_int_equal(queue_repair(q, time(NULL), &err), 1);
 	assert_int_equal(count_files("q"), 2);
 	/* A whole entry is never touched. */
