@@ -1,11 +1,20 @@
 /*
  * oauth.c -- the token endpoint over libcurl; see oauth.h. The only file
  * that includes curl.
+ *
+ * libcurl is not linked but loaded with dlopen() at first use (curl_load):
+ * mapping it and its ~30 dependencies (gnutls, krb5, ldap, ssh2, ...) at
+ * every start cost ~3 ms and ~7 MB, although only a token refresh or a
+ * sign-in needs HTTPS. The table's types come from <curl/curl.h>, so the
+ * compiler still checks every call (but not curl's typecheck-gcc.h checks
+ * of curl_easy_setopt's variadic argument).
  */
 #include "common.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,17 +37,107 @@
 #define OAUTH_DESC_MAX		200	/* error_description shown to users */
 #define OAUTH_FORM_MAX		(LIM_TOKEN * 4)
 
+#ifndef OM_LIBCURL_SONAME
+#define OM_LIBCURL_SONAME	"libcurl.so.4"	/* Debian: libcurl4 */
+#endif
+
 /* Every curl_easy_setopt is checked (curl src/tool_setopt.h). */
 #define SETOPT(h, opt, val) do {					\
-	CURLcode setopt_rc_ = curl_easy_setopt((h), (opt), (val));	\
+	CURLcode setopt_rc_ = cu.easy_setopt((h), (opt), (val));	\
 	if (setopt_rc_ != CURLE_OK) {					\
 		err_set(err, ERR_INTERNAL, "curl_easy_setopt(%s): %s",	\
-		    #opt, curl_easy_strerror(setopt_rc_));		\
+		    #opt, cu.easy_strerror(setopt_rc_));		\
 		goto out;						\
 	}								\
 } while (0)
 
-static int curl_ready;
+/*
+ * --- libcurl, loaded at first use ---------------------------------------
+ * Field f holds curl_f; the field names leave out "curl_" so that curl's
+ * function-like macros (curl_easy_setopt, curl_easy_getinfo) never apply.
+ */
+static struct curl_api {
+	__typeof__(&curl_global_init)	 global_init;
+	__typeof__(&curl_global_cleanup) global_cleanup;
+	__typeof__(&curl_easy_init)	 easy_init;
+	__typeof__(&curl_easy_setopt)	 easy_setopt;
+	__typeof__(&curl_easy_perform)	 easy_perform;
+	__typeof__(&curl_easy_getinfo)	 easy_getinfo;
+	__typeof__(&curl_easy_cleanup)	 easy_cleanup;
+	__typeof__(&curl_easy_strerror)	 easy_strerror;
+	__typeof__(&curl_easy_escape)	 easy_escape;
+	__typeof__(&curl_free)		 free;
+	__typeof__(&curl_slist_append)	 slist_append;
+	__typeof__(&curl_slist_free_all) slist_free_all;
+	__typeof__(&curl_url)		 url;
+	__typeof__(&curl_url_cleanup)	 url_cleanup;
+	__typeof__(&curl_url_set)	 url_set;
+	__typeof__(&curl_url_get)	 url_get;
+} cu;
+
+#define CU_SYM(f)	{ "curl_" #f, offsetof(struct curl_api, f) }
+static const struct {
+	const char	*name;
+	size_t		 off;
+} curl_syms[] = {
+	CU_SYM(global_init), CU_SYM(global_cleanup), CU_SYM(easy_init),
+	CU_SYM(easy_setopt), CU_SYM(easy_perform), CU_SYM(easy_getinfo),
+	CU_SYM(easy_cleanup), CU_SYM(easy_strerror), CU_SYM(easy_escape),
+	CU_SYM(free), CU_SYM(slist_append), CU_SYM(slist_free_all),
+	CU_SYM(url), CU_SYM(url_cleanup), CU_SYM(url_set), CU_SYM(url_get),
+};
+
+static int curl_loaded;		/* 1 loaded, -1 failed (why in curl_why) */
+static char curl_why[320];
+static int curl_ready;		/* curl_global_init done */
+
+/*
+ * Loads libcurl once; a failure is remembered. Never unloaded (libcurl
+ * and OpenSSL do not support it well). ERR_TEMP: queued mail waits until
+ * the library is installed.
+ */
+static int
+curl_load(struct err *err)
+{
+	void *h, *p;
+	const char *e;
+	char shown[256];
+	size_t i;
+
+	if (curl_loaded == 0) {
+		(void)dlerror();
+		if ((h = dlopen(OM_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL)) ==
+		    NULL) {
+			e = dlerror();
+			util_sanitize(shown, sizeof(shown), e ? e : "?",
+			    strlen(e ? e : "?"));
+			(void)snprintf(curl_why, sizeof(curl_why), "libcurl is "
+			    "not installed (Debian: libcurl4): %s", shown);
+			curl_loaded = -1;
+		} else {
+			for (i = 0; i < nitems(curl_syms); i++) {
+				if ((p = dlsym(h, curl_syms[i].name)) == NULL)
+					break;
+				/* POSIX: a void * can hold a function. */
+				memcpy((char *)&cu + curl_syms[i].off, &p,
+				    sizeof(p));
+			}
+			if (i < nitems(curl_syms)) {
+				(void)snprintf(curl_why, sizeof(curl_why),
+				    "%s is too old: it has no %s (libcurl "
+				    "7.62 or later is needed)",
+				    OM_LIBCURL_SONAME, curl_syms[i].name);
+				memset(&cu, 0, sizeof(cu));
+				(void)dlclose(h);
+				curl_loaded = -1;
+			} else
+				curl_loaded = 1;
+		}
+	}
+	if (curl_loaded == -1)
+		return err_set(err, ERR_TEMP, "%s", curl_why);
+	return 0;
+}
 
 static int
 oauth_init(struct err *err)
@@ -47,9 +146,11 @@ oauth_init(struct err *err)
 
 	if (curl_ready)
 		return 0;
-	if ((rc = curl_global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK)
+	if (curl_load(err) == -1)
+		return -1;
+	if ((rc = cu.global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK)
 		return err_set(err, ERR_OS, "curl_global_init: %s",
-		    curl_easy_strerror(rc));
+		    cu.easy_strerror(rc));
 	curl_ready = 1;
 	return 0;
 }
@@ -58,7 +159,7 @@ void
 oauth_cleanup(void)
 {
 	if (curl_ready)
-		curl_global_cleanup();
+		cu.global_cleanup();
 	curl_ready = 0;
 }
 
@@ -263,11 +364,13 @@ oauth_check_url(const char *url, int *loopback, struct err *err)
 	if (url == NULL || *url == '\0')
 		return err_set(err, ERR_CONFIG, "no endpoint URL configured");
 	util_sanitize(shown, sizeof(shown), url, strlen(url));
-	if ((u = curl_url()) == NULL)
+	if (curl_load(err) == -1)
+		return -1;
+	if ((u = cu.url()) == NULL)
 		return err_set(err, ERR_OS, "curl_url: out of memory");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+	if (cu.url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    cu.url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    cu.url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		err_set(err, ERR_CONFIG, "invalid endpoint URL: %s", shown);
 		goto out;
 	}
@@ -282,9 +385,9 @@ oauth_check_url(const char *url, int *loopback, struct err *err)
 		err_set(err, ERR_CONFIG, "endpoint URL must use https "
 		    "(http only to 127.0.0.1, [::1] or localhost): %s", shown);
  out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	cu.free(scheme);
+	cu.free(host);
+	cu.url_cleanup(u);
 	return rc;
 }
 
@@ -486,11 +589,11 @@ form_add(CURL *h, struct buf *form, const char *name, const char *value,
 
 	if (value == NULL)
 		return 0;
-	if ((esc = curl_easy_escape(h, value, 0)) == NULL)
+	if ((esc = cu.easy_escape(h, value, 0)) == NULL)
 		return err_set(err, ERR_OS, "curl_easy_escape failed");
 	rc = buf_addf(form, "%s%s=%s", form->len ? "&" : "", name, esc);
 	explicit_bzero(esc, strlen(esc));
-	curl_free(esc);
+	cu.free(esc);
 	if (rc == -1)
 		return err_set(err, ERR_CONFIG, "OAuth request too large");
 	return 0;
@@ -529,7 +632,7 @@ oauth_post(const struct account *acct, const char *url,
 		return err_prefix(err, "account %s", acct->name);
 	if (oauth_init(err) == -1)
 		return -1;
-	if ((h = curl_easy_init()) == NULL)
+	if ((h = cu.easy_init()) == NULL)
 		return err_set(err, ERR_OS, "curl_easy_init failed");
 	for (i = 0; i < nfields; i++)
 		if (form_add(h, &form, fields[i].name, fields[i].value,
@@ -566,13 +669,13 @@ oauth_post(const struct account *acct, const char *url,
 	SETOPT(h, CURLOPT_POST, 1L);
 	SETOPT(h, CURLOPT_POSTFIELDS, buf_str(&form));
 	SETOPT(h, CURLOPT_POSTFIELDSIZE, (long)form.len);
-	if ((nh = curl_slist_append(hdrs, "Accept: application/json")) ==
+	if ((nh = cu.slist_append(hdrs, "Accept: application/json")) ==
 	    NULL) {
 		err_set(err, ERR_OS, "curl_slist_append failed");
 		goto out;
 	}
 	hdrs = nh;
-	if ((nh = curl_slist_append(hdrs, "Content-Type: "
+	if ((nh = cu.slist_append(hdrs, "Content-Type: "
 	    "application/x-www-form-urlencoded")) == NULL) {
 		err_set(err, ERR_OS, "curl_slist_append failed");
 		goto out;
@@ -587,8 +690,8 @@ oauth_post(const struct account *acct, const char *url,
 		SETOPT(h, CURLOPT_VERBOSE, 1L);
 	}
 
-	cc = curl_easy_perform(h);
-	(void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	cc = cu.easy_perform(h);
+	(void)cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (sink.toobig || cc == CURLE_FILESIZE_EXCEEDED) {
 		/* A reply we refuse to read is the server's fault. */
 		err_set(err, status >= 500 || status == 0 ? ERR_TEMP :
@@ -598,8 +701,8 @@ oauth_post(const struct account *acct, const char *url,
 	}
 	if (cc != CURLE_OK) {
 		util_sanitize(shown, sizeof(shown), errbuf[0] ? errbuf :
-		    curl_easy_strerror(cc), strlen(errbuf[0] ? errbuf :
-		    curl_easy_strerror(cc)));
+		    cu.easy_strerror(cc), strlen(errbuf[0] ? errbuf :
+		    cu.easy_strerror(cc)));
 		/* Transport errors are transient; TLS ones get a hint. */
 		if (cc == CURLE_PEER_FAILED_VERIFICATION ||
 		    cc == CURLE_SSL_CACERT_BADFILE)
@@ -623,9 +726,10 @@ oauth_post(const struct account *acct, const char *url,
 	if (rc == 0)
 		log_debug("token endpoint: HTTP %ld", status);
  out:
-	curl_slist_free_all(hdrs);
+	if (hdrs != NULL)
+		cu.slist_free_all(hdrs);
 	if (h != NULL)
-		curl_easy_cleanup(h);
+		cu.easy_cleanup(h);
 	buf_free(&form);
 	buf_free(&body);
 	return rc;

@@ -5,10 +5,19 @@
  * in a locked collection returns nothing, like "not found"); every call is
  * bounded by a GCancellable that a watchdog thread cancels after
  * STORE_SECRET_TIMEOUT seconds; nothing ever unlocks or prompts.
+ *
+ * libsecret (and with it GLib, GObject, GIO) is not linked but loaded with
+ * dlopen() at first use (ss_load), and only when a session bus exists:
+ * mapping them and running GLib's constructors at every start cost ~2 ms
+ * and ~4 MB, although queueing mail never needs them and headless
+ * machines never use them. The table's types come from the headers, so
+ * the compiler still checks every call.
  */
 #include "common.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +42,128 @@ static const SecretSchema store_schema = {
 	},
 };
 
+#ifndef OM_LIBSECRET_SONAME
+#define OM_LIBSECRET_SONAME	"libsecret-1.so.0"	/* Debian: libsecret-1-0 */
+#endif
+
+/*
+ * --- libsecret, loaded at first use --------------------------------------
+ * Field f holds g_f or secret_f (the prefix is left out so that GLib's
+ * function-like macros, e.g. g_object_ref, never apply). The g_ functions
+ * are found through libsecret's handle: dlsym() searches the dependencies
+ * dlopen() loaded with it (GLib, GObject, GIO).
+ */
+static struct secret_api {
+	__typeof__(&g_get_monotonic_time)	 get_monotonic_time;
+	__typeof__(&g_mutex_init)		 mutex_init;
+	__typeof__(&g_mutex_clear)		 mutex_clear;
+	__typeof__(&g_mutex_lock)		 mutex_lock;
+	__typeof__(&g_mutex_unlock)		 mutex_unlock;
+	__typeof__(&g_cond_init)		 cond_init;
+	__typeof__(&g_cond_clear)		 cond_clear;
+	__typeof__(&g_cond_signal)		 cond_signal;
+	__typeof__(&g_cond_wait_until)		 cond_wait_until;
+	__typeof__(&g_thread_new)		 thread_new;
+	__typeof__(&g_thread_join)		 thread_join;
+	__typeof__(&g_cancellable_new)		 cancellable_new;
+	__typeof__(&g_cancellable_cancel)	 cancellable_cancel;
+	__typeof__(&g_object_ref)		 object_ref;
+	__typeof__(&g_object_unref)		 object_unref;
+	__typeof__(&g_error_matches)		 error_matches;
+	__typeof__(&g_error_free)		 error_free;
+	__typeof__(&g_io_error_quark)		 io_error_quark;
+	__typeof__(&g_dbus_error_quark)		 dbus_error_quark;
+	__typeof__(&g_dbus_proxy_get_object_path) dbus_proxy_get_object_path;
+	__typeof__(&g_free)			 free;
+	__typeof__(&g_strdup)			 strdup;
+	__typeof__(&g_str_has_suffix)		 str_has_suffix;
+	__typeof__(&g_list_free_full)		 list_free_full;
+	__typeof__(&secret_error_get_quark)	 error_get_quark;
+	__typeof__(&secret_service_get_sync)	 service_get_sync;
+	__typeof__(&secret_service_get_collections) service_get_collections;
+	__typeof__(&secret_collection_for_alias_sync) collection_for_alias_sync;
+	__typeof__(&secret_collection_get_locked) collection_get_locked;
+	__typeof__(&secret_password_lookup_nonpageable_sync)
+	    password_lookup_nonpageable_sync;
+	__typeof__(&secret_password_free)	 password_free;
+	__typeof__(&secret_password_store_sync)	 password_store_sync;
+	__typeof__(&secret_password_clear_sync)	 password_clear_sync;
+} ss;
+
+#define G_SYM(f)	{ "g_" #f, offsetof(struct secret_api, f) }
+#define S_SYM(f)	{ "secret_" #f, offsetof(struct secret_api, f) }
+static const struct {
+	const char	*name;
+	size_t		 off;
+} secret_syms[] = {
+	G_SYM(get_monotonic_time), G_SYM(mutex_init), G_SYM(mutex_clear),
+	G_SYM(mutex_lock), G_SYM(mutex_unlock), G_SYM(cond_init),
+	G_SYM(cond_clear), G_SYM(cond_signal), G_SYM(cond_wait_until),
+	G_SYM(thread_new), G_SYM(thread_join), G_SYM(cancellable_new),
+	G_SYM(cancellable_cancel), G_SYM(object_ref), G_SYM(object_unref),
+	G_SYM(error_matches), G_SYM(error_free), G_SYM(io_error_quark),
+	G_SYM(dbus_error_quark), G_SYM(dbus_proxy_get_object_path),
+	G_SYM(free), G_SYM(strdup), G_SYM(str_has_suffix),
+	G_SYM(list_free_full),
+	S_SYM(error_get_quark), S_SYM(service_get_sync),
+	S_SYM(service_get_collections), S_SYM(collection_for_alias_sync),
+	S_SYM(collection_get_locked), S_SYM(password_lookup_nonpageable_sync),
+	S_SYM(password_free), S_SYM(password_store_sync),
+	S_SYM(password_clear_sync),
+};
+
+static int secret_loaded;	/* 1 loaded, -1 failed (why in secret_why) */
+static char secret_why[384];
+
+/*
+ * Loads libsecret once; a failure is remembered. Never unloaded (GLib
+ * cannot be). ERR_TEMP like every "Secret Service not available": with
+ * "keyring auto" the kernel keyring is used instead.
+ */
+static int
+ss_load(struct err *err)
+{
+	void *h, *p;
+	const char *e;
+	char shown[256];
+	size_t i;
+
+	if (secret_loaded == 0) {
+		(void)dlerror();
+		if ((h = dlopen(OM_LIBSECRET_SONAME, RTLD_NOW | RTLD_LOCAL)) ==
+		    NULL) {
+			e = dlerror();
+			util_sanitize(shown, sizeof(shown), e ? e : "?",
+			    strlen(e ? e : "?"));
+			(void)snprintf(secret_why, sizeof(secret_why),
+			    "libsecret is not installed (Debian: "
+			    "libsecret-1-0): %s; install it or set 'keyring "
+			    "kernel'", shown);
+			secret_loaded = -1;
+		} else {
+			for (i = 0; i < nitems(secret_syms); i++) {
+				if ((p = dlsym(h, secret_syms[i].name)) == NULL)
+					break;
+				/* POSIX: a void * can hold a function. */
+				memcpy((char *)&ss + secret_syms[i].off, &p,
+				    sizeof(p));
+			}
+			if (i < nitems(secret_syms)) {
+				(void)snprintf(secret_why, sizeof(secret_why),
+				    "%s is too old: it has no %s",
+				    OM_LIBSECRET_SONAME, secret_syms[i].name);
+				memset(&ss, 0, sizeof(ss));
+				/* Not dlclose(): GLib may have started. */
+				secret_loaded = -1;
+			} else
+				secret_loaded = 1;
+		}
+	}
+	if (secret_loaded == -1)
+		return err_set(err, ERR_TEMP, "%s", secret_why);
+	return 0;
+}
+
 #define LOCKED_MSG	"the Secret Service collection is locked; unlock it " \
 	"(e.g. log in to the desktop, or 'gnome-keyring-daemon --unlock') " \
 	"or set 'keyring kernel'"
@@ -54,40 +185,40 @@ watchdog_run(gpointer arg)
 	struct watchdog *w = arg;
 	gint64 end;
 
-	end = g_get_monotonic_time() + STORE_SECRET_TIMEOUT * G_TIME_SPAN_SECOND;
-	g_mutex_lock(&w->lock);
+	end = ss.get_monotonic_time() + STORE_SECRET_TIMEOUT * G_TIME_SPAN_SECOND;
+	ss.mutex_lock(&w->lock);
 	while (!w->done) {
-		if (!g_cond_wait_until(&w->cond, &w->lock, end)) {
+		if (!ss.cond_wait_until(&w->cond, &w->lock, end)) {
 			if (!w->done)
-				g_cancellable_cancel(w->cancel);
+				ss.cancellable_cancel(w->cancel);
 			break;
 		}
 	}
-	g_mutex_unlock(&w->lock);
+	ss.mutex_unlock(&w->lock);
 	return NULL;
 }
 
 static void
 watchdog_start(struct watchdog *w)
 {
-	g_mutex_init(&w->lock);
-	g_cond_init(&w->cond);
+	ss.mutex_init(&w->lock);
+	ss.cond_init(&w->cond);
 	w->done = 0;
-	w->cancel = g_cancellable_new();
-	w->thread = g_thread_new("oauthmail-secret", watchdog_run, w);
+	w->cancel = ss.cancellable_new();
+	w->thread = ss.thread_new("oauthmail-secret", watchdog_run, w);
 }
 
 static void
 watchdog_stop(struct watchdog *w)
 {
-	g_mutex_lock(&w->lock);
+	ss.mutex_lock(&w->lock);
 	w->done = 1;
-	g_cond_signal(&w->cond);
-	g_mutex_unlock(&w->lock);
-	g_thread_join(w->thread);
-	g_object_unref(w->cancel);
-	g_cond_clear(&w->cond);
-	g_mutex_clear(&w->lock);
+	ss.cond_signal(&w->cond);
+	ss.mutex_unlock(&w->lock);
+	ss.thread_join(w->thread);
+	ss.object_unref(w->cancel);
+	ss.cond_clear(&w->cond);
+	ss.mutex_clear(&w->lock);
 }
 
 /* A GError as a struct err; consumes the GError. */
@@ -98,24 +229,26 @@ gerr_set(struct err *err, GError *g, const char *what)
 
 	if (g == NULL)
 		return err_set(err, ERR_TEMP, "Secret Service: %s failed", what);
-	if (g_error_matches(g, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-	    g_error_matches(g, G_IO_ERROR, G_IO_ERROR_TIMED_OUT)) {
-		g_error_free(g);
+	if (ss.error_matches(g, ss.io_error_quark(), G_IO_ERROR_CANCELLED) ||
+	    ss.error_matches(g, ss.io_error_quark(), G_IO_ERROR_TIMED_OUT)) {
+		ss.error_free(g);
 		return err_set(err, ERR_TEMP, "the Secret Service did not "
 		    "answer within %d s (%s)", STORE_SECRET_TIMEOUT, what);
 	}
-	if (g_error_matches(g, SECRET_ERROR, SECRET_ERROR_IS_LOCKED)) {
-		g_error_free(g);
+	if (ss.error_matches(g, ss.error_get_quark(),
+	    SECRET_ERROR_IS_LOCKED)) {
+		ss.error_free(g);
 		return err_set(err, ERR_TEMP, "%s", LOCKED_MSG);
 	}
-	if (g_error_matches(g, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN)) {
-		g_error_free(g);
+	if (ss.error_matches(g, ss.dbus_error_quark(),
+	    G_DBUS_ERROR_SERVICE_UNKNOWN)) {
+		ss.error_free(g);
 		return err_set(err, ERR_TEMP, "no Secret Service provider on "
 		    "the session bus (install/start gnome-keyring) or set "
 		    "'keyring kernel'");
 	}
 	util_sanitize(msg, sizeof(msg), g->message, strlen(g->message));
-	g_error_free(g);
+	ss.error_free(g);
 	return err_set(err, ERR_TEMP, "Secret Service: %s: %s", what, msg);
 }
 
@@ -138,6 +271,22 @@ have_session_bus(void)
 }
 
 /*
+ * Before any GLib call: a session bus exists and libsecret is loaded (not
+ * loaded at all without a bus).
+ */
+static int
+ss_ready(struct err *err)
+{
+	if (!have_session_bus())
+		return err_set(err, ERR_TEMP, "no D-Bus session bus "
+		    "(DBUS_SESSION_BUS_ADDRESS unset and no "
+		    "$XDG_RUNTIME_DIR/bus): the Secret Service is not "
+		    "available; set 'keyring kernel' or run under "
+		    "dbus-run-session");
+	return ss_load(err);
+}
+
+/*
  * Connects and finds the collection new items go to: the "default" alias,
  * else a collection named "login" (gnome-keyring's, created by
  * 'gnome-keyring-daemon --unlock'). Fails if it is locked. *where is the
@@ -154,47 +303,41 @@ ss_collection(GCancellable *cancel, char **where, struct err *err)
 	int locked;
 
 	*where = NULL;
-	if (!have_session_bus())
-		return err_set(err, ERR_TEMP, "no D-Bus session bus "
-		    "(DBUS_SESSION_BUS_ADDRESS unset and no "
-		    "$XDG_RUNTIME_DIR/bus): the Secret Service is not "
-		    "available; set 'keyring kernel' or run under "
-		    "dbus-run-session");
-	svc = secret_service_get_sync(SECRET_SERVICE_OPEN_SESSION |
+	svc = ss.service_get_sync(SECRET_SERVICE_OPEN_SESSION |
 	    SECRET_SERVICE_LOAD_COLLECTIONS, cancel, &g);
 	if (svc == NULL)
 		return gerr_set(err, g, "connect");
-	coll = secret_collection_for_alias_sync(svc, SECRET_COLLECTION_DEFAULT,
+	coll = ss.collection_for_alias_sync(svc, SECRET_COLLECTION_DEFAULT,
 	    SECRET_COLLECTION_NONE, cancel, &g);
 	if (coll == NULL && g != NULL) {
-		g_object_unref(svc);
+		ss.object_unref(svc);
 		return gerr_set(err, g, "default collection");
 	}
 	if (coll != NULL)
-		*where = g_strdup(SECRET_COLLECTION_DEFAULT);
+		*where = ss.strdup(SECRET_COLLECTION_DEFAULT);
 	else {
-		colls = secret_service_get_collections(svc);
+		colls = ss.service_get_collections(svc);
 		for (l = colls; l != NULL; l = l->next) {
-			path = g_dbus_proxy_get_object_path(l->data);
-			if (path != NULL && g_str_has_suffix(path,
+			path = ss.dbus_proxy_get_object_path(l->data);
+			if (path != NULL && ss.str_has_suffix(path,
 			    "/collection/login")) {
-				coll = g_object_ref(l->data);
-				*where = g_strdup(path);
+				coll = ss.object_ref(l->data);
+				*where = ss.strdup(path);
 				break;
 			}
 		}
-		g_list_free_full(colls, g_object_unref);
+		ss.list_free_full(colls, ss.object_unref);
 	}
-	g_object_unref(svc);
+	ss.object_unref(svc);
 	if (coll == NULL)
 		return err_set(err, ERR_TEMP, "the Secret Service has no "
 		    "default collection: create and unlock one (e.g. "
 		    "'gnome-keyring-daemon --unlock' reading a non-empty "
 		    "password on stdin) or set 'keyring kernel'");
-	locked = secret_collection_get_locked(coll);
-	g_object_unref(coll);
+	locked = ss.collection_get_locked(coll);
+	ss.object_unref(coll);
 	if (locked) {
-		g_free(*where);
+		ss.free(*where);
 		*where = NULL;
 		return err_set(err, ERR_TEMP, "%s", LOCKED_MSG);
 	}
@@ -208,12 +351,14 @@ store_secret_open(struct err *err)
 	char *where;
 	int rc;
 
+	if (ss_ready(err) == -1)
+		return -1;
 	watchdog_start(&w);
 	rc = ss_collection(w.cancel, &where, err);
 	watchdog_stop(&w);
 	if (rc == 0)
 		log_debug("keyring: Secret Service, collection %s", where);
-	g_free(where);
+	ss.free(where);
 	return rc;
 }
 
@@ -227,11 +372,13 @@ store_secret_get(const char *account, enum store_kind kind, struct buf *out,
 	char *where;
 	int rc = -1;
 
+	if (ss_ready(err) == -1)
+		return -1;
 	watchdog_start(&w);
 	if (ss_collection(w.cancel, &where, err) == -1)
 		goto out;
-	g_free(where);
-	pw = secret_password_lookup_nonpageable_sync(&store_schema, w.cancel,
+	ss.free(where);
+	pw = ss.password_lookup_nonpageable_sync(&store_schema, w.cancel,
 	    &g, "service", OM_PROGNAME, "account", account,
 	    "kind", store_kind_name(kind), NULL);
 	if (pw == NULL) {
@@ -244,7 +391,7 @@ store_secret_get(const char *account, enum store_kind kind, struct buf *out,
 		    "is too large", store_kind_name(kind), account);
 	else
 		rc = 0;
-	secret_password_free(pw);
+	ss.password_free(pw);
  out:
 	watchdog_stop(&w);
 	return rc;
@@ -263,6 +410,8 @@ store_secret_put(const char *account, enum store_kind kind, const char *data,
 	if (memchr(data, '\0', len) != NULL)
 		return err_set(err, ERR_DATA, "Secret Service: the value "
 		    "contains a NUL byte");
+	if (ss_ready(err) == -1)
+		return -1;
 	buf_init(&text, len, BUF_SECRET);
 	if (buf_add(&text, data, len) == -1)
 		return err_set(err, ERR_OS, "out of memory");
@@ -271,7 +420,7 @@ store_secret_put(const char *account, enum store_kind kind, const char *data,
 	watchdog_start(&w);
 	if (ss_collection(w.cancel, &where, err) == -1)
 		goto out;
-	if (!secret_password_store_sync(&store_schema, where, label,
+	if (!ss.password_store_sync(&store_schema, where, label,
 	    buf_str(&text), w.cancel, &g, "service", OM_PROGNAME,
 	    "account", account, "kind", store_kind_name(kind), NULL)) {
 		gerr_set(err, g, "store");
@@ -280,7 +429,7 @@ store_secret_put(const char *account, enum store_kind kind, const char *data,
 	rc = 0;
  out:
 	watchdog_stop(&w);
-	g_free(where);
+	ss.free(where);
 	buf_free(&text);
 	return rc;
 }
@@ -294,10 +443,12 @@ store_secret_delete(const char *account, enum store_kind kind,
 	char *where = NULL;
 	int rc = -1;
 
+	if (ss_ready(err) == -1)
+		return -1;
 	watchdog_start(&w);
 	if (ss_collection(w.cancel, &where, err) == -1)
 		goto out;
-	if (!secret_password_clear_sync(&store_schema, w.cancel, &g,
+	if (!ss.password_clear_sync(&store_schema, w.cancel, &g,
 	    "service", OM_PROGNAME, "account", account,
 	    "kind", store_kind_name(kind), NULL) && g != NULL) {
 		gerr_set(err, g, "delete");
@@ -306,6 +457,6 @@ store_secret_delete(const char *account, enum store_kind kind,
 	rc = 0;
  out:
 	watchdog_stop(&w);
-	g_free(where);
+	ss.free(where);
 	return rc;
 }
