@@ -87,7 +87,7 @@ static const struct {
 	CU_SYM(url), CU_SYM(url_cleanup), CU_SYM(url_set), CU_SYM(url_get),
 };
 
-static int curl_loaded;		/* 1 loaded, -1 failed (why in curl_why) */
+static int curl_loaded;		/* 1 loaded, -1 failed: see curl_why */
 static char curl_why[320];
 static int curl_ready;		/* curl_global_init done */
 

@@ -43,7 +43,8 @@ static const SecretSchema store_schema = {
 };
 
 #ifndef OM_LIBSECRET_SONAME
-#define OM_LIBSECRET_SONAME	"libsecret-1.so.0"	/* Debian: libsecret-1-0 */
+/* Debian: libsecret-1-0 */
+#define OM_LIBSECRET_SONAME	"libsecret-1.so.0"
 #endif
 
 /*
@@ -185,7 +186,8 @@ watchdog_run(gpointer arg)
 	struct watchdog *w = arg;
 	gint64 end;
 
-	end = ss.get_monotonic_time() + STORE_SECRET_TIMEOUT * G_TIME_SPAN_SECOND;
+	end = ss.get_monotonic_time() +
+	    STORE_SECRET_TIMEOUT * G_TIME_SPAN_SECOND;
 	ss.mutex_lock(&w->lock);
 	while (!w->done) {
 		if (!ss.cond_wait_until(&w->cond, &w->lock, end)) {
