@@ -46,7 +46,7 @@ enum key {
 	K_PROVIDER, K_TENANT, K_CLIENT_ID, K_SCOPE, K_AUTH_ENDPOINT,
 	K_TOKEN_ENDPOINT, K_DEVICE_ENDPOINT, K_REVOKE_ENDPOINT, K_FLOW,
 	K_REFRESH_MARGIN, K_KEYRING, K_ALIASES, K_LOGFILE, K_SYSLOG,
-	K_DELIVERY, K_QUEUE_DIR, K_MAX_RATE,
+	K_DELIVERY, K_QUEUE_DIR, K_MAX_RATE, K_ADMIN,
 	K_NKEYS,
 	/* Keys that are not account settings: */
 	K_MODE, K_SPOOL_DIR, K_TLS_CERTCHECK, K_PASSWORD, K_CLIENT_SECRET
@@ -88,6 +88,7 @@ static const struct {
 	{ "delivery", K_DELIVERY },
 	{ "queue_dir", K_QUEUE_DIR },
 	{ "max_rate", K_MAX_RATE },
+	{ "admin", K_ADMIN },
 	{ "mode", K_MODE },
 	{ "spool_dir", K_SPOOL_DIR },
 	{ "tls_certcheck", K_TLS_CERTCHECK },
@@ -117,6 +118,7 @@ static const struct {
 	{ K_ALIASES, offsetof(struct account, aliases), 1 },
 	{ K_LOGFILE, offsetof(struct account, logfile), 1 },
 	{ K_QUEUE_DIR, offsetof(struct account, queue_dir), 1 },
+	{ K_ADMIN, offsetof(struct account, admin), 0 },
 };
 
 struct parser {

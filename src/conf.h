@@ -80,6 +80,7 @@ struct account {
 	enum conf_delivery delivery;
 	char		*queue_dir;	/* overrides the per-user default */
 	int		 max_rate;	/* messages per minute per run; 0: none */
+	char		*admin;		/* address for the daemon's warnings */
 	int		 from_line;	/* line of the "account" statement */
 	unsigned long long setmask;	/* internal: keys set in the file */
 };

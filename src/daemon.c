@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "daemon.h"
+#include "envelope.h"
 #include "log.h"
 #include "queue.h"
 #include "runq.h"
@@ -232,8 +233,72 @@ token_account(const struct account *a)
 	return conf_is_oauth(a) && a->flow != FLOW_CLIENT_CREDENTIALS;
 }
 
+/*
+ * Queues a warning for the account's admin address (config "admin"),
+ * sent through the account itself while its sign-in still works.
+ */
 static void
-check_one_token(const struct account *a, time_t now)
+notify_admin(struct queue *q, const struct account *a, const char *text)
+{
+	struct envelope env;
+	struct err err;
+	char date[64], mid[320];
+	const char *dom;
+	char *msg;
+	size_t len, i;
+	off_t size;
+	int fd;
+
+	if (q == NULL || a->admin == NULL || a->from == NULL)
+		return;
+	dom = strrchr(a->from, '@');
+	if (util_date(date, sizeof(date), time(NULL)) == -1 ||
+	    util_message_id(mid, sizeof(mid), dom != NULL ? dom + 1 :
+	    util_hostname()) == -1)
+		return;
+	msg = xasprintf("From: oauthmail <%s>\nTo: <%s>\n"
+	    "Subject: oauthmail: account %s needs a sign-in soon\n"
+	    "Date: %s\nMessage-ID: %s\nAuto-Submitted: auto-generated\n"
+	    "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n"
+	    "\n%s\n", a->from, a->admin, a->name, date, mid, text);
+	len = strlen(msg);
+	for (size = (off_t)len, i = 0; i < len; i++)
+		if (msg[i] == '\n')
+			size++;
+	envelope_init(&env);
+	err_clear(&err);
+	if (queue_create(q, &env, &fd, &err) == -1)
+		goto fail;
+	if (write(fd, msg, len) != (ssize_t)len) {
+		err_set(&err, ERR_IO, "writing the warning: %s",
+		    strerror(errno));
+		queue_abort(q, &env, fd);
+		goto fail;
+	}
+	env.account = xstrdup(a->name);
+	env.sender = xstrdup(a->from);
+	env.created = env.next_try = time(NULL);
+	env.size = size;
+	if (envelope_add_rcpt(&env, a->admin, NULL) == -1) {
+		err_set(&err, ERR_ADDR, "invalid admin address");
+		queue_abort(q, &env, fd);
+		goto fail;
+	}
+	if (queue_commit(q, &env, fd, &err) == -1)
+		goto fail;
+	log_info("account %s: warning queued for %s", a->name, a->admin);
+	envelope_free(&env);
+	free(msg);
+	return;
+fail:
+	log_warnx("account %s: cannot queue a warning for %s: %s", a->name,
+	    a->admin, err.msg);
+	envelope_free(&env);
+	free(msg);
+}
+
+static void
+check_one_token(const struct account *a, struct queue *q, time_t now)
 {
 	struct token_record rec;
 	enum daemon_tokact act;
@@ -292,16 +357,21 @@ check_one_token(const struct account *a, time_t now)
 		    strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC",
 		    &tm) == 0)
 			(void)snprintf(when, sizeof(when), "soon");
+		char text[512];
+
 		if (a->provider == PROVIDER_GOOGLE)
-			log_warnx("account %s: if the Google OAuth app is in "
-			    "\"Testing\" status, its sign-in expires %s "
-			    "(7 days after sign-in); run 'oauthmail login %s' "
-			    "before then, or publish the app", a->name, when,
-			    a->name);
+			(void)snprintf(text, sizeof(text), "account %s: if the "
+			    "Google OAuth app is in \"Testing\" status, its "
+			    "sign-in expires %s (7 days after sign-in); run "
+			    "'oauthmail login %s' before then, or publish the "
+			    "app", a->name, when, a->name);
 		else
-			log_warnx("account %s: the sign-in expires %s unless "
-			    "a token refresh succeeds; run 'oauthmail login "
-			    "%s'", a->name, when, a->name);
+			(void)snprintf(text, sizeof(text), "account %s: the "
+			    "sign-in expires %s unless a token refresh "
+			    "succeeds; run 'oauthmail login %s'", a->name,
+			    when, a->name);
+		log_warnx("%s", text);
+		notify_admin(q, a, text);
 	}
 out:
 	token_record_free(&rec);
@@ -310,13 +380,13 @@ out:
 }
 
 static void
-check_tokens(const struct config *cf, time_t now)
+check_tokens(const struct config *cf, struct queue *q, time_t now)
 {
 	size_t i;
 
 	for (i = 0; i < cf->naccounts && !d_stop; i++)
 		if (token_account(cf->accounts[i]))
-			check_one_token(cf->accounts[i], now);
+			check_one_token(cf->accounts[i], q, now);
 }
 
 static void
@@ -396,7 +466,7 @@ daemon_run(const struct invocation *inv, const struct config *cf0)
 			next_run = 0;
 		}
 		if (now >= next_tokens) {
-			check_tokens(cf, now);
+			check_tokens(cf, &q, now);
 			next_tokens = now + DAEMON_TOKEN_EVERY;
 		}
 		if (d_stop)

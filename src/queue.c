@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -376,17 +377,21 @@ queue_commit(struct queue *q, const struct envelope *env, int fd,
 	}
 	buf_free(&b);
 	if (renameat(q->tmpfd, m, q->areafd[QAREA_ACTIVE], m) == -1 ||
-	    renameat(q->tmpfd, e, q->areafd[QAREA_ACTIVE], e) == -1 ||
-	    fsync(q->areafd[QAREA_ACTIVE]) == -1) {
+	    renameat(q->tmpfd, e, q->areafd[QAREA_ACTIVE], e) == -1) {
 		saved = errno;
 		(void)close(fd);
 		unlink_entry(q, env->id);
 		return err_set(err, ERR_CANTCREAT, "cannot queue the message: "
 		    "commit into %s/q: %s", q->dir, strerror(saved));
 	}
-	/* Both files are durable (fsync'd above); this releases the lock. */
-	if (close(fd) == -1)
-		log_warn("close %s/q/%s", q->dir, m);
+	/* Whole now: release the lock at once (a daemon may be waiting). */
+	(void)close(fd);	/* its data was fsync'd above */
+	if (fsync(q->areafd[QAREA_ACTIVE]) == -1) {
+		saved = errno;
+		unlink_entry(q, env->id);
+		return err_set(err, ERR_CANTCREAT, "cannot queue the message: "
+		    "fsync %s/q: %s", q->dir, strerror(saved));
+	}
 	return 0;
 }
 
@@ -402,6 +407,26 @@ queue_abort(struct queue *q, const struct envelope *env, int fd)
 		return;
 	(void)unlinkat(q->tmpfd, e, 0);
 	(void)unlinkat(q->tmpfd, m, 0);
+}
+
+/*
+ * flock(LOCK_EX|LOCK_NB), retried for a few milliseconds: a commit holds
+ * the lock until just after its envelope appears (which is what wakes a
+ * daemon), while a delivery by another runner holds it far longer.
+ */
+static int
+lock_briefly(int fd)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; ; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if ((errno != EWOULDBLOCK && errno != EAGAIN) || i == 5)
+			return -1;
+		(void)nanosleep(&ts, NULL);
+	}
 }
 
 int
@@ -422,7 +447,7 @@ queue_lock(struct queue *q, enum queue_area area, const char *id,
 	if (fd == -1)
 		return err_set(err, ERR_IO, "open %s/%s/%s: %s", q->dir,
 		    area_names[area], m, strerror(errno));
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+	if (lock_briefly(fd) == -1) {
 		int saved = errno;
 
 		(void)close(fd);
