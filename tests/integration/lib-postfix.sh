@@ -17,7 +17,8 @@
 #     required), PF_SMTPS_PORT (implicit TLS), PF_MAILDIR, PF_LOG (Postfix's
 #     log), PF_DOVECOT_LOG. Stops both at exit. Returns 1 with a diag line
 #     and PF_WHY set when the tier cannot run (then: skip_all "$PF_WHY").
-#     PF_AUTH_DEBUG=yes turns on Dovecot's auth_debug.
+#     PF_AUTH_DEBUG=yes turns on Dovecot's auth_debug. PF_MILTER=inet:HOST:PORT
+#     adds that milter to both listeners (lib.sh's recorder, pf_milter.py).
 # stop_postfix_tier    stop both (done at exit)
 # pf_use submission|smtps   point SMTP_PORT/SMTP_MODE at a listener, so
 #     write_config configures oauthmail for it
@@ -93,6 +94,12 @@ start_postfix_tier() {
 	for _f in main.cf dovecot.conf dovecot-oauth2.conf.ext; do
 		_pf_subst "$PF_TEMPLATES/$_f.in" "$PF_DIR/etc/$_f"
 	done
+	if [ -n "${PF_MILTER:-}" ]; then
+		# A recording milter (lib.sh under OM_SERVER=postfix): if it
+		# is gone, mail is refused 4xx rather than silently unrecorded.
+		printf 'smtpd_milters = %s\nmilter_default_action = tempfail\n' \
+		    "$PF_MILTER" >>"$PF_DIR/etc/main.cf"
+	fi
 	cp "$PF_TEMPLATES/vmailbox" "$PF_TEMPLATES/sender_login" "$PF_DIR/etc/"
 	cp "$CERTS/ca.pem" "$CERTS/server.pem" "$PF_DIR/etc/"
 	chmod 644 "$PF_DIR/etc/ca.pem" "$PF_DIR/etc/server.pem"

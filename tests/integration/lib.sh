@@ -409,7 +409,10 @@ oauth_stat() {
 # smtpd_faults_json JSON     write the whole faults file (see smtpd.py)
 # smtp_stat KEY              e.g. smtp_stat auth_success; smtp_stat
 #     auth_by_mech.XOAUTH2:attempts  (0 when absent)
+# Under OM_SERVER=postfix these drive the Postfix + Dovecot tier instead
+# (see "the real server tier" below).
 start_smtpd() {
+	if _pf_on; then _pf_start_smtpd "$@"; return; fi
 	_sn=""
 	if [ "${1:-}" = "-n" ]; then _sn=-$2; shift 2; fi
 	SMTP_DIR=$T/smtpd$_sn
@@ -442,22 +445,26 @@ start_smtpd() {
 }
 
 stop_smtpd() {
+	_pf_on && return 0	# the tier runs until the test ends
 	_sd=$T/smtpd${1:+-$1}
 	[ -f "$_sd/lib.pid" ] && _lib_kill "$(cat "$_sd/lib.pid")"
 	rm -f "$_sd/lib.pid"
 }
 
 smtpd_faults() {
+	if _pf_on; then _pf_no_faults "$@"; return; fi
 	$PY -c 'import json, sys; print(json.dumps({"faults": sys.argv[1:]}))' "$@" \
 	    >"$SMTP_DIR/faults.json.tmp" && mv "$SMTP_DIR/faults.json.tmp" "$SMTP_DIR/faults.json"
 }
 
 smtpd_faults_json() {
+	if _pf_on; then _pf_no_faults "$1"; return; fi
 	printf '%s\n' "$1" >"$SMTP_DIR/faults.json.tmp" &&
 	    mv "$SMTP_DIR/faults.json.tmp" "$SMTP_DIR/faults.json"
 }
 
 smtp_stat() {
+	if _pf_on; then _pf_stat "$1"; return; fi
 	json_get "$1" "$SMTP_DIR/stats.json" || echo 0
 }
 
@@ -480,7 +487,14 @@ smtp_client() {
 # msg_header NAME [N]       value(s) of header NAME in message N (unfolded)
 # msg_body [N]              the body (after the first empty line)
 # wait_msgs N [SECONDS=10]  until at least N messages arrived
+# Under OM_SERVER=postfix they read what Postfix delivered, regrouped into
+# one message per submission (see "the real server tier" below).
 msg_list() {
+	_pf_on && _pf_refresh
+	_msg_list
+}
+
+_msg_list() {
 	ls "$SMTP_MAILDIR/new/" 2>/dev/null | grep '\.eml$' | sort |
 	    sed "s|^|$SMTP_MAILDIR/new/|"
 }
@@ -490,10 +504,11 @@ msg_count() {
 }
 
 msg_file() {
+	_pf_on && _pf_refresh
 	if [ -n "${1:-}" ]; then
 		printf '%s/new/%06d.eml\n' "$SMTP_MAILDIR" "$1"
 	else
-		msg_list | tail -n 1
+		_msg_list | tail -n 1
 	fi
 }
 
@@ -526,6 +541,146 @@ _msgs_at_least() {
 
 wait_msgs() {
 	wait_for "${2:-10}" _msgs_at_least "$1"
+}
+
+# ------------------------------------------------ the real server tier ---
+# OM_SERVER=postfix runs the end-to-end tests against Postfix + Dovecot
+# (lib-postfix.sh: submission with STARTTLS, smtps, tokens checked by
+# Dovecot at the OAuth server's introspection endpoint) instead of the
+# scriptable smtpd.py; tests/integration/run-postfix does that for the
+# tests that need no fault injection. Unset, nothing below is used.
+#   start_smtpd [-n NAME] [--mode starttls|implicit]   starts the tier once
+#       per test (after start_oauth), with a recording milter
+#       (pf_milter.py) beside it, and points SMTP_PORT/SMTP_MODE at the
+#       submission or smtps listener. Each NAME is a fresh view: its
+#       msg_* readers count from the messages that arrive after its first
+#       start, as a new smtpd.py would. Any other smtpd.py option (faults,
+#       --size, --auth-fail-style, ...) returns 1 with a diag line: guard
+#       such parts with needs_fake_server. stop_smtpd does nothing.
+#   msg_* readers        wait until Postfix's queue is idle, then read its
+#       Maildir through pf_view.py: one message per submission (Postfix
+#       delivers a copy per recipient), as submitted (Postfix's prepended
+#       Return-Path, X-Original-To, Delivered-To and Received removed, CRLF
+#       line ends); msg_field mail_from, rcpt_tos, mail_options and
+#       rcpt_options are what the client sent (recorded by the milter),
+#       auth_mech/auth_user the SASL method and user, tls_version from the
+#       Received header. Postfix keeps no line ends of the wire (its Maildir
+#       has LF), so "bare LF on the wire" cannot be checked there.
+#   smtpd_faults / smtpd_faults_json   clearing is a no-op; a fault fails
+#       the test (guard it with needs_fake_server)
+#   smtp_stat auth_failures|auth_success   from Postfix's log; other keys
+#       print "n/a"
+# om_server                  prints smtpd or postfix
+# needs_fake_server REASON [N]   returns 0 against smtpd.py; under
+#     OM_SERVER=postfix prints N (default 1) skipped tests naming REASON and
+#     returns 1:  if needs_fake_server "fault injection" 3; then ...; fi
+_pf_on() {
+	[ "${OM_SERVER:-}" = postfix ]
+}
+
+om_server() {
+	if _pf_on; then echo postfix; else echo smtpd; fi
+}
+
+needs_fake_server() {
+	_pf_on || return 0
+	skip "needs the fake server (smtpd.py): $1" "${2:-1}"
+	return 1
+}
+
+_pf_start_smtpd() {
+	_sn=""
+	if [ "${1:-}" = "-n" ]; then _sn=-$2; shift 2; fi
+	_pm=starttls
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--mode) _pm=${2:-}; [ $# -gt 1 ] && shift ;;
+		--mode=*) _pm=${1#--mode=} ;;
+		*)
+			diag "start_smtpd $1: only smtpd.py has it, not OM_SERVER=postfix (guard with needs_fake_server)"
+			return 1
+			;;
+		esac
+		shift
+	done
+	case $_pm in
+	starttls|implicit) ;;
+	*) diag "start_smtpd --mode $_pm: not available under OM_SERVER=postfix"; return 1 ;;
+	esac
+	if [ -z "${_pf_tier:-}" ]; then
+		. "$IT/lib-postfix.sh"
+		_pf_mlog=$T/pf-milter.jsonl
+		rm -f "$T/pf-milter.port"
+		$PY "$IT/pf_milter.py" --out "$_pf_mlog" --port-file "$T/pf-milter.port" \
+		    --parent-pid $$ >"$T/pf-milter.err" 2>&1 &
+		_lib_pids="$_lib_pids $!"
+		if ! wait_file "$T/pf-milter.port" 10; then
+			diag "pf_milter.py did not start:" "$(cat "$T/pf-milter.err")"
+			return 1
+		fi
+		PF_MILTER=inet:127.0.0.1:$(cat "$T/pf-milter.port")
+		if ! start_postfix_tier; then
+			[ "$_tap_n" -eq 0 ] && skip_all "Postfix/Dovecot tier: $PF_WHY"
+			return 1
+		fi
+		_pf_tier=1
+	fi
+	if [ "$_pm" = implicit ]; then pf_use smtps; else pf_use submission; fi
+	SMTP_DIR=$T/smtpd$_sn
+	SMTP_MAILDIR=$SMTP_DIR/maildir
+	SMTP_PID=$_pf_master
+	mkdir -p "$SMTP_MAILDIR"
+	if [ ! -f "$SMTP_DIR/pf.base" ]; then
+		_pf_sync
+		_pf_view --out "$T/pf-all" >"$SMTP_DIR/pf.base" || return 1
+	fi
+	return 0
+}
+
+_pf_busy() {
+	[ -n "$(find "$PF_DIR/spool/maildrop" "$PF_DIR/spool/incoming" \
+	    "$PF_DIR/spool/active" -type f 2>/dev/null | head -n 1)" ]
+}
+
+# _pf_sync: until nothing is being received or delivered (15 s at most).
+_pf_sync() {
+	_pi=0
+	while _pf_busy; do
+		if [ $_pi -ge 150 ]; then
+			diag "Postfix's queue is still busy after 15 s:" "$(pf_mailq)"
+			return 1
+		fi
+		sleep 0.1; _pi=$((_pi + 1))
+	done
+	return 0
+}
+
+_pf_view() {
+	$PY "$IT/pf_view.py" --maildir "$PF_MAILDIR" --milter-log "$_pf_mlog" \
+	    --pflog "$PF_LOG" "$@"
+}
+
+_pf_refresh() {
+	[ -n "${_pf_tier:-}" ] || return 0
+	_pf_sync
+	_pf_view --out "$SMTP_MAILDIR" --skip "$(cat "$SMTP_DIR/pf.base" 2>/dev/null || echo 0)" \
+	    >/dev/null
+}
+
+_pf_no_faults() {
+	[ -z "${1:-}" ] && return 0
+	[ "$1" = '{"faults": []}' ] && return 0
+	fail "smtpd fault '$*' under OM_SERVER=postfix" \
+	    "Postfix cannot inject faults: guard this part with needs_fake_server"
+	return 1
+}
+
+_pf_stat() {
+	case $1 in
+	auth_failures) grep -c 'SASL [A-Z0-9-]* authentication failed' "$PF_LOG" 2>/dev/null || : ;;
+	auth_success) grep -c ': client=.*, sasl_method=' "$PF_LOG" 2>/dev/null || : ;;
+	*) echo n/a ;;
+	esac
 }
 
 # --------------------------------------------------------------- keyring --

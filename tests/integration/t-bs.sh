@@ -189,12 +189,17 @@ exit 0
 S
 n=$(msg_count)
 dialogue pipe; ok $? "pipelined commands answered in order; EOF without QUIT exits 0"
-wait_msgs $((n + 2)) 10
+wait_msgs $((n + 1)) 10
 is "$(msg_header Subject $((n + 1)))" "piped" "the pipelined message arrived"
-is "$(rcpts $((n + 1)))" "bob@example.test " "the recipient the server took got it"
-is "$(msg_field rcpt_tos $((n + 2)))" "alice@example.test" "the refused one is reported to the sender in a DSN"
+if needs_fake_server "smtpd.py refuses reject@ recipients, Postfix takes every one" 2; then
+	wait_msgs $((n + 2)) 10
+	is "$(rcpts $((n + 1)))" "bob@example.test " "the recipient the server took got it"
+	is "$(msg_field rcpt_tos $((n + 2)))" "alice@example.test" "the refused one is reported to the sender in a DSN"
+fi
 
 # 4. The server refuses the message for good: 554 with its reason.
+#    (4 and 5 need injected faults; not indented for the here-documents)
+if needs_fake_server "fault injection (DATA refused 554, then 451)" 6; then
 smtpd_faults data554
 cat >"$T/refused.bs" <<'S'
 < ^220
@@ -246,6 +251,7 @@ smtpd_faults
 run_ok "flush" "$OAUTHMAIL" -q
 wait_msgs $((n + 1)) 10
 is "$(msg_header Subject)" "deferred" "delivered by the next queue run"
+fi
 
 # 6. A sender the account may not use is replaced (same policy as -f);
 #    an input that ends inside DATA sends nothing and still exits 0.
