@@ -10,7 +10,7 @@ sh scripts/build "$@" || { echo "0 passed, 1 failed"; exit 1; }
 cd build
 make -k check > check.log 2>&1
 status=$?
-grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):|^[a-z0-9_-]+: (not )?ok|^integration:|^---- ' check.log \
+grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):|^[a-z0-9_@-]+: (not )?ok|^integration(@[a-z]+)?:|^---- ' check.log \
 	| grep -vE '^PASS:|: ok ' || true
 pass=0 fail=0
 for f in tests/unit/*.trs; do

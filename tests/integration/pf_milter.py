@@ -11,7 +11,9 @@ line to --out:
    "rcpts": [["<bob@example.test>", "NOTIFY=SUCCESS"], ...],
    "auth_type": "XOAUTH2", "auth_authen": "alice@example.test"}
 
-so the tests can read the envelope Postfix received (lib.sh's msg_field
+with "connection" (Postfix opens one milter connection per SMTP session),
+"message_in_connection" and "time" (when the message ended), so the tests
+can read the envelope Postfix received (lib.sh's msg_field
 under OM_SERVER=postfix). It speaks the Sendmail milter protocol version 6
 on 127.0.0.1 (port written to --port-file when ready); it never changes
 or refuses a message.
@@ -39,6 +41,7 @@ NO_REPLY = b"DAKQ"      # macros, abort, quit, quit-new-connection
 
 lock = threading.Lock()
 out_path = None
+conn_serial = 0
 
 
 def strings(data):
@@ -68,6 +71,11 @@ class Handler(socketserver.BaseRequestHandler):
         self.macros = {}
 
     def handle(self):
+        global conn_serial
+        with lock:
+            conn_serial += 1
+            self.conn = conn_serial
+        self.n_msgs = 0
         self.reset()
         try:
             while True:
@@ -103,7 +111,9 @@ class Handler(socketserver.BaseRequestHandler):
             return
 
     def record(self):
-        rec = {"qid": self.macros.get("i"), "mail": self.mail or [],
+        self.n_msgs += 1
+        rec = {"connection": self.conn, "message_in_connection": self.n_msgs,
+               "qid": self.macros.get("i"), "mail": self.mail or [],
                "rcpts": self.rcpts, "auth_type": self.macros.get("auth_type"),
                "auth_authen": self.macros.get("auth_authen"),
                "time": time.time()}

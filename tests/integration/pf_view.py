@@ -13,8 +13,11 @@ accepted them, and writes for message N (1-based, after --skip)
   OUT/new/NNNNNN.json  mail_from, rcpt_tos, mail_options, rcpt_options
                        (from the recording milter, pf_milter.py: what the
                        client sent in MAIL FROM / RCPT TO), auth_mech,
-                       auth_user (the SASL macros), tls_version (Postfix's
-                       Received header), size, queue_id, copies
+                       auth_user (the SASL macros), connection,
+                       message_in_connection and time (the milter's count
+                       of SMTP sessions and when the message ended),
+                       tls_version (Postfix's Received header), size,
+                       queue_id, copies
 
 Mail Postfix made itself (bounces, delivery reports) is not counted: only
 copies whose Received header says the message came in over SMTP. Prints
@@ -159,6 +162,9 @@ def main():
                 "tls_version": first["tls"], "size": len(first["eml"]),
                 "queue_id": q, "copies": [c["path"] for c in copies],
                 "delivered_to": sorted(c.get("delivered-to", "") for c in copies)}
+        for k in ("connection", "message_in_connection", "time"):
+            if r and k in r:
+                side[k] = r[k]
         base = os.path.join(tmp, "%06d" % n)
         with open(base + ".eml", "wb") as f:
             f.write(first["eml"])
