@@ -8,38 +8,9 @@
 # Skipped when node/npm are missing or the install fails.
 . "$top_srcdir/tests/integration/lib.sh"
 need_oauthmail
-OIDC_DIR=$IT/oidc
-command -v node >/dev/null 2>&1 || skip_all "node is not installed"
-if [ ! -d "$OIDC_DIR/node_modules/oidc-provider" ]; then
-	# Install into the build tree: the source tree may be read-only
-	# (make distcheck) and a tarball has no node_modules.
-	command -v npm >/dev/null 2>&1 || skip_all "npm is not installed"
-	B_OIDC=$top_builddir/tests/integration/oidc
-	mkdir -p "$B_OIDC" &&
-	    cp "$OIDC_DIR/package.json" "$OIDC_DIR/package-lock.json" \
-	    "$OIDC_DIR/server.mjs" "$B_OIDC/" || bail "cannot copy $OIDC_DIR"
-	OIDC_DIR=$B_OIDC
-	if [ ! -d "$OIDC_DIR/node_modules/oidc-provider" ]; then
-		timeout 180 npm ci --prefix "$OIDC_DIR" --no-audit --no-fund \
-		    --ignore-scripts >"$T/npm.log" 2>&1 ||
-		    skip_all "npm ci of oidc-provider failed: $(tail -n 1 "$T/npm.log")"
-	fi
-fi
+. "$top_srcdir/tests/integration/lib-oidc.sh"
 start_kernel_keyring || start_keyring || skip_all "no keyring available"
-
-mkdir -p "$T/oidc"
-node "$OIDC_DIR/server.mjs" --cert "$CERTS/server.pem" --key "$CERTS/server.key" \
-    --port-file "$T/oidc/port" --log "$T/oidc/oidc.log" --access-ttl 3 \
-    --parent-pid $$ >"$T/oidc/stderr" 2>&1 &
-_lib_pids="$_lib_pids $!"
-wait_file "$T/oidc/port" 20 || bail "oidc-provider did not start: $(tail -n 5 "$T/oidc/stderr")"
-U=https://127.0.0.1:$(cat "$T/oidc/port")
-ctl() { curl -sS --max-time 20 --cacert "$CERTS/ca.pem" "$@"; }
-introspect() {	# introspect TOKEN -> "true"/"false"
-	ctl -u conf-client:conf-secret --data-urlencode "token=$1" "$U/token/introspection" |
-	    json_get active
-}
-grants() { ctl "$U/_control/stats" | json_get counts.grant_success || echo 0; }
+start_oidc --access-ttl 3
 
 write_config "" "token_endpoint $U/token" "device_endpoint $U/device/auth" \
     "revoke_endpoint $U/token/revocation" "flow device" \

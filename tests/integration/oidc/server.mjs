@@ -8,7 +8,15 @@
 // credentials, introspection). Refresh tokens rotate. The user part of the
 // device flow is done by POST /_control/device/approve?user_code=X, which
 // records the approval through the provider's own models (DeviceCode,
-// Grant), as its interaction pages would. Listens on 127.0.0.1 only.
+// Grant), as its interaction pages would. The authorization code flow's
+// interaction (t-login-oidc-browser.sh) goes through minimal pages at
+// /interaction/UID: GET shows a login or consent form, POST
+// /interaction/UID/login (field "login") signs the user in and POST
+// /interaction/UID/confirm grants the requested scopes, both through
+// provider.interactionFinished. POST /_control/introspect (form "token")
+// answers like RFC 7662 without client authentication, with the account as
+// "username", for the test SMTP server (smtpd.py --introspect). Listens on
+// 127.0.0.1 only.
 import fs from 'node:fs';
 import https from 'node:https';
 import Provider from 'oidc-provider';
@@ -56,6 +64,10 @@ const configuration = {
   },
   pkce: { required: () => true },
   rotateRefreshToken: true,
+  // oidc-provider drops offline_access from an authorization request
+  // without prompt=consent, and oauthmail sends prompt only to Google and
+  // Microsoft; a native client with the refresh_token grant gets one anyway.
+  issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
   ttl: {
     AccessToken: accessTtl,
     IdToken: 3600,
@@ -69,6 +81,14 @@ const configuration = {
   findAccount: (ctx, id) => ({ accountId: id, claims: () => ({ sub: id }) }),
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
 };
+
+const body = (req) => new Promise((resolve, reject) => {
+  let b = '';
+  req.setEncoding('utf8');
+  req.on('data', (c) => { b += c; if (b.length > 65536) req.destroy(); });
+  req.on('end', () => resolve(b));
+  req.on('error', reject);
+});
 
 const server = https.createServer({ key, cert });
 server.listen(0, '127.0.0.1', () => {
@@ -109,6 +129,55 @@ server.listen(0, '127.0.0.1', () => {
       } catch (e) {
         say(`approve failed: ${e.stack}`);
         res.writeHead(500); return res.end(String(e) + '\n');
+      }
+    }
+    if (u.pathname === '/_control/introspect' && req.method === 'POST') {
+      const form = new URLSearchParams(await body(req));
+      const t = await provider.AccessToken.find(form.get('token') || '');
+      const info = t ? { active: true, client_id: t.clientId, username: t.accountId,
+        scope: t.scope, exp: t.exp } : { active: false };
+      count(t ? 'smtp_introspect_active' : 'smtp_introspect_inactive');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify(info));
+    }
+    const m = u.pathname.match(/^\/interaction\/([\w-]+)(?:\/(login|confirm))?$/);
+    if (m) {
+      try {
+        const details = await provider.interactionDetails(req, res);
+        const { uid, prompt, params, session } = details;
+        if (req.method === 'GET' && !m[2]) {
+          res.writeHead(200, { 'content-type': 'text/html' });
+          const form = prompt.name === 'login'
+            ? `<form method="post" action="/interaction/${uid}/login"><input name="login" value="${params.login_hint || ''}"><button>Sign in</button></form>`
+            : `<form method="post" action="/interaction/${uid}/confirm"><button>Allow ${params.client_id}</button></form>`;
+          return res.end(`<!doctype html><title>${prompt.name}</title>${form}\n`);
+        }
+        if (req.method === 'POST' && m[2] === 'login' && prompt.name === 'login') {
+          const login = new URLSearchParams(await body(req)).get('login');
+          if (!login) { res.writeHead(400); return res.end('login required\n'); }
+          count('interaction_login');
+          return await provider.interactionFinished(req, res,
+            { login: { accountId: login } }, { mergeWithLastSubmission: false });
+        }
+        if (req.method === 'POST' && m[2] === 'confirm' && prompt.name === 'consent') {
+          let grant = details.grantId ? await provider.Grant.find(details.grantId)
+            : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+          const d = prompt.details;
+          if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+          if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+          if (d.missingResourceScopes)
+            for (const [ind, sc] of Object.entries(d.missingResourceScopes))
+              grant.addResourceScope(ind, sc.join(' '));
+          const grantId = await grant.save();
+          const consent = details.grantId ? {} : { grantId };
+          count('interaction_consent');
+          return await provider.interactionFinished(req, res, { consent },
+            { mergeWithLastSubmission: true });
+        }
+        res.writeHead(400); return res.end(`unexpected ${req.method} for prompt ${prompt.name}\n`);
+      } catch (e) {
+        say(`interaction failed: ${e.stack}`);
+        res.writeHead(400); return res.end(String(e) + '\n');
       }
     }
     return cb(req, res);
