@@ -212,6 +212,21 @@ url_param(struct buf *b, const char *name, const char *value)
 	return url_escape(b, value);
 }
 
+/* Whether the space-separated scope list contains word. */
+static int
+has_scope(const char *scope, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = scope;
+
+	while (p != NULL && (p = strstr(p, word)) != NULL) {
+		if ((p == scope || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
 /* The authorization request (RFC 6749 §4.1.1 + RFC 7636 §4.3). */
 static char *
 authorize_url(const struct account *acct, const char *redirect_uri,
@@ -239,6 +254,14 @@ authorize_url(const struct account *acct, const char *redirect_uri,
 	    url_param(&b, "prompt", "consent") == -1))
 		return NULL;
 	if (ms && url_param(&b, "prompt", "select_account") == -1)
+		return NULL;
+	/*
+	 * OpenID Connect Core §11: offline_access (a refresh token) is only
+	 * granted with prompt=consent; providers such as oidc-provider drop
+	 * the scope silently otherwise.
+	 */
+	if (!google && !ms && has_scope(acct->scope, "offline_access") &&
+	    url_param(&b, "prompt", "consent") == -1)
 		return NULL;
 	return buf_detach(&b, NULL);
 }
