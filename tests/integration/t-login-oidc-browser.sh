@@ -49,6 +49,8 @@ wait_for 20 grep -q "^    $U/auth?" "$T/login.err"
 AUTH_URL=$(grep "^    $U/auth?" "$T/login.err" | head -n 1 | sed 's/^ *//')
 like "$AUTH_URL" "^$U/auth\?.*code_challenge_method=S256" \
     "the authorization URL for oidc-provider is printed, with PKCE S256"
+like "$AUTH_URL" "[?&]prompt=consent(&|$)" \
+    "offline_access is asked for with prompt=consent (OIDC Core 11)"
 LPORT=$(printf '%s\n' "$AUTH_URL" | sed -n 's/.*redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A\([0-9]*\)%2F.*/\1/p')
 
 # The provider's login page.
