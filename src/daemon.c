@@ -269,7 +269,7 @@ notify_admin(struct queue *q, const struct account *a, const char *text)
 	err_clear(&err);
 	if (queue_create(q, &env, &fd, &err) == -1)
 		goto fail;
-	if (write(fd, msg, len) != (ssize_t)len) {
+	if (util_write_all(fd, msg, len) == -1) {
 		err_set(&err, ERR_IO, "writing the warning: %s",
 		    strerror(errno));
 		queue_abort(q, &env, fd);

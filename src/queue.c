@@ -67,7 +67,6 @@ struct qent {
 static int	open_dir(const char *, int, const char *, int *,
 		    struct err *);
 static int	entry_name(char *, size_t, const char *, const char *);
-static int	write_all(int, const char *, size_t);
 static int	write_file(int, const char *, const struct buf *,
 		    struct err *);
 static int	area_ok(enum queue_area);
@@ -275,26 +274,6 @@ queue_create(struct queue *q, struct envelope *env, int *fdp,
 	    q->dir);
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Creates name in tmp/ with O_EXCL, writes b, fsyncs, closes (checked). */
 static int
 write_file(int dirfd, const char *name, const struct buf *b,
@@ -307,7 +286,7 @@ write_file(int dirfd, const char *name, const struct buf *b,
 	if (fd == -1)
 		return err_set(err, ERR_CANTCREAT, "create tmp/%s: %s", name,
 		    strerror(errno));
-	if (write_all(fd, buf_str(b), b->len) == -1 || fsync(fd) == -1) {
+	if (util_write_all(fd, buf_str(b), b->len) == -1 || fsync(fd) == -1) {
 		saved = errno;
 		(void)close(fd);
 		(void)unlinkat(dirfd, name, 0);

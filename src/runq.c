@@ -638,26 +638,6 @@ build_dsn(struct buf *b, const struct envelope *f, const char *mta,
 	return rc == 0 ? 0 : -1;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 runq_bounce_id(struct queue *q, const struct envelope *failed,
     int failed_msg_fd, const char *reporting_mta,
@@ -709,7 +689,7 @@ runq_bounce_id(struct queue *q, const struct envelope *failed,
 	env.size = (off_t)b.len;
 	for (p = buf_str(&b); (p = strchr(p, '\n')) != NULL; p++)
 		env.size++;
-	if (write_all(fd, buf_str(&b), b.len) == -1) {
+	if (util_write_all(fd, buf_str(&b), b.len) == -1) {
 		(void)err_set(err, ERR_IO, "bounce for %s: write: %s",
 		    failed->id, strerror(errno));
 		buf_free(&b);

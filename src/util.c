@@ -374,6 +374,27 @@ util_xdg_dir(char *dst, size_t size, const char *env, const char *fallback)
 }
 
 int
+util_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, p, n);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int
 util_is_ascii(const char *s, size_t len)
 {
 	size_t i;

@@ -45,6 +45,8 @@ int	 util_mkdirs(const char *path, mode_t mode);
 /* $XDG_STATE_HOME or ~/.local/state, $XDG_CONFIG_HOME or ~/.config. */
 int	 util_xdg_dir(char *dst, size_t size, const char *env,
 	    const char *fallback_under_home);
+/* write(2) until all n bytes are written (EINTR retried); -1 + errno. */
+int	 util_write_all(int fd, const void *p, size_t n);
 /* 1 if s is ASCII only. */
 int	 util_is_ascii(const char *s, size_t len);
 
