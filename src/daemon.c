@@ -52,8 +52,9 @@ on_signal(int sig)
 		d_reload = 1;
 	else
 		d_stop = 1;
-	if (d_pipe[1] != -1)
-		(void)write(d_pipe[1], &c, 1);
+	/* A full pipe already holds a wake-up: nothing to do on failure. */
+	if (d_pipe[1] != -1 && write(d_pipe[1], &c, 1) == -1)
+		errno = saved;
 	errno = saved;
 }
 

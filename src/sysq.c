@@ -200,7 +200,9 @@ sysq_drop_abort(struct sysq_drop *d)
 {
 	/* We can no longer unlink it: the daemon removes it. */
 	if (d->fd != -1) {
-		(void)ftruncate(d->fd, 0);
+		/* Best effort: an untruncated file is set aside later. */
+		if (ftruncate(d->fd, 0) == -1)
+			log_warn("maildrop: cannot truncate %s", d->name);
 		(void)fchmod(d->fd, DROP_ABANDONED);
 		(void)close(d->fd);
 	}
