@@ -54,6 +54,7 @@ static const char usage_text[] =
 "       oauthmail status [ACCOUNT] [-C FILE] [-v]\n"
 "       oauthmail queue|flush [-C FILE] [-v]\n"
 "       oauthmail --help | --version\n"
+"       (-C FILE, -a ACCOUNT and -v may also come before the command word)\n"
 "\n"
 "sendmail options:\n"
 "  -t            take recipients from To:, Cc:, Bcc: (and add any given)\n"
@@ -559,9 +560,103 @@ parse_command(int argc, char **argv, size_t ci, struct invocation *inv,
 	return 0;
 }
 
+/*
+ * "oauthmail [-C FILE] [-a ACCOUNT] [-v] WORD ...": finds the first word
+ * that is not an option or an option's value. Returns its index in argv
+ * and the command's index in *cip, or 0 when that word is not a command
+ * (then argv is sendmail's command line: the word is a recipient).
+ */
+static int
+find_command(int argc, char **argv, size_t *cip)
+{
+	const char *p;
+	size_t c;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		p = argv[i];
+		if (p[0] != '-' || p[1] == '\0')
+			break;
+		if (p[1] == '-')
+			return 0;
+		for (p++; *p != '\0'; p++) {
+			if (*p == 'q' || strchr(opts_arg, *p) != NULL) {
+				if (*p != 'q' && p[1] == '\0')
+					i++;
+				break;
+			}
+		}
+	}
+	if (i >= argc)
+		return 0;
+	for (c = 0; c < nitems(commands); c++)
+		if (strcmp(argv[i], commands[c].word) == 0) {
+			*cip = c;
+			return i;
+		}
+	return 0;
+}
+
+/*
+ * The options before the command word: only -C, -a and -v mean something
+ * there; any other is refused rather than taken as a request to send.
+ */
+static int
+parse_global(int w, char **argv, size_t ci, struct invocation *inv,
+    const char **acctp, struct err *err)
+{
+	const char *word = commands[ci].word, *p, *v;
+	int i;
+
+	*acctp = NULL;
+	for (i = 1; i < w; i++) {
+		p = argv[i];
+		if (p[1] == 'v' && p[strspn(p + 1, "v") + 1] == '\0') {
+			inv->verbose += (int)strlen(p + 1);
+			continue;
+		}
+		if (p[1] != 'C' && p[1] != 'a')
+			return err_set(err, ERR_USAGE, "'oauthmail %s': option "
+			    "%s is a sendmail option; put only -C, -a or -v "
+			    "before the command", word, p);
+		v = p[2] != '\0' ? p + 2 : argv[++i];
+		if (*v == '\0')
+			return err_set(err, ERR_USAGE, "option -%c needs a "
+			    "value", p[1]);
+		if (p[1] == 'C')
+			inv->config = v;
+		else if (commands[ci].account == 0)
+			return err_set(err, ERR_USAGE, "'oauthmail %s' takes no "
+			    "ACCOUNT (-a %s)", word, v);
+		else
+			*acctp = v;
+	}
+	return 0;
+}
+
+static int
+parse_command_at(int argc, char **argv, int w, size_t ci,
+    struct invocation *inv, struct err *err)
+{
+	const char *acct;
+
+	if (parse_global(w, argv, ci, inv, &acct, err) == -1)
+		return -1;
+	inv->cmd_account = acct;
+	if (parse_command(argc - (w - 1), argv + (w - 1), ci, inv, err) == -1)
+		return -1;
+	if (acct != NULL && inv->cmd_account != acct &&
+	    strcmp(inv->cmd_account, acct) != 0)
+		return err_set(err, ERR_USAGE, "'oauthmail %s': two accounts "
+		    "given (-a %s and %s)", commands[ci].word, acct,
+		    inv->cmd_account);
+	return 0;
+}
+
 int
 args_parse(int argc, char **argv, struct invocation *inv, struct err *err)
 {
+	int w;
 	size_t i;
 
 	memset(inv, 0, sizeof(*inv));
@@ -584,9 +679,8 @@ args_parse(int argc, char **argv, struct invocation *inv, struct err *err)
 			inv->mode = MODE_VERSION;
 			return 0;
 		}
-		for (i = 0; i < nitems(commands); i++)
-			if (strcmp(argv[1], commands[i].word) == 0)
-				return parse_command(argc, argv, i, inv, err);
+		if ((w = find_command(argc, argv, &i)) > 0)
+			return parse_command_at(argc, argv, w, i, inv, err);
 	}
 	return parse_sendmail(argc, argv, inv, err);
 }

@@ -219,7 +219,21 @@ static const struct okcase okcases[] = {
 	{ { "oauthmail", "-t" }, { .extract = 1 } },
 	{ { "oauthmail", "login@example.com" },
 	  { .rcpts = { "login@example.com" } } },
-	{ { "oauthmail", "-i", "login" },
+	/* Global options before the command word (git style). */
+	{ { "oauthmail", "-C", "/x.conf", "status" },
+	  { .mode = MODE_COMMAND, .cmd = CMD_STATUS, .config = "/x.conf" } },
+	{ { "oauthmail", "-C/x.conf", "-v", "-a", "w", "check" },
+	  { .mode = MODE_COMMAND, .cmd = CMD_CHECK, .cmd_account = "w",
+	    .config = "/x.conf", .verbose = 1 } },
+	{ { "oauthmail", "-aw", "login", "w", "--device" },
+	  { .mode = MODE_COMMAND, .cmd = CMD_LOGIN, .cmd_account = "w",
+	    .login_flow = LOGIN_DEVICE } },
+	{ { "oauthmail", "-vv", "-C", "/x.conf", "flush" },
+	  { .mode = MODE_FLUSH, .config = "/x.conf", .verbose = 2 } },
+	/* A value of an option is not the command word. */
+	{ { "oauthmail", "-C", "status", "bob" },
+	  { .config = "status", .rcpts = { "bob" } } },
+	{ { "oauthmail", "-i", "--", "login" },
 	  { .ignore_dots = 1, .rcpts = { "login" } } },
 	/* Management words mean nothing under the sendmail name. */
 	{ { "sendmail", "login" }, { .rcpts = { "login" } } },
@@ -266,6 +280,11 @@ static const struct badcase badcases[] = {
 	{ { "oauthmail", "login", "a", "-t" }, "unknown option -t" },
 	{ { "oauthmail", "login", "a", "-C" }, "-C needs a file name" },
 	{ { "oauthmail", "-h" }, "option -h needs a value" },
+	/* Never a message to "status" because an option came first. */
+	{ { "oauthmail", "-i", "login" }, "-i is a sendmail option" },
+	{ { "oauthmail", "-t", "status" }, "-t is a sendmail option" },
+	{ { "oauthmail", "-a", "w", "queue" }, "takes no ACCOUNT" },
+	{ { "oauthmail", "-a", "w", "login", "v" }, "two accounts" },
 };
 
 static int
