@@ -4,9 +4,9 @@
  * The record lives in the keyring (store.h) as one JSON value, so the
  * access token and a rotated refresh token change together atomically.
  * Refreshes are serialised across processes by an flock on
- * $XDG_RUNTIME_DIR/oauthmail/<account>.lock (else
- * /tmp/oauthmail-<uid>/<account>.lock); whoever waited re-reads the
- * record and uses a token another process fetched meanwhile.
+ * token-<account>.lock in the account's queue directory (see lock_dir);
+ * whoever waited re-reads the record and uses a token another process
+ * fetched meanwhile.
  *
  * Nothing is ever deleted here: a transient failure leaves the record as
  * it was, invalid_grant only sets needs_login (the refresh token is kept).
@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,46 +222,87 @@ rec_save(struct store *st, const char *account, const struct token_record *r,
  * --- The refresh lock -------------------------------------------------------
  */
 
+/*
+ * Opens a directory for the lock files: made 0700 if missing, never
+ * through a symlink, and used only if it is ours and closed to others
+ * (nobody else can then create, replace or hold a lock in it).
+ */
 static int
-lock_dir(char *dir, size_t size, struct err *err)
+lock_dir_open(const char *dir, struct err *err)
 {
-	const char *x;
 	struct stat sb;
-	int n;
+	int fd;
 
-	x = getenv("XDG_RUNTIME_DIR");
-	if (x != NULL && *x == '/' && stat(x, &sb) == 0 &&
-	    S_ISDIR(sb.st_mode) && sb.st_uid == geteuid())
-		n = snprintf(dir, size, "%s/%s", x, OM_PROGNAME);
-	else
-		n = snprintf(dir, size, "/tmp/%s-%lu", OM_PROGNAME,
-		    (unsigned long)geteuid());
-	if (n < 0 || (size_t)n >= size)
-		return err_set(err, ERR_TEMP, "lock directory path too long");
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		return err_set(err, ERR_TEMP, "mkdir %s: %s", dir,
+	if (util_mkdirs(dir, 0700) == -1 && errno != EEXIST)
+		return err_set(err, ERR_TEMP, "cannot create %s: %s", dir,
 		    strerror(errno));
-	if (lstat(dir, &sb) == -1)
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
 		return err_set(err, ERR_TEMP, "%s: %s", dir, strerror(errno));
-	if (!S_ISDIR(sb.st_mode) || sb.st_uid != geteuid() ||
-	    (sb.st_mode & 077) != 0)
-		return err_set(err, ERR_TEMP, "%s is not a private directory "
-		    "owned by uid %lu: remove it", dir,
-		    (unsigned long)geteuid());
-	return 0;
+	if (fstat(fd, &sb) == -1 || !S_ISDIR(sb.st_mode) ||
+	    sb.st_uid != geteuid() || (sb.st_mode & 022) != 0) {
+		(void)close(fd);
+		return err_set(err, ERR_TEMP, "%s is not a directory owned by "
+		    "uid %lu and closed to others: fix its owner and mode "
+		    "(chmod 700)", dir, (unsigned long)geteuid());
+	}
+	return fd;
+}
+
+/*
+ * The lock directory: the account's queue directory (its queue_dir, else
+ * $XDG_STATE_HOME/oauthmail/queue), which only the user can create, and
+ * which every process of the user and configuration finds at the same
+ * place; $XDG_RUNTIME_DIR/oauthmail only when that cannot be used. Never
+ * a name in a shared directory such as /tmp, where another local user
+ * could create it first and so block every refresh.
+ */
+static int
+lock_dir(const struct account *acct, struct err *err)
+{
+	char def[PATH_MAX], run[PATH_MAX];
+	const char *dir = acct->queue_dir, *x;
+	struct err qerr;
+	int fd, n;
+
+	err_clear(&qerr);
+	if (dir == NULL) {
+		if (util_xdg_dir(def, sizeof(def), "XDG_STATE_HOME",
+		    ".local/state") == -1 ||
+		    strlcat(def, "/" OM_PROGNAME "/queue", sizeof(def)) >=
+		    sizeof(def))
+			err_set(&qerr, ERR_TEMP, "no queue directory (set HOME, "
+			    "XDG_STATE_HOME or queue_dir)");
+		else
+			dir = def;
+	}
+	if (dir != NULL && (fd = lock_dir_open(dir, &qerr)) != -1)
+		return fd;
+	x = getenv("XDG_RUNTIME_DIR");
+	if (x != NULL && *x == '/') {
+		n = snprintf(run, sizeof(run), "%s/%s", x, OM_PROGNAME);
+		if (n > 0 && (size_t)n < sizeof(run) &&
+		    (fd = lock_dir_open(run, err)) != -1) {
+			log_debug("account %s: refresh lock in %s: %s",
+			    acct->name, run, qerr.msg);
+			return fd;
+		}
+	}
+	return err_set(err, ERR_TEMP, "no place for the token refresh lock "
+	    "of account %s: %s", acct->name, qerr.msg);
 }
 
 /* Opens and flocks the account's lock file; returns the fd or -1. */
 static int
-token_lock(const char *account, int wait, struct err *err)
+token_lock(const struct account *acct, int wait, struct err *err)
 {
-	char dir[512], path[1024], name[256];
+	char path[300], name[256];
+	const char *account = acct->name;
+	struct stat sb;
 	size_t i;
-	int fd, n, waited;
+	int dfd, fd, n, waited;
 	struct timespec ts = { 0, 50 * 1000 * 1000 };
 
-	if (lock_dir(dir, sizeof(dir), err) == -1)
-		return -1;
 	for (i = 0; account[i] != '\0' && i < sizeof(name) - 1; i++) {
 		char c = account[i];
 
@@ -269,15 +311,24 @@ token_lock(const char *account, int wait, struct err *err)
 		    c == '_' || c == '@' || c == '+' ? c : '_';
 	}
 	name[i] = '\0';
-	if (name[0] == '.')
-		name[0] = '_';
-	n = snprintf(path, sizeof(path), "%s/%s.lock", dir, name);
+	n = snprintf(path, sizeof(path), "token-%s.lock", name);
 	if (n < 0 || (size_t)n >= sizeof(path))
-		return err_set(err, ERR_TEMP, "lock path too long");
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		return err_set(err, ERR_TEMP, "lock file name too long");
+	if ((dfd = lock_dir(acct, err)) == -1)
+		return -1;
+	fd = openat(dfd, path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	(void)close(dfd);
 	if (fd == -1)
-		return err_set(err, ERR_TEMP, "open %s: %s", path,
-		    strerror(errno));
+		return err_set(err, ERR_TEMP, "open the refresh lock %s of "
+		    "account %s: %s", path, account, strerror(errno));
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_uid != geteuid()) {
+		(void)close(fd);
+		return err_set(err, ERR_TEMP, "the refresh lock %s of account "
+		    "%s is not a file of uid %lu: remove it", path, account,
+		    (unsigned long)geteuid());
+	}
 	for (waited = 0; flock(fd, LOCK_EX | LOCK_NB) == -1; waited += 50) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			err_set(err, ERR_TEMP, "flock %s: %s", path,
@@ -403,7 +454,7 @@ token_get(const struct account *acct, struct store *st, int force,
 		return rc;
 	}
 
-	if ((fd = token_lock(acct->name, 1, err)) == -1)
+	if ((fd = token_lock(acct, 1, err)) == -1)
 		goto out;
 	/* Another process may have refreshed while we waited. */
 	if ((have = rec_load(st, acct->name, &cur, err)) == -1)
@@ -509,7 +560,7 @@ token_mark_success(const struct account *acct, struct store *st)
 	}
 	token_record_free(&r);
 	/* Read-modify-write under the lock: never undo a rotation. */
-	if ((fd = token_lock(acct->name, 0, &err)) == -1)
+	if ((fd = token_lock(acct, 0, &err)) == -1)
 		return;
 	if (rec_load(st, acct->name, &r, &err) == 0) {
 		r.last_success = now;

@@ -4,6 +4,7 @@
  */
 #include "unit.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -335,9 +336,26 @@ struct fixture {
 	struct account	 acct;
 	char		 name[64];
 	char		 url[128];
+	char		 qdir[64];	/* the queue directory: refresh locks */
 };
 
 static int nacct;
+
+/* Removes a flat temporary directory (lock files only). */
+static void
+rmtree(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.')
+				(void)unlinkat(dirfd(d), de->d_name, 0);
+		(void)closedir(d);
+	}
+	(void)rmdir(dir);
+}
 
 static int
 setup(void **state)
@@ -359,6 +377,9 @@ setup(void **state)
 	f->acct.refresh_margin = 300;
 	f->acct.keyring = KEYRING_KERNEL;
 	f->acct.provider = PROVIDER_CUSTOM;
+	(void)strlcpy(f->qdir, "/tmp/om-unit-token.XXXXXX", sizeof(f->qdir));
+	assert_non_null(mkdtemp(f->qdir));
+	f->acct.queue_dir = f->qdir;
 	*state = f;
 	return 0;
 }
@@ -372,6 +393,7 @@ teardown(void **state)
 	store_delete(f->st, f->name, STORE_TOKEN, &err);
 	store_delete(f->st, f->name, STORE_CLIENT_SECRET, &err);
 	store_close(f->st);
+	rmtree(f->qdir);
 	free(f);
 	return 0;
 }
