@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "log.h"
 #include "status.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -51,6 +52,9 @@ enum key {
 	/* Keys that are not account settings: */
 	K_MODE, K_SPOOL_DIR, K_TLS_CERTCHECK, K_PASSWORD, K_CLIENT_SECRET
 };
+
+_Static_assert(K_NKEYS <= CONF_KEY_SLOTS, "CONF_KEY_SLOTS too small");
+_Static_assert(K_NKEYS <= 64, "setmask has 64 bits");
 
 #define BIT(k)		(1ULL << (k))
 #define ISSET(a, k)	(((a)->setmask & BIT(k)) != 0)
@@ -130,6 +134,7 @@ struct parser {
 	int		 in_account;
 	struct account	*alias_of;	/* "account default : X", no keys yet */
 	struct err	*err;
+	int		 nerrors;	/* errors reported so far */
 };
 
 static const char *const provider_names[] = {
@@ -259,6 +264,7 @@ copy_key(struct account *dst, const struct account *src, enum key k)
 			break;
 		}
 	}
+	dst->key_line[k] = src->key_line[k];
 	dst->setmask |= BIT(k);
 }
 
@@ -274,7 +280,12 @@ overlay(struct account *dst, const struct account *src)
 
 static int	perr(struct parser *, const char *, ...) OM_PRINTF(2, 3);
 
-/* "FILE:LINE: " + the message. Returns -1. */
+/*
+ * "FILE:LINE: " + the message. Returns -1. The parser goes on after an
+ * error so that one run reports every error of the file: each earlier
+ * one is printed as a warning when the next is found, the last stays in
+ * p->err for the caller.
+ */
 static int
 perr(struct parser *p, const char *fmt, ...)
 {
@@ -284,7 +295,17 @@ perr(struct parser *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (p->nerrors++ > 0)
+		log_warnx("%s", p->err->msg);
 	return err_set(p->err, ERR_CONFIG, "%s:%d: %s", p->name, p->line, msg);
+}
+
+/* Points error messages at the line of key k (else the account's). */
+static void
+at_key(struct parser *p, const struct account *a, enum key k)
+{
+	p->line = ISSET(a, k) && a->key_line[k] > 0 ? a->key_line[k] :
+	    a->from_line;
 }
 
 static int
@@ -373,6 +394,8 @@ set_key(struct parser *p, const char *key, enum key k, const char *v)
 	const char *errstr;
 	int si, b;
 
+	if (k < K_NKEYS)
+		a->key_line[k] = p->line;
 	switch (k) {
 	case K_PASSWORD:
 		return perr(p, "%s: secrets are never stored in the config "
@@ -649,6 +672,25 @@ start_account(struct parser *p, char *v)
 	return 0;
 }
 
+/*
+ * Cuts a comment off an unquoted value: '#' after white space starts one
+ * (msmtp's files have them after values); a '#' inside a word stays.
+ */
+static void
+strip_comment(char *v)
+{
+	char *s, *end;
+
+	for (s = v; *s != '\0'; s++)
+		if (*s == '#' && (s == v || isspace((unsigned char)s[-1]))) {
+			*s = '\0';
+			break;
+		}
+	end = v + strlen(v);
+	while (end > v && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+}
+
 /* Splits "key value" and unquotes the value in place. */
 static int
 split_line(struct parser *p, char *line, char **key, char **val)
@@ -664,6 +706,7 @@ split_line(struct parser *p, char *line, char **key, char **val)
 		s++;
 	v = s;
 	if (*v != '"') {
+		strip_comment(v);
 		*val = v;
 		return 0;
 	}
@@ -677,7 +720,7 @@ split_line(struct parser *p, char *line, char **key, char **val)
 		*w++ = *s;
 	}
 	*w = '\0';
-	for (s++; *s != '\0'; s++)
+	for (s++; *s != '\0' && *s != '#'; s++)
 		if (!isspace((unsigned char)*s))
 			return perr(p, "%s: text after the closing quote; put "
 			    "the whole value in quotes", *key);
@@ -735,6 +778,7 @@ check_endpoint(struct parser *p, const struct account *a, const char *key,
 {
 	const char *h;
 	size_t n;
+	int k;
 
 	if (url == NULL)
 		return 0;
@@ -751,6 +795,9 @@ check_endpoint(struct parser *p, const struct account *a, const char *key,
 			return 0;
 	}
 	p->line = a->from_line;
+	for (k = 0; k < (int)nitems(keywords); k++)
+		if (strcmp(keywords[k].name, key) == 0)
+			at_key(p, a, keywords[k].key);
 	return perr(p, "account '%s': %s must be an https:// URL; fix "
 	    "the URL", a->name, key);
 }
@@ -788,10 +835,12 @@ apply_microsoft(struct parser *p, struct account *a)
 	if (!ISSET(a, K_AUTH))
 		a->auth = AUTH_XOAUTH2;
 	if (a->flow == FLOW_CLIENT_CREDENTIALS) {
+		at_key(p, a, K_FLOW);
 		if (outlook)
 			return perr(p, "account '%s': Outlook.com accounts "
 			    "cannot use flow client_credentials; use authcode "
 			    "or device", a->name);
+		at_key(p, a, K_TENANT);
 		if (a->tenant == NULL || strcmp(a->tenant, "common") == 0 ||
 		    strcmp(a->tenant, "organizations") == 0 ||
 		    strcmp(a->tenant, "consumers") == 0)
@@ -802,6 +851,7 @@ apply_microsoft(struct parser *p, struct account *a)
 	}
 	preset(a, K_TENANT, &a->tenant, outlook ? "consumers" : "common");
 	/* "tenant" with an empty value leaves it NULL: refuse that too. */
+	at_key(p, a, K_TENANT);
 	if (a->tenant == NULL || !valid_tenant(a->tenant))
 		return perr(p, "account '%s': invalid tenant '%s'; use a "
 		    "tenant id (GUID), a domain, common, organizations or "
@@ -827,6 +877,7 @@ apply_microsoft(struct parser *p, struct account *a)
 static int
 apply_google(struct parser *p, struct account *a)
 {
+	at_key(p, a, K_FLOW);
 	if (a->flow == FLOW_DEVICE)
 		return perr(p, "account '%s': Google does not allow the "
 		    "device flow for Gmail scopes; use the browser sign-in "
@@ -866,10 +917,12 @@ check_oauth(struct parser *p, struct account *a)
 		else
 			return 0;
 	}
+	at_key(p, a, K_AUTH);
 	if (a->auth == AUTH_PLAIN || a->auth == AUTH_LOGIN)
 		return perr(p, "account '%s': auth %s does not use OAuth; "
 		    "remove 'provider' or use auth xoauth2", a->name,
 		    a->auth == AUTH_PLAIN ? "plain" : "login");
+	p->line = a->from_line;
 	switch (a->provider) {
 	case PROVIDER_MICROSOFT:
 	case PROVIDER_OUTLOOK:
@@ -932,11 +985,13 @@ finish_account(struct parser *p, struct account *a)
 	if (a->from == NULL)
 		return perr(p, "account '%s': no sender address; add 'from "
 		    "you@example.com'", a->name);
+	at_key(p, a, K_FROM);
 	if (strchr(a->from, '@') == NULL)
 		return perr(p, "account '%s': from '%s' is not an address; "
 		    "write 'from you@example.com'", a->name, a->from);
 	if (a->user == NULL)
 		a->user = xstrdup(a->from);
+	at_key(p, a, K_TLS);
 	if (!a->tls && a->auth != AUTH_NONE && !is_loopback_host(a->host))
 		return perr(p, "account '%s': 'tls off' would send "
 		    "credentials (bearer tokens) across the network in clear "
@@ -962,17 +1017,20 @@ parse_text(struct parser *p, const char *text, size_t len)
 		p->line++;
 		nl = memchr(s, '\n', (size_t)(end - s));
 		n = (size_t)((nl != NULL ? nl : end) - s);
-		if (n >= sizeof(line))
-			return perr(p, "line too long (at most %d bytes); "
+		if (n >= sizeof(line)) {
+			(void)perr(p, "line too long (at most %d bytes); "
 			    "shorten it", LIM_CONF_LINE - 1);
+			s += n + (nl != NULL);
+			continue;
+		}
 		memcpy(line, s, n);
 		line[n] = '\0';
-		if (parse_line(p, line) == -1)
-			return -1;
+		/* On to the next line: all the file's errors in one run. */
+		(void)parse_line(p, line);
 		s += n + (nl != NULL);
 	}
 	end_section(p);
-	return 0;
+	return p->nerrors > 0 ? -1 : 0;
 }
 
 static int
@@ -998,8 +1056,9 @@ parse_all(const char *name, const char *text, size_t len, struct config *cf,
 		goto out;
 	}
 	for (i = 0; i < cf->naccounts; i++)
-		if (finish_account(&p, cf->accounts[i]) == -1)
-			goto out;
+		(void)finish_account(&p, cf->accounts[i]);
+	if (p.nerrors > 0)
+		goto out;
 	/* System mode: the daemon's queue is under the spool root. */
 	for (i = 0; cf->system_mode && i < cf->naccounts; i++)
 		if (cf->accounts[i]->queue_dir == NULL)

@@ -44,6 +44,9 @@ enum conf_delivery {
 	CONF_DELIV_QUEUE
 };
 
+/* Room for the line number of each account key (conf.c checks it fits). */
+#define CONF_KEY_SLOTS	64
+
 struct account {
 	char		*name;
 	/* Where: */
@@ -82,6 +85,7 @@ struct account {
 	int		 max_rate;	/* messages per minute per run; 0: none */
 	char		*admin;		/* address for the daemon's warnings */
 	int		 from_line;	/* line of the "account" statement */
+	int		 key_line[CONF_KEY_SLOTS];	/* internal: each key's line */
 	unsigned long long setmask;	/* internal: keys set in the file */
 };
 

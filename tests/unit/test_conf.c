@@ -402,31 +402,31 @@ static const struct badconf badconfs[] = {
 	{ "\n\naccount w\nprovider microsoft\nclient_id x\n",
 	  { "t.conf:3:", "'w'", "from you@example.com" } },
 	{ "account w\nfrom a@b.example\n", { "t.conf:1:", "host" } },
-	{ "account w\nhost h\nfrom nobody\n", { "t.conf:1:", "not an address" } },
+	{ "account w\nhost h\nfrom nobody\n", { "t.conf:3:", "not an address" } },
 	{ "account w\nprovider microsoft\nfrom a@b.example\n",
 	  { "t.conf:1:", "client_id" } },
 	{ "account w\nprovider google\nflow device\nclient_id x\n"
 	  "from a@gmail.com\n",
-	  { "t.conf:1:", "Google does not allow the device flow",
+	  { "t.conf:3:", "Google does not allow the device flow",
 	    "flow authcode" } },
 	{ "account w\nprovider google\nflow client_credentials\nclient_id x\n"
-	  "from a@gmail.com\n", { "t.conf:1:", "client credentials" } },
+	  "from a@gmail.com\n", { "t.conf:3:", "client credentials" } },
 	{ MSOK "flow client_credentials\n", { "t.conf:1:", "tenant" } },
 	{ MSOK "flow client_credentials\ntenant organizations\n",
-	  { "t.conf:1:", "tenant" } },
+	  { "t.conf:6:", "tenant" } },
 	{ "account w\nprovider outlook\nflow client_credentials\n"
 	  "tenant x.example\nclient_id x\nfrom a@outlook.com\n",
-	  { "t.conf:1:", "Outlook.com" } },
-	{ MSOK "tenant \"a/b\"\n", { "t.conf:1:", "invalid tenant" } },
+	  { "t.conf:3:", "Outlook.com" } },
+	{ MSOK "tenant \"a/b\"\n", { "t.conf:5:", "invalid tenant" } },
 	{ "account w\nprovider custom\nhost h\nclient_id x\nfrom a@b.example\n",
 	  { "t.conf:1:", "token_endpoint" } },
 	{ "account w\nprovider custom\nhost h\nclient_id x\nfrom a@b.example\n"
 	  "token_endpoint http://id.example/token\n",
-	  { "t.conf:1:", "token_endpoint must be an https:// URL" } },
+	  { "t.conf:6:", "token_endpoint must be an https:// URL" } },
 	{ "account w\nprovider custom\nhost h\nclient_id x\nfrom a@b.example\n"
 	  "token_endpoint https://id.example/token\n"
 	  "auth_endpoint http://127.0.0.1.evil.example/\n",
-	  { "t.conf:1:", "auth_endpoint" } },
+	  { "t.conf:7:", "auth_endpoint" } },
 	{ "account w\nprovider custom\nhost h\nclient_id x\nfrom a@b.example\n"
 	  "token_endpoint https://id.example/token\nflow device\n",
 	  { "t.conf:1:", "device_endpoint" } },
@@ -434,10 +434,10 @@ static const struct badconf badconfs[] = {
 	  { "t.conf:1:", "provider" } },
 	{ "account w\nauth xoauth2\nhost h\nfrom a@b.example\n",
 	  { "t.conf:1:", "provider" } },
-	{ MSOK "auth plain\n", { "t.conf:1:", "auth plain" } },
-	{ MSOK "tls off\n", { "t.conf:1:", "clear text" } },
+	{ MSOK "auth plain\n", { "t.conf:5:", "auth plain" } },
+	{ MSOK "tls off\n", { "t.conf:5:", "clear text" } },
 	{ "account w\nhost smtp.example.net\ntls off\nfrom a@b.example\n",
-	  { "t.conf:1:", "clear text" } },
+	  { "t.conf:3:", "clear text" } },
 	{ MSOK "account w\n", { "t.conf:5:", "defined twice" } },
 	{ MSOK "account v : nope\n", { "t.conf:5:", "'nope'", "define it" } },
 	{ MSOK "account v :\n", { "t.conf:5:", "inherit" } },
@@ -470,6 +470,51 @@ test_errors(void **state)
 		assert_null(cf.accounts);
 		assert_int_equal(cf.naccounts, 0);
 	}
+}
+
+/* The README's Microsoft example as pasted: comments after values. */
+static void
+test_comments_after_values(void **state)
+{
+	struct config cf;
+	struct account *a;
+
+	(void)state;
+	a = must_load("account work\n"
+	    "provider microsoft\n"
+	    "tenant example.com            # or the tenant GUID\n"
+	    "client_id 00000000-0000\t# from the app registration\n"
+	    "from you@example.com#not-a-comment\n"
+	    "user \"a # b\"   # quoted: the '#' inside stays\n", &cf, "work");
+	assert_string_equal(a->tenant, "example.com");
+	assert_string_equal(a->client_id, "00000000-0000");
+	assert_string_equal(a->from, "you@example.com#not-a-comment");
+	assert_string_equal(a->user, "a # b");
+	conf_free(&cf);
+}
+
+/* An error names its own line, and every error of the file is reported. */
+static void
+test_error_lines(void **state)
+{
+	struct config cf;
+	struct err err;
+
+	(void)state;
+	assert_int_equal(load("account work\nprovider microsoft\n"
+	    "client_id c\nfrom a@b.example\ntenant bad/tenant\n", &cf,
+	    &err), -1);
+	assert_non_null(strstr(err.msg, "t.conf:5: "));
+	assert_non_null(strstr(err.msg, "invalid tenant"));
+	assert_int_equal(load("account a\nhost h\nfrom a@b.example\n"
+	    "token_endpoint http://example.com/t\nprovider custom\n"
+	    "client_id c\n", &cf, &err), -1);
+	assert_non_null(strstr(err.msg, "t.conf:4: "));
+	/* Two bad lines: the parser reaches the second (the last error). */
+	assert_int_equal(load("account a\nhots h\nhost h\nfrom a@b.example\n"
+	    "colour blue\n", &cf, &err), -1);
+	assert_non_null(strstr(err.msg, "t.conf:5: unknown key 'colour'"));
+	assert_null(cf.accounts);
 }
 
 static void
@@ -543,8 +588,8 @@ test_permissions(void **state)
 
 	/* Group-writable: refused unless the group is root. */
 	assert_int_equal(chmod(path, 0620), 0);
-	if (getuid() == 0)
-		(void)chown(path, (uid_t)-1, 1);
+	if (getuid() == 0 && chown(path, (uid_t)-1, 1) == -1)
+		fail_msg("chown %s: %s", path, strerror(errno));
 	assert_int_equal(stat(path, &st), 0);
 	if (st.st_gid != 0) {
 		assert_int_equal(conf_load(path, &cf, &err), -1);
@@ -693,6 +738,8 @@ main(void)
 		cmocka_unit_test(test_inheritance),
 		cmocka_unit_test(test_default_account_forms),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_comments_after_values),
+		cmocka_unit_test(test_error_lines),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_permissions),
 		cmocka_unit_test(test_lookup_order),

@@ -116,7 +116,8 @@ child_run(int fd, const struct step *const *parts)
 					if (write(fd, "250-xxxxxxxxxxxx\r\n",
 					    18) != 18)
 						_exit(0);
-				(void)write(fd, "250 end\r\n", 9);
+				if (write(fd, "250 end\r\n", 9) != 9)
+					_exit(0);
 				_exit(0);
 			}
 			r = child_getline(fd, line, sizeof(line));

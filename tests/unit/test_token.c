@@ -275,7 +275,8 @@ serve(int ls, const char *status, const char *body, const char *log)
 		n = snprintf(resp, sizeof(resp), "HTTP/1.1 %s\r\n"
 		    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
 		    "Connection: close\r\n\r\n%s", status, strlen(body), body);
-		(void)write(c, resp, (size_t)n);
+		if (write(c, resp, (size_t)n) != (ssize_t)n)
+			fprintf(stderr, "token server: short write\n");
 		close(c);
 	}
 }
