@@ -344,16 +344,11 @@ static char *
 expand_path(const char *v)
 {
 	const char *home;
-	struct passwd *pw;
 
 	if (v[0] != '~' || v[1] != '/')
 		return xstrdup(v);
-	home = getenv("HOME");
-	if (home == NULL || home[0] != '/') {
-		if ((pw = getpwuid(getuid())) == NULL)
-			return xstrdup(v);
-		home = pw->pw_dir;
-	}
+	if ((home = util_home()) == NULL)
+		return xstrdup(v);
 	return xasprintf("%s%s", home, v + 1);
 }
 

@@ -352,23 +352,37 @@ util_mkdirs(const char *path, mode_t mode)
 	return 0;
 }
 
+const char *
+util_home(void)
+{
+	static char buf[PATH_MAX];
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+	struct stat st;
+
+	if (home != NULL && home[0] == '/' && strcmp(home, "/") != 0 &&
+	    stat(home, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == getuid())
+		return home;
+	if ((pw = getpwuid(getuid())) == NULL || pw->pw_dir == NULL ||
+	    pw->pw_dir[0] != '/' ||
+	    strlcpy(buf, pw->pw_dir, sizeof(buf)) >= sizeof(buf))
+		return home != NULL && home[0] == '/' ? home : NULL;
+	return buf;
+}
+
 int
 util_xdg_dir(char *dst, size_t size, const char *env, const char *fallback)
 {
 	const char *v = getenv(env), *home;
-	struct passwd *pw;
 	int r;
 
 	if (v != NULL && v[0] == '/') {
 		r = snprintf(dst, size, "%s", v);
 		return (r < 0 || (size_t)r >= size) ? -1 : 0;
 	}
-	home = getenv("HOME");
-	if (home == NULL || home[0] != '/') {
-		if ((pw = getpwuid(getuid())) == NULL)
-			return -1;
-		home = pw->pw_dir;
-	}
+	if ((home = util_home()) == NULL)
+		return -1;
 	r = snprintf(dst, size, "%s/%s", home, fallback);
 	return (r < 0 || (size_t)r >= size) ? -1 : 0;
 }

@@ -42,6 +42,13 @@ int	 util_parse_duration(const char *s, long long *secs);
 
 /* mkdir -p with mode for each created component. */
 int	 util_mkdirs(const char *path, mode_t mode);
+/*
+ * The user's home directory: $HOME when it is an absolute path other than
+ * "/" and a directory the user owns, else the password database's entry
+ * (sudo's mailer and some daemons run programs with HOME=/ or the HOME of
+ * another user). NULL when neither is usable. Static storage.
+ */
+const char *util_home(void);
 /* $XDG_STATE_HOME or ~/.local/state, $XDG_CONFIG_HOME or ~/.config. */
 int	 util_xdg_dir(char *dst, size_t size, const char *env,
 	    const char *fallback_under_home);
