@@ -9,6 +9,7 @@
  */
 #include "common.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -33,8 +34,11 @@
 #define DROP_MAGIC	"oauthmail-drop 1 "
 /* "oauthmail-drop 1 a=0 f=0 msg=" + 20 digits + "\n" */
 #define DROP_HDR_LEN	(sizeof(DROP_MAGIC) - 1 + 4 + 4 + 4 + 20 + 1)
+#define DROP_WRITING	0040	/* group-readable: the daemon may lock it */
 #define DROP_READY	0440
 #define DROP_ABANDONED	0400
+/* A ready file still locked is being closed: retry this often, 10 ms apart. */
+#define CLAIM_TRIES	20
 
 static int
 drop_dir_path(const struct config *cf, char *dst, size_t size)
@@ -86,9 +90,17 @@ sysq_drop_create(const struct config *cf, gid_t spool_gid,
 		if (d->fd != -1 || errno != EEXIST)
 			break;
 	}
-	if (d->fd == -1) {
+	/*
+	 * Mode 0000 until the lock is held: nobody can open the file before,
+	 * so no queue runner ever sees it unlocked while this writer lives.
+	 */
+	if (d->fd == -1 || flock(d->fd, LOCK_EX | LOCK_NB) == -1 ||
+	    fchmod(d->fd, DROP_WRITING) == -1) {
 		int e = errno;
 
+		if (d->fd != -1)
+			(void)close(d->fd);
+		d->fd = -1;
 		(void)close(d->dirfd);
 		d->dirfd = -1;
 		return err_set(err, ERR_TEMP, "%s/%s: %s; the message was "
@@ -172,9 +184,14 @@ sysq_drop_write(struct sysq_drop *d, const struct invocation *inv,
 		goto out;
 	drop_header(hdr, sizeof(hdr), inv->account != NULL,
 	    inv->sender != NULL, (unsigned long long)(end - DROP_HDR_LEN));
+	/*
+	 * Ready, then unlocked: a runner woken by the chmod that finds it
+	 * still locked retries briefly (claim()); the close wakes it again.
+	 */
 	if (write_all(d->fd, b.data, b.len, -1) == -1 ||
 	    write_all(d->fd, hdr, DROP_HDR_LEN, 0) == -1 ||
-	    fsync(d->fd) == -1 || fchmod(d->fd, DROP_READY) == -1)
+	    fsync(d->fd) == -1 || fchmod(d->fd, DROP_READY) == -1 ||
+	    flock(d->fd, LOCK_UN) == -1)
 		goto ioerr;
 	if (close(d->fd) == -1) {
 		d->fd = -1;
@@ -507,15 +524,121 @@ out:
 	return rc;
 }
 
+/*
+ * Takes the lock of an open drop file and checks that name still refers
+ * to it: 0 when this runner owns it now, 1 when it is not ours to take
+ * (its writer or another runner holds it, or another runner has taken it
+ * away meanwhile). The caller keeps the lock until the file is gone.
+ */
+static int
+claim(int dfd, const char *name, int fd)
+{
+	struct stat st, now;
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int tries;
+
+	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB) == -1; tries++) {
+		if (errno == EINTR)
+			continue;
+		/* A ready file is locked only while its writer closes it. */
+		if (errno != EWOULDBLOCK || tries >= CLAIM_TRIES ||
+		    fstat(fd, &st) == -1 || (st.st_mode & 07777) != DROP_READY)
+			return 1;
+		(void)nanosleep(&ts, NULL);
+	}
+	if (fstat(fd, &st) == -1 ||
+	    fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    st.st_dev != now.st_dev || st.st_ino != now.st_ino)
+		return 1;
+	return 0;
+}
+
+/* One directory entry of the maildrop; 1 if it was queued. */
+static int
+pickup_one(const struct config *cf, struct queue *q, int dfd,
+    const char *name, time_t now)
+{
+	char why[1024];
+	struct stat st;
+	int fd, r;
+
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return 0;
+	if (!S_ISREG(st.st_mode)) {
+		set_aside(q, dfd, name, "not a regular file");
+		return 0;
+	}
+	if (!valid_drop_name(name)) {
+		set_aside(q, dfd, name, "not a drop file name");
+		return 0;
+	}
+	/* Abandoned by a failed submission (we cannot open it: 0400). */
+	if ((st.st_mode & 07777) == DROP_ABANDONED && st.st_size == 0) {
+		(void)unlinkat(dfd, name, 0);
+		return 0;
+	}
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT)
+		return 0;		/* another runner took it */
+	if (fd == -1 && errno == EACCES && (st.st_mode & 07777) == 0) {
+		/*
+		 * Mode 0000: created this instant (its writer takes the lock
+		 * before it makes the file readable to us), or written by an
+		 * older version that took no lock: only then age tells.
+		 */
+		if (st.st_mtime < now - QUEUE_TMP_STALE)
+			set_aside(q, dfd, name, "never completed");
+		return 0;
+	}
+	if (fd == -1) {
+		set_aside(q, dfd, name, strerror(errno));
+		return 0;
+	}
+	if (claim(dfd, name, fd) != 0) {
+		(void)close(fd);	/* being written, or not ours */
+		return 0;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 || st.st_size > SYSQ_DROP_MAX) {
+		set_aside(q, dfd, name, "oversized, linked or not a regular "
+		    "file");
+		(void)close(fd);
+		return 0;
+	}
+	if ((st.st_mode & 07777) != DROP_READY) {
+		/* Unlocked yet incomplete: its writer died before exit 0. */
+		if (st.st_size == 0) {
+			log_info("maildrop: %s removed: empty, its writer "
+			    "exited before writing", name);
+			(void)unlinkat(dfd, name, 0);
+		} else
+			set_aside(q, dfd, name, "never completed: its writer "
+			    "exited before finishing it");
+		(void)close(fd);
+		return 0;
+	}
+	r = pick_one(cf, q, fd, &st, name, why, sizeof(why));
+	if (r == 0) {
+		/* A crash right here delivers it twice, never zero. */
+		if (unlinkat(dfd, name, 0) == -1)
+			log_warn("maildrop: cannot remove %s", name);
+	} else if (r == -1)
+		set_aside(q, dfd, name, why);
+	/* The lock goes last: no other runner can take it before. */
+	(void)close(fd);
+	return r == 0;
+}
+
 int
 sysq_pickup(const struct config *cf, struct queue *q, struct err *err)
 {
-	char path[1024], why[1024];
+	char path[1024];
 	struct dirent *de;
 	struct stat st;
 	DIR *dir;
 	time_t now = time(NULL);
-	int dfd, fd, r, count = 0;
+	int dfd, count = 0;
 
 	if (drop_dir_path(cf, path, sizeof(path)) == -1)
 		return err_set(err, ERR_CONFIG, "spool_dir is too long");
@@ -541,50 +664,7 @@ sysq_pickup(const struct config *cf, struct queue *q, struct err *err)
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
-		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
-			continue;
-		if (!S_ISREG(st.st_mode)) {
-			set_aside(q, dfd, de->d_name, "not a regular file");
-			continue;
-		}
-		if (!valid_drop_name(de->d_name)) {
-			set_aside(q, dfd, de->d_name, "not a drop file name");
-			continue;
-		}
-		if ((st.st_mode & 07777) == DROP_ABANDONED && st.st_size == 0) {
-			(void)unlinkat(dfd, de->d_name, 0);
-			continue;
-		}
-		if ((st.st_mode & S_IRGRP) == 0) {
-			/* Still being written, or its writer died. */
-			if (st.st_mtime < now - QUEUE_TMP_STALE)
-				set_aside(q, dfd, de->d_name, "never "
-				    "completed");
-			continue;
-		}
-		fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW |
-		    O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-		if (fd == -1) {
-			set_aside(q, dfd, de->d_name, strerror(errno));
-			continue;
-		}
-		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-		    st.st_nlink != 1 || st.st_size > SYSQ_DROP_MAX) {
-			(void)close(fd);
-			set_aside(q, dfd, de->d_name, "oversized, linked or "
-			    "not a regular file");
-			continue;
-		}
-		r = pick_one(cf, q, fd, &st, de->d_name, why, sizeof(why));
-		(void)close(fd);
-		if (r == 0) {
-			/* A crash right here delivers it twice, never zero. */
-			if (unlinkat(dfd, de->d_name, 0) == -1)
-				log_warn("maildrop: cannot remove %s",
-				    de->d_name);
-			count++;
-		} else if (r == -1)
-			set_aside(q, dfd, de->d_name, why);
+		count += pickup_one(cf, q, dfd, de->d_name, now);
 	}
 	(void)closedir(dir);
 	return count;

@@ -11,9 +11,17 @@
  *   queue/      mode 0700 oauthmail: the daemon's queue (queue.h)
  *
  * A drop file (name: 32 lower-case hex digits) is created by the submitter
- * with mode 0000 while it holds the spool group, and written after the
- * group is dropped. When complete it is fchmod'ed to 0440 (group-readable:
- * "ready"); an abandoned one is truncated and set to 0400. Its content:
+ * with mode 0000 while it holds the spool group; the submitter takes
+ * flock(LOCK_EX) on it, then makes it 0040 (group-readable, so that the
+ * daemon can open it to test the lock) and writes it after the group is
+ * dropped. When complete it is fsync'ed, fchmod'ed to 0440 ("ready") and
+ * unlocked; an abandoned one is truncated and set to 0400. The pickup goes
+ * by the lock, never by age: a locked file is being written (skipped,
+ * however old); an unlocked file that is not ready is the debris of a
+ * writer that died before exit 0 (set aside at once). Every queue runner
+ * takes the lock before it touches a file and checks that the name still
+ * refers to the file it locked, so that exactly one runner takes each one
+ * (two runs at once, e.g. the daemon and "oauthmail flush"). Its content:
  *
  *   oauthmail-drop 1 a=0 f=1 msg=00000000000000001234\n   (fixed length)
  *   <msg bytes: the message as intake wrote it>
@@ -75,9 +83,10 @@ void	sysq_drop_abort(struct sysq_drop *);
 
 /*
  * Moves every ready drop file into q as a committed queue entry (the
- * daemon side; called at the start of every queue run in system mode).
- * Malformed, oversized, non-regular or stale files go to corrupt/ under a
- * "maildrop-" name; abandoned ones are removed. A missing maildrop
+ * daemon side; called at the start of every queue run in system mode),
+ * each under its lock (see above). Malformed, oversized, non-regular or
+ * unfinished files go to corrupt/ under a "maildrop-" name; abandoned
+ * ones are removed. A missing maildrop
  * directory is not an error. Returns the number of entries picked up, or
  * -1 (ERR_CONFIG / ERR_IO) when the directory cannot be read.
  */
