@@ -12,12 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bounce.h"
 #include "buf.h"
 #include "deliver.h"
 #include "envelope.h"
 #include "log.h"
 #include "queue.h"
-#include "runq.h"
 #include "smtp.h"
 #include "store.h"
 #include "token.h"
@@ -274,7 +274,8 @@ settle(struct dsession *ds, struct queue *q, enum queue_area area,
 	    ((flags & DELIVER_BOUNCE_PARTIAL) && nsent > 0)) &&
 	    !env->is_bounce && env->sender[0] != '\0') {
 		if (lseek(msgfd, 0, SEEK_SET) == -1 ||
-		    runq_bounce(q, env, msgfd, util_hostname(), &e2) == -1)
+		    bounce_queue(q, env, msgfd, util_hostname(), NULL,
+		    &e2) == -1)
 			log_warnx("could not queue a bounce for %s: %s",
 			    env->id, e2.msg);
 	}

@@ -1,7 +1,6 @@
 /*
  * runq.h -- the queue runner: the mailq listing, selection of entries
- * (sendmail -q, -qI, -qR, -qS), one delivery run grouped by account, and
- * delivery status notifications (RFC 3464) for failed entries.
+ * (sendmail -q, -qI, -qR, -qS) and one delivery run grouped by account.
  */
 #ifndef RUNQ_H
 #define RUNQ_H
@@ -61,25 +60,5 @@ int	runq_select_held(struct queue *q, enum inv_qselect sel,
 int	runq_flush(const struct config *cf, struct queue *q,
 	    enum inv_qselect sel, const char *value, int force,
 	    struct err *err);
-
-/*
- * Queues a delivery status notification (RFC 3464 multipart/report) to
- * the sender of the failed entry `failed`, whose message is readable
- * from failed_msg_fd (read with pread from offset 0; the fd's offset is
- * not used). Reports every recipient not sent. The DSN has the null
- * envelope sender, is_bounce set, the same account, and is committed as
- * a new entry of q/. From: is "Mail Delivery System" <the failed entry's
- * sender> (the address the account sends as). Never bounces a bounce: a
- * failed entry that is a bounce or has the null sender gives no DSN and
- * returns 0. reporting_mta: the host name for Reporting-MTA (NULL: this
- * host). Errors: those of queue_create/queue_commit, ERR_IO reading the
- * message.
- */
-int	runq_bounce(struct queue *q, const struct envelope *failed,
-	    int failed_msg_fd, const char *reporting_mta, struct err *err);
-/* The same; if idout is not NULL, the new entry's id is copied there. */
-int	runq_bounce_id(struct queue *q, const struct envelope *failed,
-	    int failed_msg_fd, const char *reporting_mta,
-	    char idout[QUEUE_ID_LEN + 1], struct err *err);
 
 #endif

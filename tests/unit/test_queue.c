@@ -1,8 +1,9 @@
 /*
- * test_queue.c -- the spool (queue.c) and the runner (runq.c) in a
- * mkdtemp directory: commit, list, load, lock, update, move, remove,
- * unsafe permissions, disk full, quarantine, backoff, the mailq listing,
- * selection, flush grouping (deliver_entries is mocked here) and bounces.
+ * test_queue.c -- the spool (queue.c), the runner (runq.c) and bounces
+ * (bounce.c) in a mkdtemp directory: commit, list, load, lock, update,
+ * move, remove, unsafe permissions, disk full, quarantine, backoff, the
+ * mailq listing, selection, flush grouping (deliver_entries is mocked
+ * here) and bounces.
  */
 #include "unit.h"
 
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "bounce.h"
 #include "conf.h"
 #include "deliver.h"
 #include "envelope.h"
@@ -986,7 +988,7 @@ read_msg(struct queue *q, const char *id)
 }
 
 static void
-test_runq_bounce(void **state)
+test_bounce(void **state)
 {
 	struct queue *q = *state;
 	struct envelope f, b;
@@ -1040,7 +1042,7 @@ test_runq_bounce(void **state)
 	mfd = queue_open_msg(q, QAREA_FAILED, f.id, &err);
 	assert_true(mfd >= 0);
 
-	assert_int_equal(runq_bounce_id(q, &f, mfd, "mta.example", id, &err),
+	assert_int_equal(bounce_queue(q, &f, mfd, "mta.example", id, &err),
 	    0);
 	assert_true(queue_id_valid(id));
 	assert_int_equal(queue_load(q, QAREA_ACTIVE, id, &b, &err), 0);
@@ -1068,7 +1070,7 @@ test_runq_bounce(void **state)
 	/* No bounce of a bounce: nothing new is queued. */
 	fd = queue_open_msg(q, QAREA_ACTIVE, id, &err);
 	assert_true(fd >= 0);
-	assert_int_equal(runq_bounce_id(q, &b, fd, "mta.example", id2, &err),
+	assert_int_equal(bounce_queue(q, &b, fd, "mta.example", id2, &err),
 	    0);
 	assert_string_equal(id2, "");
 	close(fd);
@@ -1078,7 +1080,8 @@ test_runq_bounce(void **state)
 	/* Nor of a null-sender message that is not marked as one. */
 	free(f.sender);
 	f.sender = strdup("");
-	assert_int_equal(runq_bounce(q, &f, mfd, "mta.example", &err), 0);
+	assert_int_equal(bounce_queue(q, &f, mfd, "mta.example", NULL, &err),
+	    0);
 	assert_int_equal(count_files("q"), 2);
 	assert_int_equal(fstat(mfd, &st), 0);
 	close(mfd);
@@ -1124,7 +1127,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_runq_flush, setup,
 		    teardown),
-		cmocka_unit_test_setup_teardown(test_runq_bounce, setup,
+		cmocka_unit_test_setup_teardown(test_bounce, setup,
 		    teardown),
 	};
 
