@@ -114,6 +114,30 @@ for e in $(cat "$T/exits"); do
 done
 is "$missing" "" "every exit status of err_exitcode() is under EXIT STATUS"
 
+# --- paths ----------------------------------------------------------------------
+# The configuration file and the spool the binary uses are the ones the
+# README and the man pages name (a default configure, whatever the prefix).
+mk=$top_builddir/Makefile
+sysconf=$(sed -n 's/^sysconfdir = //p' "$mk" 2>/dev/null)
+statedir=$(sed -n 's/^localstatedir = //p' "$mk" 2>/dev/null)
+if [ "$sysconf" = /etc ] && [ "$statedir" = /var ]; then
+	for p in /etc/oauthmail.conf /var/spool/oauthmail; do
+		if grep -q "$p" "$OAUTHMAIL"; then
+			pass "the binary uses $p"
+		else
+			fail "the binary does not use $p"
+		fi
+		grep -q "$p" "$README" && grep -q "$p" "$T/man8.txt" &&
+		    pass "README and oauthmail(8) name $p" ||
+		    fail "README or oauthmail(8) lacks $p"
+	done
+	grep -q '/usr/local/etc\|/usr/local/var' "$README" "$T/man8.txt" \
+	    "$T/man5.txt" && fail "the docs name /usr/local/etc or /usr/local/var" ||
+	    pass "the docs name no /usr/local/etc or /usr/local/var path"
+else
+	skip "configured with sysconfdir=$sysconf localstatedir=$statedir" 5
+fi
+
 # --- groff ----------------------------------------------------------------------
 if command -v groff >/dev/null 2>&1; then
 	for m in "$MAN8" "$MAN5"; do
