@@ -6,7 +6,7 @@
  *    not advertised, but input that arrives pipelined is answered in
  *    order (replies are flushed only before the reader would block).
  *  - The envelope sender is MAIL FROM, put through the same policy as -f
- *    (deliver_pick_sender): an address the account may not send as is
+ *    (conf_pick_sender): an address the account may not send as is
  *    replaced by the account's address. The account is chosen per message
  *    by -a, else by MAIL FROM, else the default (conf_select).
  *  - RCPT: local names ("root") must map through the account's aliases
@@ -38,12 +38,10 @@
 #include "aliases.h"
 #include "bs.h"
 #include "deliver.h"
-#include "envelope.h"
-#include "intake.h"
 #include "log.h"
 #include "queue.h"
-#include "runq.h"
 #include "status.h"
+#include "submit.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -333,8 +331,8 @@ struct sess {
 	int			 smtputf8;
 	char			**rcpts;
 	size_t			 nrcpts;
-	int			 delivered;	/* something went out */
 	int			 failed_io;	/* stdout is gone */
+	struct submit_dropper	*dropper;	/* system mode, else NULL */
 };
 
 static void OM_PRINTF(2, 3)
@@ -550,6 +548,15 @@ data_read(void *cookie, char *buf, size_t size)
 		p[len] = '\n';
 		d->n = len + 1;
 	}
+	/*
+	 * A message that must not be spooled (the input ended inside it, a
+	 * line was too long) is a read error at its end: intake then fails
+	 * and nothing of it is committed.
+	 */
+	if (got == 0 && d->done && (d->eof || d->toolong)) {
+		errno = EIO;
+		return -1;
+	}
 	return (ssize_t)got;
 }
 
@@ -563,87 +570,33 @@ data_drain(struct data_rd *d)
 		(void)data_read(d, buf, sizeof(buf));
 }
 
-static void
-flush_after_send(const struct config *cf, struct queue *q)
-{
-	struct err err;
-	char **ids = NULL;
-	size_t n = 0, nheld = 0;
-
-	err_clear(&err);
-	if (runq_select(q, QSEL_ALL, NULL, 1, time(NULL), &ids, &n, &err) == -1)
-		return;
-	queue_free_ids(ids, n);
-	if (runq_select_held(q, QSEL_ALL, NULL, &ids, &nheld, &err) == -1)
-		return;
-	queue_free_ids(ids, nheld);
-	if (n + nheld > 0 && runq_flush(cf, q, QSEL_ALL, NULL, 0, &err) == -1)
-		log_info("queue run: %s", err.msg);
-}
-
-/* Spools the message; 0 with env->id set, or -1 with err (data drained). */
+/* Spools the message; 0 with *idp set, or -1 with err (data drained). */
 static int
-spool(struct sess *s, struct queue *q, struct envelope *env,
-    struct data_rd *d, struct err *err)
+spool(struct sess *s, struct queue *q, const struct invocation *minv,
+    struct data_rd *d, char **idp, struct err *err)
 {
 	static const cookie_io_functions_t fns = { data_read, NULL, NULL,
 	    NULL };
-	const struct invocation *inv = s->inv;
-	struct intake_opts io;
-	const char *sender;
 	FILE *f;
-	int fd, rc;
+	int rc;
 
-	if (queue_create(q, env, &fd, err) == -1) {
-		data_drain(d);
-		return -1;
-	}
+	*idp = NULL;
 	if ((f = fopencookie(d, "r", fns)) == NULL) {
-		queue_abort(q, env, fd);
 		data_drain(d);
 		return err_set(err, ERR_OS, "fopencookie: %s",
 		    strerror(errno));
 	}
-	memset(&io, 0, sizeof(io));
-	io.ignore_dots = 1;
-	io.fullname = inv->fullname;
-	io.from_addr = s->acct->from;
-	io.aliases = s->al;
-	io.rcpts = s->rcpts;
-	io.nrcpts = s->nrcpts;
-	rc = intake_read(f, fd, &io, env, err);
+	rc = submit_spool(q, minv, s->acct, s->al, f, idp, err);
 	data_drain(d);
 	(void)fclose(f);
-	if (rc == 0 && d->eof)
-		rc = err_set(err, d->ioerr ? ERR_IO : ERR_DATA,
+	/* data_read failed the stream, so intake failed and nothing is left. */
+	if (d->eof)
+		return err_set(err, d->ioerr ? ERR_IO : ERR_DATA,
 		    "the input ended inside DATA");
-	if (rc == 0 && d->toolong)
-		rc = err_set(err, ERR_DATA, "a line is longer than %d "
+	if (d->toolong)
+		return err_set(err, ERR_DATA, "a line is longer than %d "
 		    "octets", TEXT_MAX);
-	if (rc == -1) {
-		queue_abort(q, env, fd);
-		return -1;
-	}
-	sender = deliver_pick_sender(s->sender[0] != '\0' ? s->sender :
-	    inv->sender, s->acct);
-	free(env->account);
-	env->account = xstrdup(s->acct->name);
-	free(env->sender);
-	env->sender = xstrdup(sender);
-	if (!util_is_ascii(sender, strlen(sender)) || s->smtputf8 ||
-	    inv->smtputf8 > 0)
-		env->smtputf8 = 1;
-	if (s->body8bit || inv->body == BODY_8BITMIME)
-		env->body8bit = 1;
-	if (inv->dsn_notify != NULL)
-		env->dsn_notify = xstrdup(inv->dsn_notify);
-	if (inv->dsn_ret != NULL)
-		env->dsn_ret = xstrdup(inv->dsn_ret);
-	if (inv->envid != NULL)
-		env->envid = xstrdup(inv->envid);
-	env->created = env->next_try = time(NULL);
-	env->state = ENV_QUEUED;
-	return queue_commit(q, env, fd, err);
+	return rc;
 }
 
 /*
@@ -673,58 +626,25 @@ find_esc(const char *msg, char *esc, size_t size)
 
 /* Delivers a committed entry as the delivery mode says; replies. */
 static void
-deliver_now(struct sess *s, struct queue *q, char *id)
+deliver_now(struct sess *s, const struct invocation *minv, struct queue *q,
+    const char *id)
 {
 	enum deliver_outcome out;
-	enum inv_delivery mode;
-	struct err e1, err;
+	struct err e1;
 	int code;
 
-	mode = s->inv->delivery;
-	if (mode == DELIV_DEFAULT)
-		mode = s->acct->delivery == CONF_DELIV_QUEUE ? DELIV_QUEUE :
-		    s->acct->delivery == CONF_DELIV_BACKGROUND ?
-		    DELIV_BACKGROUND : DELIV_FOREGROUND;
-	if (mode == DELIV_QUEUE) {
-		log_info("%s: queued", id);
+	switch (submit_deliver(s->cf, s->acct, q, id,
+	    submit_delivery_mode(minv, s->acct), &out, &e1)) {
+	case SUBMIT_QUEUED:
+	case SUBMIT_BACKGROUND:
 		reply(s, "250 2.0.0 Ok: queued as %s", id);
 		return;
+	case SUBMIT_TRIED:
+		break;
 	}
-	if (mode == DELIV_BACKGROUND) {
-		pid_t pid;
-		int fd;
-
-		/* nothing buffered may be written twice */
-		(void)fflush(s->out);
-		pid = fork();
-		if (pid == -1)
-			log_warn("fork; %s stays queued", id);
-		if (pid != 0) {
-			reply(s, "250 2.0.0 Ok: queued as %s", id);
-			return;
-		}
-		(void)setsid();
-		/* stdout is the client's channel: the child keeps off it */
-		if ((fd = open("/dev/null", O_RDWR)) != -1) {
-			(void)dup2(fd, STDIN_FILENO);
-			(void)dup2(fd, STDOUT_FILENO);
-			(void)dup2(fd, STDERR_FILENO);
-			if (fd > 2)
-				(void)close(fd);
-		}
-		err_clear(&err);
-		(void)deliver_entries(s->cf, s->acct, q, &id, 1, &err);
-		_exit(0);
-	}
-	err_clear(&e1);
-	err_clear(&err);
-	if (deliver_entries_ex(s->cf, s->acct, q, &id, 1,
-	    DELIVER_BOUNCE_PARTIAL, &out, &e1, &err) == 0)
-		out = DOUT_SENT;
 	switch (out) {
 	case DOUT_SENT:
 	case DOUT_PARTIAL:
-		s->delivered = 1;
 		reply(s, "250 2.0.0 Ok: sent as %s", id);
 		break;
 	case DOUT_DEFERRED:
@@ -747,14 +667,55 @@ deliver_now(struct sess *s, struct queue *q, char *id)
 	}
 }
 
+/* The reply to a DATA that could not be spooled. */
 static void
-cmd_data(struct sess *s, const char *arg)
+reply_refused(struct sess *s, const struct data_rd *d, const struct err *err)
 {
-	struct data_rd *d;
-	struct envelope env;
+	if (d->eof) {
+		s->failed_io = 1;	/* nobody to answer */
+	} else if (d->toolong) {
+		reply(s, "552 5.3.4 Message refused: a line is longer than %d "
+		    "octets", TEXT_MAX);
+	} else if (err->class == ERR_DATA || err->class == ERR_ADDR ||
+	    err->class == ERR_USAGE) {
+		reply_text(s, 554, err->class == ERR_ADDR ? "5.1.3" : "5.6.0",
+		    err->msg);
+	} else {
+		log_warnx("%s", err->msg);
+		reply_text(s, 451, "4.3.0", err->msg);
+	}
+}
+
+/* Spools the message into the account's queue and delivers it. */
+static void
+data_to_queue(struct sess *s, const struct invocation *minv,
+    struct data_rd *d)
+{
 	struct queue q;
 	struct err err;
 	char *id;
+
+	err_clear(&err);
+	if (queue_open(&q, s->acct->queue_dir, &err) == -1) {
+		data_drain(d);
+		log_warnx("%s", err.msg);
+		reply_text(s, 451, "4.3.0", err.msg);
+		return;
+	}
+	if (spool(s, &q, minv, d, &id, &err) == -1)
+		reply_refused(s, d, &err);
+	else {
+		deliver_now(s, minv, &q, id);
+		free(id);
+	}
+	queue_close(&q);
+}
+
+static void
+cmd_data(struct sess *s, const char *arg)
+{
+	struct invocation minv;
+	struct data_rd *d;
 
 	if (*arg != '\0') {
 		reply(s, "501 5.5.4 Syntax: DATA");
@@ -771,46 +732,16 @@ cmd_data(struct sess *s, const char *arg)
 	reply(s, "354 End data with <CR><LF>.<CR><LF>");
 	d = xcalloc(1, sizeof(*d));
 	d->in = &s->in;
-	err_clear(&err);
-	envelope_init(&env);
-	if (queue_open(&q, s->acct->queue_dir, &err) == -1) {
-		data_drain(d);
-		log_warnx("%s", err.msg);
-		reply_text(s, 451, "4.3.0", err.msg);
-		goto out;
-	}
-	if (spool(s, &q, &env, d, &err) == -1) {
-		if (d->eof) {
-			s->failed_io = 1;	/* nobody to answer */
-		} else if (d->toolong) {
-			reply(s, "552 5.3.4 Message refused: a line is longer "
-			    "than %d octets", TEXT_MAX);
-		} else if (err.class == ERR_DATA || err.class == ERR_ADDR ||
-		    err.class == ERR_USAGE) {
-			reply_text(s, 554, err.class == ERR_ADDR ? "5.1.3" :
-			    "5.6.0", err.msg);
-		} else {
-			log_warnx("%s", err.msg);
-			reply_text(s, 451, "4.3.0", err.msg);
-		}
-		envelope_free(&env);
-		queue_close(&q);
-		goto out;
-	}
-	id = xstrdup(env.id);
-	envelope_free(&env);
-	deliver_now(s, &q, id);
-	if (s->delivered)
-		flush_after_send(s->cf, &q);
-	free(id);
-	queue_close(&q);
-out:
+	submit_bs_invocation(&minv, s->inv, s->sender, s->rcpts, s->nrcpts,
+	    s->body8bit, s->smtputf8);
+	data_to_queue(s, &minv, d);
 	free(d);
 	reset_txn(s);
 }
 
 int
-bs_run(const struct invocation *inv, const struct config *cf)
+bs_run(const struct invocation *inv, const struct config *cf,
+    struct submit_dropper *dropper)
 {
 	struct sess s;
 	struct err err;
@@ -836,6 +767,7 @@ bs_run(const struct invocation *inv, const struct config *cf)
 	s.cf = cf;
 	s.out = stdout;
 	s.acct = acct;
+	s.dropper = dropper;
 	bs_in_init(&s.in, STDIN_FILENO, BS_TIMEOUT);
 	reply(&s, "220 %s ESMTP %s", util_hostname(), OM_PROGNAME);
 	while (!quit && !s.failed_io) {

@@ -94,7 +94,14 @@ struct bs_path {
 int	bs_parse_path(const char *arg, const char *kw, int is_mail,
 	    struct bs_path *out, char *reply, size_t replysize);
 
-/* Runs the session on stdin/stdout. Returns a sysexits code. */
-int	bs_run(const struct invocation *inv, const struct config *cf);
+struct submit_dropper;
+
+/*
+ * Runs the session on stdin/stdout. Returns a sysexits code. dropper: in
+ * system mode, where each message goes to the maildrop (submit.h); NULL
+ * otherwise.
+ */
+int	bs_run(const struct invocation *inv, const struct config *cf,
+	    struct submit_dropper *dropper);
 
 #endif

@@ -1102,15 +1102,50 @@ conf_check_perms(int fd, const char *path, struct err *err)
 	return 0;
 }
 
+int
+conf_load_fd(int fd, const char *name, struct config *cf, struct err *err)
+{
+	struct stat st;
+	char *text;
+	size_t len = 0;
+	ssize_t n;
+	int r = -1;
+
+	memset(cf, 0, sizeof(*cf));
+	if (fstat(fd, &st) == -1 || st.st_size > LIM_CONF_FILE)
+		return err_set(err, ERR_CONFIG, "%s: larger than %d bytes; is "
+		    "it the right file?", name, LIM_CONF_FILE);
+	text = xmalloc(LIM_CONF_FILE + 1);
+	for (;;) {
+		n = read(fd, text + len, LIM_CONF_FILE + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			(void)err_set(err, ERR_CONFIG, "%s: read: %s", name,
+			    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > LIM_CONF_FILE) {
+			(void)err_set(err, ERR_CONFIG, "%s: larger than %d "
+			    "bytes; is it the right file?", name,
+			    LIM_CONF_FILE);
+			goto out;
+		}
+	}
+	r = conf_load_buffer(name, text, len, cf, err);
+out:
+	free(text);
+	return r;
+}
+
 /* Opens path: 0, or -1 with errno ENOENT left for the caller, or error. */
 static int
 load_file(const char *path, struct config *cf, struct err *err,
     int *missing)
 {
-	struct stat st;
-	char *text = NULL;
-	size_t len = 0;
-	ssize_t n;
 	int fd, r = -1;
 
 	*missing = 0;
@@ -1120,36 +1155,8 @@ load_file(const char *path, struct config *cf, struct err *err,
 		return err_set(err, ERR_CONFIG, "%s: %s; fix the path or its "
 		    "permissions", path, strerror(errno));
 	}
-	if (conf_check_perms(fd, path, err) == -1)
-		goto out;
-	if (fstat(fd, &st) == -1 || st.st_size > LIM_CONF_FILE) {
-		(void)err_set(err, ERR_CONFIG, "%s: larger than %d bytes; is "
-		    "it the right file?", path, LIM_CONF_FILE);
-		goto out;
-	}
-	text = xmalloc(LIM_CONF_FILE + 1);
-	for (;;) {
-		n = read(fd, text + len, LIM_CONF_FILE + 1 - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			(void)err_set(err, ERR_CONFIG, "%s: read: %s", path,
-			    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > LIM_CONF_FILE) {
-			(void)err_set(err, ERR_CONFIG, "%s: larger than %d "
-			    "bytes; is it the right file?", path,
-			    LIM_CONF_FILE);
-			goto out;
-		}
-	}
-	r = conf_load_buffer(path, text, len, cf, err);
-out:
-	free(text);
+	if (conf_check_perms(fd, path, err) == 0)
+		r = conf_load_fd(fd, path, cf, err);
 	(void)close(fd);
 	return r;
 }
@@ -1347,4 +1354,19 @@ conf_sender_allowed(const struct account *a, const char *sender)
 			return 1;
 	}
 	return 0;
+}
+
+const char *
+conf_pick_sender(const struct account *a, const char *sender)
+{
+	if (sender == NULL)
+		return a->from;
+	if (a->allow_from_override)
+		return sender;
+	if (sender[0] != '\0' && conf_sender_allowed(a, sender))
+		return sender;
+	log_info("envelope sender <%s> is not an address account '%s' may "
+	    "send as; using <%s> (set allow_from_override or send_as to "
+	    "change this)", sender, a->name, a->from);
+	return a->from;
 }

@@ -113,6 +113,12 @@ struct config {
  * Provider presets are applied (endpoints, scopes, host, port, auth).
  */
 int	conf_load(const char *path, struct config *cf, struct err *err);
+/*
+ * Loads from an open file (its permissions are the caller's to check);
+ * name is used in errors.
+ */
+int	conf_load_fd(int fd, const char *name, struct config *cf,
+	    struct err *err);
 /* Loads from a memory buffer (tests, fuzzing); name is used in errors. */
 int	conf_load_buffer(const char *name, const char *text, size_t len,
 	    struct config *cf, struct err *err);
@@ -159,5 +165,14 @@ const char *conf_spool_dir(const struct config *);
  */
 int	conf_root_only_path(const char *path, struct err *err);
 const char *conf_flow_name(enum conf_flow);
+/*
+ * The sender rule, for every submission: who may send as whom. The
+ * envelope sender of a new message is sender (-f, MAIL FROM under -bs;
+ * NULL if none given) when account a may send as it (conf_sender_allowed),
+ * else a's address, with an info line saying so. A sender the provider
+ * would refuse is never sent as given (SendAsDenied would come only after
+ * DATA).
+ */
+const char *conf_pick_sender(const struct account *a, const char *sender);
 
 #endif

@@ -478,22 +478,3 @@ deliver_outcome_str(enum deliver_outcome o)
 	}
 	return "unknown";
 }
-
-/*
- * A sender the provider would refuse is never sent as given (SendAsDenied
- * would only come after DATA).
- */
-const char *
-deliver_pick_sender(const char *sender, const struct account *acct)
-{
-	if (sender == NULL)
-		return acct->from;
-	if (acct->allow_from_override)
-		return sender;
-	if (sender[0] != '\0' && conf_sender_allowed(acct, sender))
-		return sender;
-	log_info("envelope sender <%s> is not an address account '%s' may "
-	    "send as; using <%s> (set allow_from_override or send_as to "
-	    "change this)", sender, acct->name, acct->from);
-	return acct->from;
-}

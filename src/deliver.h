@@ -45,12 +45,4 @@ int	deliver_entries(const struct config *cf, const struct account *acct,
 	    struct queue *q, char **ids, size_t nids, struct err *err);
 const char *deliver_outcome_str(enum deliver_outcome);
 
-/*
- * The envelope sender for a new message: sender (-f, or MAIL FROM under
- * -bs; NULL if none) when the account may send as it (or overrides are
- * allowed), else the account's address, with an info line saying so.
- */
-const char *deliver_pick_sender(const char *sender,
-	    const struct account *acct);
-
 #endif

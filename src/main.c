@@ -34,6 +34,7 @@
 #include "queue.h"
 #include "runq.h"
 #include "status.h"
+#include "submit.h"
 #include "sysq.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -54,7 +55,8 @@ static gid_t spool_gid = (gid_t)-1;
  * system-mode installation, 2755 root:oauthmail) gives up the group at
  * once, keeping it only as the saved gid; main() refuses to go on unless
  * /etc/oauthmail.conf says "mode system" (and takes it back only around
- * the creation of one maildrop file: OpenSMTPD smtpctl's pattern).
+ * the creation of one maildrop file: OpenSMTPD smtpctl's pattern; a -bs
+ * session leaves that to a helper process, see submit.h).
  */
 static void
 check_process(void)
@@ -107,16 +109,56 @@ drop_group(void)
 }
 
 /*
+ * Opens a configuration for a set-gid run once, by a name that must not be
+ * a symbolic link, and checks what was opened (fstat): a regular file owned
+ * by root and writable by nobody else. Nothing can swap the file between
+ * the check and the parse: both use this descriptor.
+ */
+static int
+open_root_config(const char *path, struct err *err)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+	    O_CLOEXEC);
+	if (fd == -1 && errno == ELOOP)
+		return err_set(err, ERR_CONFIG, "%s: is a symbolic link; a "
+		    "set-group-id run reads only a configuration that root "
+		    "alone can change: name the file itself with -C", path);
+	if (fd == -1)
+		return err_set(err, ERR_CONFIG, "%s: %s; fix the path or its "
+		    "permissions", path, strerror(errno));
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		return err_set(err, ERR_CONFIG, "%s: not a regular file; a "
+		    "set-group-id run reads only a configuration file that "
+		    "root alone can change", path);
+	}
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		(void)close(fd);
+		return err_set(err, ERR_CONFIG, "%s: a set-group-id run reads "
+		    "only a configuration that root alone can change, and it "
+		    "is owned by uid %lu, mode %03o; run 'chown root %s' and "
+		    "'chmod 644 %s'", path, (unsigned long)st.st_uid,
+		    (unsigned)(st.st_mode & 0777), path, path);
+	}
+	return fd;
+}
+
+/*
  * A set-gid run reads only a configuration root alone controls:
  * SYSCONFDIR/oauthmail.conf, or -C FILE when FILE and every directory above
  * it are root's (conf_root_only_path); $OAUTHMAIL_CONFIG and the XDG file
- * are ignored. It must say "mode system".
+ * are ignored. The file is opened once (open_root_config). It must say
+ * "mode system".
  */
 static void
 load_setid_config(const struct invocation *inv, struct config *cf)
 {
 	struct err err;
 	const char *path = SYSCONFDIR "/oauthmail.conf";
+	int fd;
 
 	err_clear(&err);
 	if (inv->config != NULL) {
@@ -124,8 +166,11 @@ load_setid_config(const struct invocation *inv, struct config *cf)
 			die(&err);
 		path = inv->config;
 	}
-	if (conf_load(path, cf, &err) == -1)
+	if ((fd = open_root_config(path, &err)) == -1)
 		die(&err);
+	if (conf_load_fd(fd, path, cf, &err) == -1)
+		die(&err);
+	(void)close(fd);
 	if (!cf->system_mode) {
 		fprintf(stderr, "%s: installed set-group-id, but %s does not "
 		    "say 'mode system'; remove the set-group-id bit (chmod "
@@ -164,13 +209,6 @@ open_queue(const struct account *acct, struct queue *q)
 		die(&err);
 }
 
-/* The envelope sender policy is shared with -bs: deliver_pick_sender(). */
-static const char *
-pick_sender(const struct invocation *inv, const struct account *acct)
-{
-	return deliver_pick_sender(inv->sender, acct);
-}
-
 /* A temporary outcome is fine for callers (mail is queued), but say it on a terminal. */
 static void
 tell_user(const char *id, const char *what, const char *why)
@@ -179,43 +217,41 @@ tell_user(const char *id, const char *what, const char *why)
 		fprintf(stderr, "%s: %s %s: %s\n", OM_PROGNAME, id, what, why);
 }
 
-/*
- * The server works again: deliver what waits in the queue (due entries,
- * bounces just created, held entries), as a later run would.
- */
-static void
-flush_after_send(const struct config *cf, struct queue *q)
+/* What the caller learns of a message delivered in the foreground. */
+static int
+report(const char *id, enum deliver_outcome out, const struct err *why)
 {
-	struct err err;
-	char **ids = NULL;
-	size_t n = 0;
-
-	err_clear(&err);
-	size_t nheld = 0;
-
-	if (runq_select(q, QSEL_ALL, NULL, 1, time(NULL), &ids, &n, &err) == -1)
-		return;
-	queue_free_ids(ids, n);
-	if (runq_select_held(q, QSEL_ALL, NULL, &ids, &nheld, &err) == -1)
-		return;
-	queue_free_ids(ids, nheld);
-	if (n + nheld > 0 && runq_flush(cf, q, QSEL_ALL, NULL, 0, &err) == -1)
-		log_info("queue run: %s", err.msg);
+	switch (out) {
+	case DOUT_SENT:
+		break;
+	case DOUT_DEFERRED:
+	case DOUT_SKIPPED:
+		tell_user(id, "queued, will retry", why->msg);
+		break;
+	case DOUT_HELD:
+		tell_user(id, "held until sign-in works", why->msg);
+		break;
+	case DOUT_PARTIAL:
+	case DOUT_FAILED:
+		/*
+		 * Synchronous permanent refusal: the caller learns it from
+		 * the exit code; no bounce is sent, a copy stays in failed/.
+		 */
+		fprintf(stderr, "%s: %s\n", OM_PROGNAME, why->msg);
+		break;
+	}
+	return submit_exitcode(out, why);
 }
 
 static int
 do_send(const struct invocation *inv, const struct config *cf)
 {
-	struct err err;
+	struct err err, why;
 	struct account *acct;
 	struct aliases *al = NULL;
-	struct intake_opts io;
-	struct envelope env;
 	struct queue q;
 	enum deliver_outcome out;
-	enum inv_delivery mode;
-	const char *sender;
-	int fd, rc = EX_OK;
+	int rc = EX_OK;
 	char *id;
 
 	err_clear(&err);
@@ -227,116 +263,14 @@ do_send(const struct invocation *inv, const struct config *cf)
 	    aliases_load(acct->aliases, &al, &err) == -1)
 		die(&err);
 	open_queue(acct, &q);
-
-	envelope_init(&env);
-	if (queue_create(&q, &env, &fd, &err) == -1)
-		die(&err);
-	memset(&io, 0, sizeof(io));
-	io.ignore_dots = inv->ignore_dots;
-	io.extract = inv->extract;
-	io.fullname = inv->fullname;
-	io.from_addr = acct->from;
-	io.aliases = al;
-	io.rcpts = inv->rcpts;
-	io.nrcpts = inv->nrcpts;
-	if (intake_read(stdin, fd, &io, &env, &err) == -1) {
-		queue_abort(&q, &env, fd);
-		die(&err);
-	}
-	sender = pick_sender(inv, acct);
-	free(env.account);
-	env.account = xstrdup(acct->name);
-	free(env.sender);
-	env.sender = xstrdup(sender);
-	if (!util_is_ascii(sender, strlen(sender)))
-		env.smtputf8 = 1;
-	if (inv->smtputf8 > 0)
-		env.smtputf8 = 1;
-	if (inv->body == BODY_8BITMIME)
-		env.body8bit = 1;
-	if (inv->dsn_notify != NULL)
-		env.dsn_notify = xstrdup(inv->dsn_notify);
-	if (inv->dsn_ret != NULL)
-		env.dsn_ret = xstrdup(inv->dsn_ret);
-	if (inv->envid != NULL)
-		env.envid = xstrdup(inv->envid);
-	env.created = env.next_try = time(NULL);
-	env.state = ENV_QUEUED;
-	if (queue_commit(&q, &env, fd, &err) == -1)
+	if (submit_spool(&q, inv, acct, al, stdin, &id, &err) == -1)
 		die(&err);
 	/* From here on the message is safe on disk. */
-	id = xstrdup(env.id);
-	envelope_free(&env);
 	if (al != NULL)
 		aliases_free(al);
-
-	mode = inv->delivery;
-	if (mode == DELIV_DEFAULT)
-		mode = acct->delivery == CONF_DELIV_QUEUE ? DELIV_QUEUE :
-		    acct->delivery == CONF_DELIV_BACKGROUND ? DELIV_BACKGROUND :
-		    DELIV_FOREGROUND;
-	if (mode == DELIV_QUEUE) {
-		log_info("%s: queued", id);
-		goto done;
-	}
-	if (mode == DELIV_BACKGROUND) {
-		pid_t pid = fork();
-
-		if (pid == -1) {
-			log_warn("fork; %s stays queued", id);
-			goto done;
-		}
-		if (pid > 0)
-			goto done;
-		(void)setsid();
-		if ((fd = open("/dev/null", O_RDWR)) != -1) {
-			(void)dup2(fd, STDIN_FILENO);
-			(void)dup2(fd, STDOUT_FILENO);
-			(void)dup2(fd, STDERR_FILENO);
-			if (fd > 2)
-				(void)close(fd);
-		}
-		(void)deliver_entries(cf, acct, &q, &id, 1, &err);
-		_exit(0);
-	}
-	{
-		struct err e1;
-
-		err_clear(&e1);
-		/*
-		 * The caller learns of a refusal of the whole message from the
-		 * exit status; a DSN goes out only for recipients refused
-		 * while others got the message.
-		 */
-		if (deliver_entries_ex(cf, acct, &q, &id, 1,
-		    DELIVER_BOUNCE_PARTIAL, &out, &e1, &err) == 0)
-			out = DOUT_SENT;
-		if (out == DOUT_SENT || out == DOUT_PARTIAL)
-			flush_after_send(cf, &q);
-		switch (out) {
-		case DOUT_SENT:
-			break;
-		case DOUT_DEFERRED:
-		case DOUT_SKIPPED:
-			tell_user(id, "queued, will retry", e1.msg);
-			break;
-		case DOUT_HELD:
-			tell_user(id, "held until sign-in works", e1.msg);
-			break;
-		case DOUT_PARTIAL:
-		case DOUT_FAILED:
-			/*
-			 * Synchronous permanent refusal: the caller learns it
-			 * from the exit code; no bounce is sent, a copy stays
-			 * in failed/.
-			 */
-			fprintf(stderr, "%s: %s\n", OM_PROGNAME, e1.msg);
-			rc = out == DOUT_PARTIAL ? EX_OK :
-			    (e1.class == ERR_ADDR ? EX_NOUSER : EX_UNAVAILABLE);
-			break;
-		}
-	}
-done:
+	if (submit_deliver(cf, acct, &q, id, submit_delivery_mode(inv, acct),
+	    &out, &why) == SUBMIT_TRIED)
+		rc = report(id, out, &why);
 	/* No leak at exit: LeakSanitizer and valgrind check this path. */
 	free(id);
 	queue_close(&q);
@@ -365,13 +299,7 @@ do_system_send(const struct invocation *inv, const struct config *cf)
 		die(&err);
 	}
 	log_init(inv->verbose, acct->syslog, OM_PROGNAME);
-	if (spool_gid != (gid_t)-1 && setresgid((gid_t)-1, spool_gid,
-	    (gid_t)-1) == -1) {
-		drop_group();
-		(void)err_set(&err, ERR_TEMP, "setresgid: %s", strerror(errno));
-		die(&err);
-	}
-	rc = sysq_drop_create(cf, spool_gid, &d, &err);
+	rc = submit_drop_create(cf, spool_gid, &d, &err);
 	drop_group();
 	if (rc == -1)
 		die(&err);
@@ -391,6 +319,32 @@ do_system_send(const struct invocation *inv, const struct config *cf)
 	if (al != NULL)
 		aliases_free(al);
 	return EX_OK;
+}
+
+/*
+ * -bs. In system mode each message goes to the maildrop: a helper keeps
+ * the spool group to create the drop files, this process drops it for
+ * good before it reads a line.
+ */
+static int
+do_smtp_stdio(const struct invocation *inv, const struct config *cf)
+{
+	struct submit_dropper dr;
+	struct err err;
+	int rc;
+
+	if (!cf->system_mode) {
+		drop_group();
+		return bs_run(inv, cf, NULL);
+	}
+	err_clear(&err);
+	rc = submit_dropper_start(&dr, cf, spool_gid, &err);
+	drop_group();
+	if (rc == -1)
+		die(&err);
+	rc = bs_run(inv, cf, &dr);
+	submit_dropper_stop(&dr);
+	return rc;
 }
 
 static int
@@ -497,8 +451,8 @@ main(int argc, char **argv)
 	memset(&cf, 0, sizeof(cf));
 	if (spool_gid != (gid_t)-1) {
 		load_setid_config(&inv, &cf);
-		/* Only a submission ever uses the group, and only once. */
-		if (inv.mode != MODE_SEND)
+		/* Only a submission ever uses the group. */
+		if (inv.mode != MODE_SEND && inv.mode != MODE_SMTP_STDIO)
 			drop_group();
 	} else if (conf_load(inv.config, &cf, &err) == -1)
 		die(&err);
@@ -508,7 +462,7 @@ main(int argc, char **argv)
 		    do_send(&inv, &cf);
 		break;
 	case MODE_SMTP_STDIO:
-		rc = bs_run(&inv, &cf);
+		rc = do_smtp_stdio(&inv, &cf);
 		break;
 	case MODE_MAILQ:
 		rc = do_mailq(&inv, &cf);

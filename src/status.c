@@ -114,3 +114,9 @@ err_class_str(enum err_class c)
 		return names[c];
 	return "unknown";
 }
+
+int
+err_refusal_exitcode(const struct err *e)
+{
+	return e->class == ERR_ADDR ? EX_NOUSER : EX_UNAVAILABLE;
+}

@@ -43,6 +43,12 @@ int	err_set_smtp(struct err *, enum err_class, int code, const char *esc,
 /* Prefixes the existing message: "context: old message". Returns -1. */
 int	err_prefix(struct err *, const char *, ...) OM_PRINTF(2, 3);
 int	err_exitcode(const struct err *);
+/*
+ * The exit status of a message the server refused for good when it was
+ * delivered at once (the error behind the refusal): 67 when the recipients
+ * were refused (ERR_ADDR), else 69. See submit_exitcode for the others.
+ */
+int	err_refusal_exitcode(const struct err *);
 int	err_is_temporary(const struct err *);
 const char *err_class_str(enum err_class);
 
