@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "cmd.h"
+#include "holdsched.h"
 #include "json.h"
 #include "log.h"
 #include "login.h"
@@ -330,5 +331,9 @@ cmd_run(const struct invocation *inv, const struct config *cf)
 		err_set(&err, ERR_USAGE, "unknown command");
 		break;
 	}
+	/* New credentials: held mail may go at the next queue run. */
+	if (r == 0 && (inv->cmd == CMD_LOGIN || inv->cmd == CMD_SECRET ||
+	    inv->cmd == CMD_PASSWORD))
+		holdsched_reset_account(a);
 	return r == 0 ? EX_OK : fail(&err);
 }

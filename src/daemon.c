@@ -3,7 +3,10 @@
  *
  * One loop: poll() on a self-pipe (signals) and an inotify descriptor
  * watching q/ for renamed-in envelopes, with the time left until the next
- * interval run as the timeout. A run is runq_flush over the due entries;
+ * interval run (or the next held account's turn) as the timeout. A run is
+ * runq_run over the due entries, held accounts by their schedule
+ * (holdsched.h): every release of held mail renames envelopes into q/,
+ * which wakes the loop again, so the schedule, not the loop, decides;
  * the per-entry flock keeps a concurrent "sendmail -q" from sending the
  * same entry, and the pid file's flock keeps a second daemon away.
  * Signals only set flags (SA_RESTART, so a delivery in progress is not
@@ -30,6 +33,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "envelope.h"
+#include "holdsched.h"
 #include "log.h"
 #include "queue.h"
 #include "runq.h"
@@ -137,9 +141,10 @@ drop_pidfile(struct queue *q, int fd)
 }
 
 /*
- * inotify on q/ (a new .env there is new or retried mail) and, in system
- * mode, on the maildrop (a drop file is marked ready by a chmod); -1 if
- * none.
+ * inotify on q/ (a new .env there is new or retried mail), on the queue
+ * directory (a new hold schedule: "oauthmail login" gave a held account
+ * its turn back) and, in system mode, on the maildrop (a drop file is
+ * marked ready by a chmod); -1 if none.
  */
 static int
 watch_queue(const struct config *cf, const struct queue *q)
@@ -158,6 +163,9 @@ watch_queue(const struct config *cf, const struct queue *q)
 		(void)close(fd);
 		return -1;
 	}
+	if (inotify_add_watch(fd, q->dir, IN_MOVED_TO) == -1)
+		log_warn("inotify watch %s; a sign-in is noticed at the next "
+		    "interval only", q->dir);
 	if (cf->system_mode && snprintf(path, sizeof(path), "%s/maildrop",
 	    conf_spool_dir(cf)) < (int)sizeof(path) &&
 	    inotify_add_watch(fd, path, IN_ATTRIB) == -1)
@@ -185,7 +193,8 @@ drain_inotify(int fd)
 			if (ev->len == 0)
 				continue;
 			l = strnlen(ev->name, ev->len);
-			if (l > 4 && strcmp(ev->name + l - 4, ".env") == 0)
+			if ((l > 4 && strcmp(ev->name + l - 4, ".env") == 0) ||
+			    strcmp(ev->name, HOLDSCHED_FILE) == 0)
 				hit = 1;
 		}
 	}
@@ -390,14 +399,45 @@ check_tokens(const struct config *cf, struct queue *q, time_t now)
 			check_one_token(cf->accounts[i], q, now);
 }
 
-static void
+/*
+ * One run; held accounts only in their turn (holdsched.h). Returns when
+ * the next held account is due (0: none).
+ */
+static time_t
 queue_run(const struct config *cf, struct queue *q)
 {
+	struct holdsched hs;
 	struct err err;
+	time_t next;
 
 	err_clear(&err);
-	if (runq_flush(cf, q, QSEL_ALL, NULL, 0, &err) == -1)
+	if (runq_run(cf, q, QSEL_ALL, NULL, RUNQ_SCHEDULE, &err) == -1)
 		log_info("queue run: %s", err.msg);
+	err_clear(&err);
+	if (holdsched_load(q, &hs, &err) == -1) {
+		log_warnx("%s", err.msg);
+		return 0;
+	}
+	next = holdsched_next_wake(&hs, time(NULL));
+	holdsched_free(&hs);
+	return next;
+}
+
+/* Milliseconds from now until the earliest of the non-zero times. */
+static int
+poll_ms(time_t now, time_t a, time_t b, time_t c)
+{
+	time_t t = a;
+	long long ms;
+
+	if (b != 0 && b < t)
+		t = b;
+	if (c != 0 && c < t)
+		t = c;
+	ms = (long long)(t - now) * 1000;
+	if (ms < 0)
+		ms = 0;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
 /* Re-reads the configuration into *own; 0 if it is now the one to use. */
@@ -431,9 +471,8 @@ daemon_run(const struct invocation *inv, const struct config *cf0)
 	struct pollfd pfd[2];
 	struct queue q;
 	struct err err;
-	time_t now, next_run, next_tokens;
+	time_t now, next_run, next_tokens, next_held = 0;
 	int pidfd = -1, ifd, have_own = 0, wake, nfd, rc;
-	long long ms;
 
 	err_clear(&err);
 	memset(&own, 0, sizeof(own));
@@ -472,8 +511,8 @@ daemon_run(const struct invocation *inv, const struct config *cf0)
 		}
 		if (d_stop)
 			break;
-		if (now >= next_run) {
-			queue_run(cf, &q);
+		if (now >= next_run || (next_held != 0 && now >= next_held)) {
+			next_held = queue_run(cf, &q);
 			next_run = time(NULL) + (time_t)interval;
 			continue;	/* look at the signals again */
 		}
@@ -485,14 +524,8 @@ daemon_run(const struct invocation *inv, const struct config *cf0)
 			pfd[1].events = POLLIN;
 			nfd = 2;
 		}
-		ms = (long long)(next_run - now) * 1000;
-		if (next_tokens < next_run)
-			ms = (long long)(next_tokens - now) * 1000;
-		if (ms < 0)
-			ms = 0;
-		if (ms > INT_MAX)
-			ms = INT_MAX;
-		rc = poll(pfd, (nfds_t)nfd, (int)ms);
+		rc = poll(pfd, (nfds_t)nfd, poll_ms(now, next_run, next_tokens,
+		    next_held));
 		if (rc == -1 && errno != EINTR) {
 			log_warn("poll");
 			(void)sleep(1);
@@ -507,10 +540,12 @@ daemon_run(const struct invocation *inv, const struct config *cf0)
 			wake = drain_inotify(ifd);
 		if (wake && !d_stop) {
 			log_debug("new mail in the queue: running it");
-			queue_run(cf, &q);
+			next_held = queue_run(cf, &q);
 			/*
-			 * Our own envelope updates (deferrals) show up as
-			 * renames too; one more pass finds nothing due.
+			 * Our own envelope updates (deferrals, releases) and
+			 * hold schedule changes show up as renames too; one
+			 * more pass finds nothing due: a held account is
+			 * tried only when the schedule says so.
 			 */
 		}
 	}

@@ -4,7 +4,9 @@
  * (inotify, IN_MOVED_TO of an .env; the interval is the fallback timer),
  * one daemon per queue (a pid file under flock), SIGTERM/SIGINT finish
  * the current run and exit 0, SIGHUP re-reads the configuration. Once a
- * day it keeps every signed-in OAuth account's token healthy.
+ * day it keeps every signed-in OAuth account's token healthy. A held
+ * account is tried only in its turn (holdsched.h): neither new mail nor
+ * the daemon's own renames make it try again sooner.
  */
 #ifndef DAEMON_H
 #define DAEMON_H

@@ -4,7 +4,10 @@
  */
 #include "common.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,7 @@
 #include "conf.h"
 #include "deliver.h"
 #include "envelope.h"
+#include "holdsched.h"
 #include "log.h"
 #include "queue.h"
 #include "runq.h"
@@ -35,7 +39,8 @@ struct sel_list {
 
 static void	fmt_dur(char *, size_t, long long);
 static int	list_area(struct queue *, FILE *, enum queue_area, time_t,
-		    unsigned long long *, size_t *, struct err *);
+		    const struct holdsched *, unsigned long long *, size_t *,
+		    struct err *);
 static int	select_area(struct queue *, enum queue_area,
 		    enum inv_qselect, const char *, int, time_t,
 		    struct sel_list *, struct err *);
@@ -78,8 +83,9 @@ section_title(enum queue_area a)
 
 static void
 print_entry(FILE *out, enum queue_area a, const struct envelope *env,
-    time_t now)
+    time_t now, const struct holdsched *hs)
 {
+	const struct holdsched_rec *hr;
 	const struct rcpt *r;
 	char age[32], next[32];
 	size_t i;
@@ -102,6 +108,13 @@ print_entry(FILE *out, enum queue_area a, const struct envelope *env,
 	case QAREA_HOLD:
 		fprintf(out, "    attempts %d, waiting for sign-in: "
 		    "oauthmail login %s\n", env->attempts, env->account);
+		/* The account's next turn (holdsched.h), if it has to wait. */
+		hr = holdsched_find(hs, env->account);
+		if (hr != NULL && hr->next > now) {
+			fmt_dur(next, sizeof(next),
+			    (long long)(hr->next - now));
+			fprintf(out, "    account held: next try in %s\n", next);
+		}
 		break;
 	default:
 		fprintf(out, "    attempts %d, gave up\n", env->attempts);
@@ -120,7 +133,8 @@ print_entry(FILE *out, enum queue_area a, const struct envelope *env,
 
 static int
 list_area(struct queue *q, FILE *out, enum queue_area a, time_t now,
-    unsigned long long *bytes, size_t *count, struct err *err)
+    const struct holdsched *hs, unsigned long long *bytes, size_t *count,
+    struct err *err)
 {
 	struct envelope env;
 	struct err lerr;
@@ -143,7 +157,7 @@ list_area(struct queue *q, FILE *out, enum queue_area a, time_t now,
 			envelope_free(&env);
 			continue;
 		}
-		print_entry(out, a, &env, now);
+		print_entry(out, a, &env, now, hs);
 		*bytes += (unsigned long long)env.size;
 		envelope_free(&env);
 	}
@@ -158,12 +172,20 @@ runq_list_at(struct queue *q, FILE *out, time_t now, struct err *err)
 	static const enum queue_area areas[] = { QAREA_ACTIVE, QAREA_HOLD,
 	    QAREA_FAILED };
 	unsigned long long bytes = 0;
+	struct holdsched hs;
+	struct err lerr;
 	size_t i, count = 0;
 
+	err_clear(&lerr);
+	if (holdsched_load(q, &hs, &lerr) == -1)
+		log_debug("%s", lerr.msg);	/* only the next try unknown */
 	for (i = 0; i < nitems(areas); i++)
-		if (list_area(q, out, areas[i], now, &bytes, &count, err) ==
-		    -1)
+		if (list_area(q, out, areas[i], now, &hs, &bytes, &count,
+		    err) == -1) {
+			holdsched_free(&hs);
 			return -1;
+		}
+	holdsched_free(&hs);
 	if (count == 0)
 		fprintf(out, "Mail queue is empty\n");
 	else
@@ -334,6 +356,35 @@ release_held(struct queue *q, const char *id, time_t now, struct err *err)
 	return r;
 }
 
+/*
+ * Sets an entry of q/ aside in hold/ without trying it: its account is
+ * held and not due (its session would only be refused again). Moved
+ * first, so that the envelope update does not land in q/ (the daemon
+ * watches q/). 0 if parked, 1 if someone else has it, -1 on error.
+ */
+static int
+park_entry(struct queue *q, const char *id, struct err *err)
+{
+	struct envelope env;
+	int fd, r;
+
+	if ((r = queue_lock(q, QAREA_ACTIVE, id, &fd, err)) != 0)
+		return r;
+	if (queue_load(q, QAREA_ACTIVE, id, &env, err) == -1) {
+		envelope_free(&env);
+		queue_unlock(fd);
+		return -1;
+	}
+	r = queue_move(q, id, QAREA_ACTIVE, QAREA_HOLD, err);
+	if (r == 0) {
+		env.state = ENV_HELD;
+		r = queue_update(q, QAREA_HOLD, &env, err);
+	}
+	envelope_free(&env);
+	queue_unlock(fd);
+	return r;
+}
+
 static const struct account *
 find_account(const struct config *cf, const char *name)
 {
@@ -371,14 +422,173 @@ missing_account(struct sel_list *warned, const char *acct, int *failed,
 	*failed = 1;
 }
 
+/* "in 2m (16:04:05 UTC)" */
+static void
+fmt_when(char *dst, size_t size, time_t t, time_t now)
+{
+	char d[32], at[32];
+	struct tm tm;
+
+	fmt_dur(d, sizeof(d), (long long)(t - now));
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(at, sizeof(at), "%H:%M:%S UTC", &tm) == 0)
+		at[0] = '\0';
+	(void)snprintf(dst, size, "in %s%s%s%s", d, at[0] != '\0' ? " (" :
+	    "", at, at[0] != '\0' ? ")" : "");
+}
+
+/* The distinct accounts of l (for holdsched_prune). */
+static char **
+sel_accounts(const struct sel_list *l, size_t *np)
+{
+	char **v = xreallocarray(NULL, l->n ? l->n : 1, sizeof(*v));
+	size_t i, j, n = 0;
+
+	for (i = 0; i < l->n; i++) {
+		for (j = 0; j < n; j++)
+			if (strcmp(v[j], l->v[i].account) == 0)
+				break;
+		if (j == n)
+			v[n++] = l->v[i].account;
+	}
+	*np = n;
+	return v;
+}
+
+/*
+ * The held entries of one account (those of held[i..] named like
+ * held[i]): released into l when the account may be tried (always,
+ * unless RUNQ_SCHEDULE says it is not its turn); otherwise the due
+ * entries of that account in l are set aside in hold/ with them, so the
+ * account sees no session before its next step. Handled entries of held
+ * get a NULL account.
+ */
+static void
+release_account(const struct config *cf, struct queue *q, struct sel_list *l,
+    struct sel_list *held, size_t i, int flags, time_t now,
+    struct sel_list *warned, int *failed, struct err *err)
+{
+	const struct account *acct;
+	struct err lerr;
+	char *name = held->v[i].account, when[64];
+	time_t next = 0;
+	size_t j, nparked = 0;
+	int go = 1, r;
+
+	if ((acct = find_account(cf, name)) == NULL)
+		/* Left held: releasing it could not help. */
+		missing_account(warned, name, failed, err);
+	else if (flags & RUNQ_SCHEDULE) {
+		err_clear(&lerr);
+		if ((go = holdsched_claim(q, acct, now, &next, &lerr)) == -1)
+			log_warnx("account %s: %s; held mail stays held",
+			    name, lerr.msg);
+	}
+	for (j = i; j < held->n; j++) {
+		if (held->v[j].account == NULL ||
+		    (j > i && strcmp(held->v[j].account, name) != 0))
+			continue;
+		err_clear(&lerr);
+		if (acct != NULL && go == 1) {
+			if (release_held(q, held->v[j].id, now, &lerr) == 0)
+				sel_add(l, held->v[j].id, name);
+			else if (lerr.class != ERR_NONE)
+				log_warnx("cannot release held entry %s: %s",
+				    held->v[j].id, lerr.msg);
+		}
+		if (j > i) {
+			free(held->v[j].account);
+			held->v[j].account = NULL;
+		}
+	}
+	if (acct != NULL && go != 1) {
+		for (j = 0; j < l->n; j++) {
+			if (l->v[j].account == NULL ||
+			    strcmp(l->v[j].account, name) != 0)
+				continue;
+			err_clear(&lerr);
+			if ((r = park_entry(q, l->v[j].id, &lerr)) == 0)
+				nparked++;
+			else if (r == -1)
+				log_warnx("cannot hold entry %s: %s",
+				    l->v[j].id, lerr.msg);
+			if (r != 1) {
+				free(l->v[j].account);
+				l->v[j].account = NULL;
+			}
+		}
+		if (go == 0) {
+			fmt_when(when, sizeof(when), next, now);
+			if (nparked > 0)
+				log_info("account %s is held: %zu new "
+				    "message%s wait%s with the held mail; next "
+				    "try %s", name, nparked, nparked == 1 ?
+				    "" : "s", nparked == 1 ? "s" : "", when);
+			else
+				log_debug("account %s is held; next try %s",
+				    name, when);
+		}
+	}
+	free(held->v[i].account);
+	held->v[i].account = NULL;
+}
+
+/* 1 if the entry id is in hold/ now. */
+static int
+is_held(struct queue *q, const char *id)
+{
+	char name[QUEUE_ID_LEN + 8];
+	struct stat st;
+
+	if (snprintf(name, sizeof(name), "%s.env", id) >= (int)sizeof(name))
+		return 0;
+	return fstatat(q->areafd[QAREA_HOLD], name, &st,
+	    AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/*
+ * Records an account's attempt (deliver_entries over ids[0..n) returned
+ * rc, with e the first failure) in the hold schedule: held again (one
+ * step more, said in the log) or through (the schedule forgets it).
+ */
+static void
+note_attempt(struct queue *q, const struct account *acct, char **ids,
+    size_t n, int rc, const struct err *e)
+{
+	char when[64];
+	size_t i, nheld = 0;
+	time_t now = time(NULL), next = 0;
+	struct err lerr;
+
+	for (i = 0; rc == -1 && i < n; i++)
+		if (is_held(q, ids[i]))
+			nheld++;
+	if (nheld == 0 && rc == -1 && e->class == ERR_TEMP && strstr(e->msg,
+	    "being delivered by another process") != NULL)
+		return;			/* another runner has it: no news */
+	err_clear(&lerr);
+	if (holdsched_record(q, acct, nheld > 0, e->msg, now, &next,
+	    &lerr) == -1) {
+		log_warnx("account %s: %s", acct->name, lerr.msg);
+		return;
+	}
+	if (nheld == 0)
+		return;
+	fmt_when(when, sizeof(when), next, now);
+	log_warnx("account %s: %zu message%s held (%s); next try %s, or "
+	    "at once after 'oauthmail login %s'", acct->name, nheld,
+	    nheld == 1 ? "" : "s", e->msg, when, acct->name);
+}
+
 int
-runq_flush(const struct config *cf, struct queue *q, enum inv_qselect sel,
-    const char *value, int force, struct err *err)
+runq_run(const struct config *cf, struct queue *q, enum inv_qselect sel,
+    const char *value, int flags, struct err *err)
 {
 	struct sel_list l, held, warned;
 	const struct account *acct;
 	struct err lerr;
-	char **ids, *name;
+	char **ids, *name, **names;
+	int rc;
 	size_t i, j, n;
 	time_t now = time(NULL);
 	int failed = 0;
@@ -400,27 +610,24 @@ runq_flush(const struct config *cf, struct queue *q, enum inv_qselect sel,
 	if (cf->system_mode && sysq_pickup(cf, q, &lerr) == -1)
 		log_warnx("maildrop: %s", lerr.msg);
 	now = time(NULL);	/* what was picked up is due now */
-	if (select_area(q, QAREA_ACTIVE, sel, value, !force, now, &l,
-	    err) == -1 ||
+	if (select_area(q, QAREA_ACTIVE, sel, value, !(flags & RUNQ_FORCE),
+	    now, &l, err) == -1 ||
 	    select_area(q, QAREA_HOLD, sel, value, 0, now, &held, err) == -1) {
 		sel_free(&l);
 		sel_free(&held);
 		return -1;
 	}
-	for (i = 0; i < held.n; i++) {
-		if (find_account(cf, held.v[i].account) == NULL) {
-			/* Left held: releasing it could not help. */
-			missing_account(&warned, held.v[i].account, &failed,
-			    err);
-			continue;
-		}
+	if ((flags & RUNQ_SCHEDULE) && sel == QSEL_ALL) {
+		names = sel_accounts(&held, &n);
 		err_clear(&lerr);
-		if (release_held(q, held.v[i].id, now, &lerr) == 0)
-			sel_add(&l, held.v[i].id, held.v[i].account);
-		else if (lerr.class != ERR_NONE)
-			log_warnx("cannot release held entry %s: %s",
-			    held.v[i].id, lerr.msg);
+		if (holdsched_prune(q, names, n, now, &lerr) == -1)
+			log_warnx("%s", lerr.msg);
+		free(names);
 	}
+	for (i = 0; i < held.n; i++)
+		if (held.v[i].account != NULL)
+			release_account(cf, q, &l, &held, i, flags, now,
+			    &warned, &failed, err);
 	ids = xreallocarray(NULL, l.n ? l.n : 1, sizeof(*ids));
 	/*
 	 * One call per account, in the order accounts first appear (oldest
@@ -438,11 +645,13 @@ runq_flush(const struct config *cf, struct queue *q, enum inv_qselect sel,
 			missing_account(&warned, name, &failed, err);
 		else {
 			err_clear(&lerr);
-			if (deliver_entries(cf, acct, q, ids, n, &lerr) == -1) {
+			if ((rc = deliver_entries(cf, acct, q, ids, n,
+			    &lerr)) == -1) {
 				if (!failed)
 					*err = lerr;
 				failed = 1;
 			}
+			note_attempt(q, acct, ids, n, rc, &lerr);
 		}
 		for (j = i + 1; j < l.n; j++)
 			if (l.v[j].account != NULL &&
@@ -458,4 +667,11 @@ runq_flush(const struct config *cf, struct queue *q, enum inv_qselect sel,
 	sel_free(&held);
 	sel_free(&warned);
 	return failed ? -1 : 0;
+}
+
+int
+runq_flush(const struct config *cf, struct queue *q, enum inv_qselect sel,
+    const char *value, int force, struct err *err)
+{
+	return runq_run(cf, q, sel, value, force ? RUNQ_FORCE : 0, err);
 }

@@ -52,13 +52,27 @@ int	runq_select_held(struct queue *q, enum inv_qselect sel,
  * account may work again; delivery holds it again if not). Groups the
  * ids by account and calls deliver_entries once per account, oldest
  * account first. Entries of an account that is no longer configured are
- * left where they are, with one warning per account.
+ * left where they are, with one warning per account. Each account's
+ * outcome goes to the hold schedule (holdsched.h): held again, one step
+ * more; through, the schedule forgets it.
  * Returns 0 if everything selected was delivered (or nothing was
  * selected); -1 with the first failure otherwise (its class comes from
  * deliver_entries; ERR_CONFIG for an unknown account).
  */
 int	runq_flush(const struct config *cf, struct queue *q,
 	    enum inv_qselect sel, const char *value, int force,
+	    struct err *err);
+
+#define RUNQ_FORCE	0x01	/* every selected entry of q/, due or not */
+#define RUNQ_SCHEDULE	0x02	/* held accounts only in their turn */
+/*
+ * runq_flush with flags. RUNQ_SCHEDULE (the daemon): a held account is
+ * released only when holdsched_claim gives it its turn; until then its
+ * new mail joins the held mail in hold/ untried, so the account sees at
+ * most one session per step whatever arrives.
+ */
+int	runq_run(const struct config *cf, struct queue *q,
+	    enum inv_qselect sel, const char *value, int flags,
 	    struct err *err);
 
 #endif

@@ -68,6 +68,8 @@ FAULTS = {
     "auth_reject": "every AUTH fails (in the chosen style), even a valid token",
     "auth_expiring": "501 5.5.127 Invalid XOAUTH2 auth data - Token will expire soon",
     "auth_disabled": "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled",
+    "auth_disabled_tenant": "535 5.7.139 Authentication unsuccessful, SMTP client authentication "
+                            "is disabled for the Tenant.",
     "mail452": "452 4.3.1 Insufficient system storage",
     "mail552": "552 5.3.4 Message size exceeds fixed maximum message size",
     "thread_limit": "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded",
@@ -400,6 +402,9 @@ class TestSMTP(SMTP):
             return await self.push("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication "
                                    "is disabled for the Tenant. Visit https://aka.ms/smtp_auth_disabled "
                                    "for more information. [TEST.PROD.OUTLOOK.COM]")
+        if "auth_disabled_tenant" in f:
+            self.note_fault("auth_disabled_tenant")
+            return await self.push(FAULTS["auth_disabled_tenant"])
         if "auth_expiring" in f and mech in ("XOAUTH2", "OAUTHBEARER"):
             self.note_fault("auth_expiring")
             return await self.push("501 5.5.127 Invalid XOAUTH2 auth data - Token will expire soon")
