@@ -48,6 +48,9 @@
 #define CMD_MAX		LIM_SMTP_CMD	/* with CRLF */
 #define TEXT_MAX	LIM_SMTP_LINE	/* octets of one text line */
 #define MAX_ERRORS	20		/* bad commands before we hang up */
+#define BARE_DOT_MSG	"a '.' line ends DATA only as <CR><LF>.<CR><LF>; " \
+			"this one came with a bare <LF> (send CR LF line " \
+			"endings)"
 
 /* ------------------------------------------------------------ reader --- */
 
@@ -116,6 +119,7 @@ bs_getline(struct bs_in *in, char *line, size_t cap, size_t *lenp)
 	char c;
 
 	*lenp = 0;
+	in->crlf = 0;
 	if (cap == 0)
 		return BS_ERR;
 	line[0] = '\0';
@@ -133,6 +137,7 @@ bs_getline(struct bs_in *in, char *line, size_t cap, size_t *lenp)
 		c = in->buf[in->pos++];
 		any = 1;
 		if (c == '\n') {
+			in->crlf = cr;
 			cr = 0;		/* CR LF: the CR is no data */
 			break;
 		}
@@ -333,6 +338,7 @@ struct sess {
 	size_t			 nrcpts;
 	int			 failed_io;	/* stdout is gone */
 	struct submit_dropper	*dropper;	/* system mode, else NULL */
+	int			 bare_dot_eof;	/* input ended in such a DATA */
 };
 
 static void OM_PRINTF(2, 3)
@@ -492,24 +498,60 @@ cmd_rcpt(struct sess *s, const char *arg)
 	reply(s, "250 2.1.5 Ok");
 }
 
-/* DATA as a stdio stream: dot-unstuffed, ends at the "." line. */
-struct data_rd {
-	struct bs_in	*in;
-	int		 done;		/* "." seen, or input ended */
-	int		 eof;		/* input ended before "." */
-	int		 ioerr;
-	int		 toolong;	/* a line over TEXT_MAX octets */
-	size_t		 off, n;
-	char		 line[TEXT_MAX + 2];
-};
+/* ------------------------------------------------------------ DATA ----- */
 
-static ssize_t
-data_read(void *cookie, char *buf, size_t size)
+void
+bs_data_init(struct bs_data *d, struct bs_in *in)
 {
-	struct data_rd *d = cookie;
-	size_t got = 0, k, len;
+	memset(d, 0, sizeof(*d));
+	d->in = in;
+	d->prev_crlf = 1;	/* the DATA command's line */
+}
+
+/* Reads the next line of DATA into d->line; 0, or -1 at its end. */
+static int
+data_next(struct bs_data *d)
+{
+	size_t len;
+	int rc, crlf_before = d->prev_crlf;
 	char *p;
-	int rc;
+
+	rc = bs_getline(d->in, d->line, TEXT_MAX + 1, &len);
+	if (rc == BS_EOF || rc == BS_ERR) {
+		d->done = d->eof = 1;
+		d->ioerr = rc == BS_ERR;
+		return -1;
+	}
+	d->prev_crlf = d->in->crlf;
+	if (rc == BS_LONG) {
+		d->toolong = 1;
+		return 0;
+	}
+	if (len == 1 && d->line[0] == '.') {
+		if (crlf_before && d->in->crlf) {
+			d->done = 1;	/* CR LF . CR LF */
+			return -1;
+		}
+		/* Not the end, not data: the smuggling pattern. */
+		d->bare_dot = 1;
+		return 0;
+	}
+	if (d->toolong || d->bare_dot)
+		return 0;	/* the message is refused anyway */
+	p = d->line;
+	if (p[0] == '.') {
+		memmove(p, p + 1, len);
+		len--;
+	}
+	p[len] = '\n';
+	d->n = len + 1;
+	return 0;
+}
+
+ssize_t
+bs_data_read(struct bs_data *d, char *buf, size_t size)
+{
+	size_t got = 0, k;
 
 	while (got < size) {
 		if (d->off < d->n) {
@@ -524,56 +566,40 @@ data_read(void *cookie, char *buf, size_t size)
 		if (d->done)
 			break;
 		d->off = d->n = 0;
-		rc = bs_getline(d->in, d->line, TEXT_MAX + 1, &len);
-		if (rc == BS_EOF || rc == BS_ERR) {
-			d->done = d->eof = 1;
-			d->ioerr = rc == BS_ERR;
+		if (data_next(d) == -1)
 			break;
-		}
-		if (rc == BS_LONG) {
-			d->toolong = 1;
-			continue;
-		}
-		if (len == 1 && d->line[0] == '.') {
-			d->done = 1;
-			break;
-		}
-		if (d->toolong)
-			continue;	/* the message is refused anyway */
-		p = d->line;
-		if (p[0] == '.') {
-			memmove(p, p + 1, len);
-			len--;
-		}
-		p[len] = '\n';
-		d->n = len + 1;
 	}
 	/*
 	 * A message that must not be spooled (the input ended inside it, a
-	 * line was too long) is a read error at its end: intake then fails
-	 * and nothing of it is committed.
+	 * line was too long, a bare-LF dot line) is a read error at its end:
+	 * intake then fails and nothing of it is committed.
 	 */
-	if (got == 0 && d->done && (d->eof || d->toolong)) {
+	if (got == 0 && d->done && (d->eof || d->toolong || d->bare_dot)) {
 		errno = EIO;
 		return -1;
 	}
 	return (ssize_t)got;
 }
 
-/* The rest of the data, when intake stopped early. */
-static void
-data_drain(struct data_rd *d)
+void
+bs_data_drain(struct bs_data *d)
 {
 	char buf[4096];
 
 	while (!d->done)
-		(void)data_read(d, buf, sizeof(buf));
+		(void)bs_data_read(d, buf, sizeof(buf));
+}
+
+static ssize_t
+data_read(void *cookie, char *buf, size_t size)
+{
+	return bs_data_read(cookie, buf, size);
 }
 
 /* Spools the message; 0 with *idp set, or -1 with err (data drained). */
 static int
 spool(struct sess *s, struct queue *q, const struct invocation *minv,
-    struct data_rd *d, char **idp, struct err *err)
+    struct bs_data *d, char **idp, struct err *err)
 {
 	static const cookie_io_functions_t fns = { data_read, NULL, NULL,
 	    NULL };
@@ -582,12 +608,12 @@ spool(struct sess *s, struct queue *q, const struct invocation *minv,
 
 	*idp = NULL;
 	if ((f = fopencookie(d, "r", fns)) == NULL) {
-		data_drain(d);
+		bs_data_drain(d);
 		return err_set(err, ERR_OS, "fopencookie: %s",
 		    strerror(errno));
 	}
 	rc = submit_spool(q, minv, s->acct, s->al, f, idp, err);
-	data_drain(d);
+	bs_data_drain(d);
 	(void)fclose(f);
 	/* data_read failed the stream, so intake failed and nothing is left. */
 	if (d->eof)
@@ -596,6 +622,8 @@ spool(struct sess *s, struct queue *q, const struct invocation *minv,
 	if (d->toolong)
 		return err_set(err, ERR_DATA, "a line is longer than %d "
 		    "octets", TEXT_MAX);
+	if (d->bare_dot)
+		return err_set(err, ERR_DATA, BARE_DOT_MSG);
 	return rc;
 }
 
@@ -669,9 +697,17 @@ deliver_now(struct sess *s, const struct invocation *minv, struct queue *q,
 
 /* The reply to a DATA that could not be spooled. */
 static void
-reply_refused(struct sess *s, const struct data_rd *d, const struct err *err)
+reply_refused(struct sess *s, const struct bs_data *d, const struct err *err)
 {
-	if (d->eof) {
+	if (d->bare_dot) {
+		/* After the end of input too: a client that sends LF only. */
+		reply(s, "550 5.5.2 Message refused: " BARE_DOT_MSG);
+		if (d->eof) {
+			fprintf(stderr, "%s: a message was refused: "
+			    BARE_DOT_MSG "\n", OM_PROGNAME);
+			s->bare_dot_eof = 1;
+		}
+	} else if (d->eof) {
 		s->failed_io = 1;	/* nobody to answer */
 	} else if (d->toolong) {
 		reply(s, "552 5.3.4 Message refused: a line is longer than %d "
@@ -689,7 +725,7 @@ reply_refused(struct sess *s, const struct data_rd *d, const struct err *err)
 /* Spools the message into the account's queue and delivers it. */
 static void
 data_to_queue(struct sess *s, const struct invocation *minv,
-    struct data_rd *d)
+    struct bs_data *d)
 {
 	struct queue q;
 	struct err err;
@@ -697,7 +733,7 @@ data_to_queue(struct sess *s, const struct invocation *minv,
 
 	err_clear(&err);
 	if (queue_open(&q, s->acct->queue_dir, &err) == -1) {
-		data_drain(d);
+		bs_data_drain(d);
 		log_warnx("%s", err.msg);
 		reply_text(s, 451, "4.3.0", err.msg);
 		return;
@@ -715,7 +751,7 @@ static void
 cmd_data(struct sess *s, const char *arg)
 {
 	struct invocation minv;
-	struct data_rd *d;
+	struct bs_data *d;
 
 	if (*arg != '\0') {
 		reply(s, "501 5.5.4 Syntax: DATA");
@@ -730,8 +766,8 @@ cmd_data(struct sess *s, const char *arg)
 		return;
 	}
 	reply(s, "354 End data with <CR><LF>.<CR><LF>");
-	d = xcalloc(1, sizeof(*d));
-	d->in = &s->in;
+	d = xmalloc(sizeof(*d));
+	bs_data_init(d, &s->in);
 	submit_bs_invocation(&minv, s->inv, s->sender, s->rcpts, s->nrcpts,
 	    s->body8bit, s->smtputf8);
 	data_to_queue(s, &minv, d);
@@ -856,5 +892,6 @@ bad:
 		aliases_free(s.al);
 	if (fflush(stdout) != 0)
 		s.failed_io = 1;
-	return EX_OK;
+	/* A client that ends DATA with LF . LF learns it from the status. */
+	return s.bare_dot_eof ? EX_DATAERR : EX_OK;
 }

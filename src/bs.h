@@ -5,8 +5,8 @@
  * Greeting "220 HOST ESMTP oauthmail"; HELO, EHLO (8BITMIME, SIZE,
  * ENHANCEDSTATUSCODES), MAIL, RCPT, DATA, RSET, NOOP, VRFY (252), HELP,
  * QUIT; several messages per session. Each message goes through the same
- * path as the command line: spooled by intake (-i semantics on the
- * dot-unstuffed data), then delivered (or queued) as the configured
+ * path as the command line (submit.h): spooled by intake (-i semantics on
+ * the dot-unstuffed data), then delivered (or queued) as the configured
  * delivery mode says. Replies: 250 once a message is sent or durably
  * spooled, 5xx with the server's reason for a permanent refusal, 451 when
  * it could not even be spooled. Command lines over 512 octets get 500
@@ -16,6 +16,8 @@
  */
 #ifndef BS_H
 #define BS_H
+
+#include <sys/types.h>
 
 #include <stddef.h>
 
@@ -31,6 +33,7 @@ struct bs_in {
 	int	 fd;
 	int	 timeout;	/* seconds; <= 0: wait for ever */
 	int	 eof;
+	int	 crlf;		/* the last line ended in CR LF, not LF */
 	size_t	 pos, len;
 	char	 buf[8192];
 };
@@ -93,6 +96,44 @@ struct bs_path {
  */
 int	bs_parse_path(const char *arg, const char *kw, int is_mail,
 	    struct bs_path *out, char *reply, size_t replysize);
+
+/*
+ * DATA, read line by line from a bs_in as a stream: dot-unstuffed, LF line
+ * endings, up to the end-of-data line.
+ *
+ * Only <CR><LF>.<CR><LF> ends DATA: a "." line that ends in a bare LF, or
+ * that follows a line ending in a bare LF (<LF>.<LF>, <CR><LF>.<LF>,
+ * <LF>.<CR><LF>), does not end it. Such a line is the SMTP smuggling
+ * pattern (a client or a program in between may take it for the end and
+ * the lines after it for new commands), so it is not taken as data either:
+ * the message is refused with 550 5.5.2 when DATA really ends, and what
+ * came between is never read as commands (as Postfix does with
+ * smtpd_forbid_bare_newline = reject, for the end-of-data sequence only).
+ * Other lines may end in a bare LF as before. If the input ends inside
+ * such a DATA (a client that sends LF only), the session ends with exit
+ * status 65 and a line on stderr.
+ */
+struct bs_data {
+	struct bs_in	*in;
+	int		 done;		/* the end of DATA, or of input */
+	int		 eof;		/* input ended before the end of DATA */
+	int		 ioerr;		/* ... by a read error or timeout */
+	int		 toolong;	/* a line over LIM_SMTP_LINE octets */
+	int		 bare_dot;	/* a "." line not in CR LF . CR LF */
+	int		 prev_crlf;	/* the previous line ended in CR LF */
+	size_t		 off, n;
+	char		 line[LIM_SMTP_LINE + 2];
+};
+
+void	bs_data_init(struct bs_data *, struct bs_in *);
+/*
+ * Reads up to size octets of the message. Returns 0 at the end of DATA,
+ * or -1 (errno EIO) there instead when the message must be refused
+ * (eof, toolong or bare_dot set): a stdio stream over it then fails.
+ */
+ssize_t	bs_data_read(struct bs_data *, char *buf, size_t size);
+/* Reads and discards the rest of DATA. */
+void	bs_data_drain(struct bs_data *);
 
 struct submit_dropper;
 

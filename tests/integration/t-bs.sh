@@ -1,7 +1,8 @@
 # sendmail -bs: an SMTP dialogue on stdin/stdout as Symfony Mailer (and
 # Laravel) speak it -- two messages in one session, dot-unstuffing, local
 # recipients through aliases, replies that reflect what happened to each
-# message, errors that keep the session sane, pipelined input.
+# message, errors that keep the session sane, pipelined input, no SMTP
+# smuggling through a bare-LF end of data.
 . "$top_srcdir/tests/integration/lib.sh"
 
 need_oauthmail
@@ -311,4 +312,60 @@ dialogue queued -bs -i -odq; ok $? "-bs -i -odq: 250 queued"
 is "$(msg_count)" "$n" "not sent yet"
 run_ok "flush" "$OAUTHMAIL" -q
 is "$(msg_header Subject)" "queued" "sent by the queue run"
+# 8. SMTP smuggling: only <CR><LF>.<CR><LF> ends DATA. A "." line next to
+#    a bare LF refuses the message (550 5.5.2); the commands pipelined
+#    after it are read as part of the refused message, never executed.
+hexof() { printf "$1" | od -An -tx1 | tr -d ' \n'; }
+for v in 'LF.LF:\n.\n' 'CRLF.LF:\r\n.\n' 'LF.CRLF:\n.\r\n'; do
+	name=${v%%:*} dot=${v#*:}
+	smug=$(hexof "Subject: outer $name\r\n\r\nbody${dot}MAIL FROM:<alice@example.test>\r\nRCPT TO:<carol@example.test>\r\nDATA\r\nSubject: smuggled $name\r\n\r\nevil\r\n.\r\n")
+	cat >"$T/smuggle.bs" <<S
+< ^220
+> EHLO x
+< ^250-
+> MAIL FROM:<alice@example.test>
+< ^250
+> RCPT TO:<bob@example.test>
+< ^250
+> DATA
+< ^354
+>raw $smug
+> NOOP
+< ^550 5\.5\.2 .*bare <LF>
+< ^250 2\.0\.0 Ok$
+> MAIL FROM:<alice@example.test>
+< ^250
+> RCPT TO:<bob@example.test>
+< ^250
+> DATA
+< ^354
+> Subject: clean after $name
+>
+> fine
+> .
+< ^250 2\.0\.0 Ok: sent
+> QUIT
+< ^221
+exit 0
+S
+	n=$(msg_count)
+	dialogue smuggle; ok $? "$name in DATA: 550 5.5.2, the pipelined commands after it not executed"
+	is "$(msg_count)" $((n + 1)) "$name: only the clean message after it arrived"
+	is "$(msg_header Subject)" "clean after $name" "$name: it is the clean one"
+	if msg_list | xargs grep -l -e "smuggled $name" -e "outer $name" >/dev/null 2>&1; then
+		fail "$name: the smuggled or the outer message reached the server"
+	else
+		pass "$name: neither the outer nor the smuggled message was sent"
+	fi
+done
+
+# 9. A client that sends LF only never ends DATA: it is told, exit 65.
+n=$(msg_count)
+printf 'HELO x\nMAIL FROM:<alice@example.test>\nRCPT TO:<bob@example.test>\nDATA\nSubject: lf only\n\nx\n.\nQUIT\n' |
+    "$OAUTHMAIL" -bs >"$T/lf.out" 2>"$T/lf.err"
+is "$?" 65 "an LF-only client: exit 65"
+like "$(cat "$T/lf.err")" "bare <LF>" "stderr says why"
+like "$(tr -d '\r' <"$T/lf.out")" "550 5.5.2" "and the refusal was answered"
+is "$(msg_count)" "$n" "nothing was sent"
+is "$(ls "$XDG_STATE_HOME/oauthmail/queue/q" | wc -l)" 0 "nothing was queued"
 done_testing

@@ -1,4 +1,4 @@
-/* test_bs.c -- the -bs command reader: lines, verbs, MAIL/RCPT paths. */
+/* test_bs.c -- the -bs reader: lines, verbs, MAIL/RCPT paths, DATA. */
 #include "unit.h"
 
 #include <errno.h>
@@ -247,6 +247,103 @@ test_paths(void **state)
 	assert_null(strchr(reply, '\x1b'));
 }
 
+/*
+ * DATA: the message read through bs_data, then the next command line.
+ * Only CR LF . CR LF ends DATA; a "." line next to a bare LF is the
+ * smuggling pattern: it neither ends DATA nor counts as data, and the
+ * message is refused (bs_data_read fails at the real end).
+ */
+static const struct {
+	const char	*in;
+	const char	*data;		/* what the reader returns */
+	int		 refused;	/* bare_dot set, read fails at the end */
+	const char	*next;		/* the next command line, NULL: EOF */
+} data_cases[] = {
+	{ "a\r\n.\r\nNOOP\r\n", "a\n", 0, "NOOP" },
+	/* dot-unstuffing; a bare LF inside the data stays a line end */
+	{ "..x\r\nb\nc\r\n...\r\n.\r\nQUIT\r\n", ".x\nb\nc\n..\n", 0,
+	    "QUIT" },
+	/* the end right after DATA */
+	{ ".\r\nNOOP\r\n", "", 0, "NOOP" },
+	/* LF-only lines, then a proper end */
+	{ "a\nb\n\r\n.\r\nNOOP\r\n", "a\nb\n\n", 0, "NOOP" },
+	/*
+	 * <LF>.<LF>: the smuggled commands are read as part of the refused
+	 * message; nothing after the bare-LF dot is data
+	 */
+	{ "a\n.\nMAIL FROM:<x@evil>\r\nRCPT TO:<v@victim>\r\nDATA\r\n"
+	    "evil\r\n.\r\nNOOP\r\n", "a\n", 1, "NOOP" },
+	/* <CR><LF>.<LF> */
+	{ "a\r\n.\nRSET\r\nb\r\n.\r\nQUIT\r\n", "a\n", 1, "QUIT" },
+	/* <LF>.<CR><LF> */
+	{ "a\n.\r\nRSET\r\n.\r\nQUIT\r\n", "a\n", 1, "QUIT" },
+	/* a bare-LF dot as the first line */
+	{ ".\nRSET\r\n.\r\nQUIT\r\n", "", 1, "QUIT" },
+	/* an LF-only client never ends DATA */
+	{ "HELO x\n.\nQUIT\n", "HELO x\n", 1, NULL },
+	/* a bare CR is no line end: ".\r" is a dot-stuffed data line */
+	{ "a\r\n.\r\r\n.\r\nNOOP\r\n", "a\n\r\n", 0, "NOOP" },
+};
+
+static void
+test_data(void **state)
+{
+	struct bs_in in;
+	struct bs_data d;
+	char out[512], line[64];
+	size_t i, off, len;
+	ssize_t n;
+
+	(void)state;
+	for (i = 0; i < sizeof(data_cases) / sizeof(data_cases[0]); i++) {
+		reader_on(&in, data_cases[i].in, strlen(data_cases[i].in));
+		bs_data_init(&d, &in);
+		off = 0;
+		/* small reads: the stream is cut anywhere */
+		while ((n = bs_data_read(&d, out + off, 3)) > 0)
+			off += (size_t)n;
+		out[off] = '\0';
+		if (strcmp(out, data_cases[i].data) != 0)
+			fail_msg("case %zu: data '%s', want '%s'", i, out,
+			    data_cases[i].data);
+		assert_int_equal(d.bare_dot, data_cases[i].refused);
+		assert_int_equal(n, data_cases[i].refused ? -1 : 0);
+		assert_int_equal(d.eof, data_cases[i].next == NULL);
+		if (data_cases[i].next == NULL)
+			assert_int_equal(bs_getline(&in, line, sizeof(line),
+			    &len), BS_EOF);
+		else {
+			assert_int_equal(bs_getline(&in, line, sizeof(line),
+			    &len), BS_LINE);
+			assert_string_equal(line, data_cases[i].next);
+		}
+		close(in.fd);
+	}
+}
+
+/* The rest of a message intake did not read is drained to its end. */
+static void
+test_data_drain(void **state)
+{
+	static const char text[] = "x\r\n.\ny\r\n.\r\nQUIT\r\n";
+	struct bs_in in;
+	struct bs_data d;
+	char c, line[16];
+	size_t len;
+
+	(void)state;
+	reader_on(&in, text, sizeof(text) - 1);
+	bs_data_init(&d, &in);
+	assert_int_equal(bs_data_read(&d, &c, 1), 1);
+	bs_data_drain(&d);
+	assert_true(d.done);
+	assert_true(d.bare_dot);
+	assert_int_equal(bs_data_read(&d, &c, 1), -1);
+	assert_int_equal(bs_getline(&in, line, sizeof(line), &len), BS_LINE);
+	assert_string_equal(line, "QUIT");
+	close(in.fd);
+}
+
 int
 main(void)
 {
@@ -256,6 +353,8 @@ main(void)
 		cmocka_unit_test(test_getline_timeout),
 		cmocka_unit_test(test_verbs),
 		cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_data),
+		cmocka_unit_test(test_data_drain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
