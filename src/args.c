@@ -51,6 +51,7 @@ static const char usage_text[] =
 "       mailq | newaliases\n"
 "       oauthmail login ACCOUNT [--device|--browser] [-C FILE] [-v]\n"
 "       oauthmail logout|check|token|secret|password ACCOUNT [-C FILE] [-v]\n"
+"       oauthmail secret ACCOUNT --systemd-credential\n"
 "       oauthmail status [ACCOUNT] [-C FILE] [-v]\n"
 "       oauthmail queue|flush [-C FILE] [-v]\n"
 "       oauthmail --help | --version\n"
@@ -86,7 +87,9 @@ static const char usage_text[] =
 "  status    token state and queue summary\n"
 "  check     connect, authenticate and send nothing\n"
 "  token     print a valid access token (for msmtp's passwordeval)\n"
-"  secret    store the OAuth client secret in the keyring\n"
+"  secret    store the OAuth client secret in the keyring; with\n"
+"            --systemd-credential print how to give it to the daemon as an\n"
+"            encrypted systemd credential\n"
 "  password  store a SMTP password in the keyring (auth plain/login)\n"
 "  queue     list the queue (= mailq);  flush  deliver it (= sendmail -q)\n";
 
@@ -529,6 +532,13 @@ parse_command(int argc, char **argv, size_t ci, struct invocation *inv,
 				    "valid with 'oauthmail login'", p);
 			inv->login_flow = p[2] == 'd' ? LOGIN_DEVICE :
 			    LOGIN_BROWSER;
+			continue;
+		}
+		if (strcmp(p, "--systemd-credential") == 0) {
+			if (inv->cmd != CMD_SECRET)
+				return err_set(err, ERR_USAGE, "%s is only "
+				    "valid with 'oauthmail secret'", p);
+			inv->secret_how = SECRET_SYSTEMD;
 			continue;
 		}
 		if (p[1] == 'C') {

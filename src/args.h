@@ -59,12 +59,18 @@ enum inv_login {
 	LOGIN_BROWSER
 };
 
+enum inv_secret {
+	SECRET_STORE = 0,	/* read the secret into the keyring */
+	SECRET_SYSTEMD		/* --systemd-credential: print the commands */
+};
+
 struct invocation {
 	const char	*progname;	/* basename of argv[0] */
 	enum inv_mode	 mode;
 	enum inv_cmd	 cmd;		/* MODE_COMMAND only */
 	const char	*cmd_account;	/* ACCOUNT operand of a command */
 	enum inv_login	 login_flow;
+	enum inv_secret	 secret_how;	/* CMD_SECRET only */
 
 	const char	*config;	/* -C FILE */
 	const char	*account;	/* -a ACCOUNT */

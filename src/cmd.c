@@ -96,6 +96,7 @@ cmd_store_secret(const struct account *a, enum store_kind kind,
 {
 	struct store *st;
 	struct buf sec;
+	struct err cerr;
 	char prompt[256];
 	int r;
 
@@ -111,8 +112,60 @@ cmd_store_secret(const struct account *a, enum store_kind kind,
 	if (r == 0 && isatty(STDERR_FILENO))
 		fprintf(stderr, "%s: %s stored in %s\n", OM_PROGNAME, what,
 		    store_backend_name(st));
+	buf_init(&sec, LIM_TOKEN, BUF_SECRET);
+	err_clear(&cerr);
+	if (r == 0 && store_credential_for(a->name, kind, &sec, &cerr) == 0)
+		fprintf(stderr, "%s: note: the systemd credential %s/%s.%s "
+		    "wins over it\n", OM_PROGNAME,
+		    getenv("CREDENTIALS_DIRECTORY"), kind == STORE_PASSWORD ?
+		    "password" : "secret", a->name);
+	buf_free(&sec);
 	store_close(st);
 	return r;
+}
+
+/*
+ * The commands that put a secret into an encrypted systemd credential of
+ * the daemon's unit, and its drop-in. The name is both the credential id
+ * and the file name, as systemd-creds checks the embedded name.
+ */
+#define CRED_STORE	"/etc/credstore.encrypted"
+#define CRED_UNIT	"oauthmail.service"
+
+/* After the caller's heading: the commands and the drop-in. */
+static void
+print_credential(const char *name, const char *input, const char *hint)
+{
+	printf("# It is sealed with this host's key (and its TPM2, if it has "
+	    "one).\n# As root:\n\n");
+	printf("install -d -m 0700 " CRED_STORE "\n");
+	printf("%ssystemd-creds encrypt --name=%s - " CRED_STORE "/%s\n\n",
+	    input, name, name);
+	if (hint != NULL)
+		printf("# %s\n", hint);
+	printf("# Then this drop-in, as /etc/systemd/system/" CRED_UNIT
+	    ".d/%s.conf\n# (or with systemctl edit " CRED_UNIT "):\n\n",
+	    name);
+	printf("[Service]\nLoadCredentialEncrypted=%s:" CRED_STORE "/%s\n\n",
+	    name, name);
+	printf("# and: systemctl daemon-reload && systemctl restart "
+	    CRED_UNIT "\n");
+}
+
+static int
+cmd_secret_systemd(const struct account *a, struct err *err)
+{
+	char name[512];
+
+	(void)snprintf(name, sizeof(name), "secret.%s", a->name);
+	printf("# The client secret of account %s as an encrypted systemd "
+	    "credential.\n", a->name);
+	print_credential(name, "", "Type or paste the secret, then Ctrl-D "
+	    "(one trailing newline is dropped).");
+	printf("# The daemon reads it from $CREDENTIALS_DIRECTORY/%s; it wins "
+	    "over\n# a client secret in the keyring.\n", name);
+	return fflush(stdout) == 0 ? 0 : err_set(err, ERR_IO, "stdout: %s",
+	    strerror(errno));
 }
 
 static int
@@ -159,6 +212,25 @@ print_time(const char *label, time_t t, time_t now)
 		    (long long)(now - t) / 60);
 }
 
+/* Whether a systemd credential supplies the client secret. */
+static void
+status_credential(const struct account *a)
+{
+	struct buf b;
+	struct err err;
+	int r;
+
+	buf_init(&b, LIM_TOKEN, BUF_SECRET);
+	err_clear(&err);
+	r = store_credential_for(a->name, STORE_CLIENT_SECRET, &b, &err);
+	if (r == 0)
+		printf("  %-16s systemd credential secret.%s\n",
+		    "client secret", a->name);
+	else if (r == -1)
+		printf("  %-16s %s\n", "client secret", err.msg);
+	buf_free(&b);
+}
+
 static void
 status_one(const struct account *a)
 {
@@ -181,6 +253,7 @@ status_one(const struct account *a)
 		return;
 	}
 	printf("  %-16s %s\n", "keyring", store_backend_name(st));
+	status_credential(a);
 	buf_init(&raw, LIM_TOKEN * 2, BUF_SECRET);
 	memset(&rec, 0, sizeof(rec));
 	r = store_get(st, a->name, STORE_TOKEN, &raw, &err);
@@ -309,8 +382,11 @@ cmd_run(const struct invocation *inv, const struct config *cf)
 		r = cmd_token(a, &err);
 		break;
 	case CMD_SECRET:
-		r = cmd_store_secret(a, STORE_CLIENT_SECRET, "client secret",
-		    &err);
+		if (inv->secret_how == SECRET_SYSTEMD)
+			r = cmd_secret_systemd(a, &err);
+		else
+			r = cmd_store_secret(a, STORE_CLIENT_SECRET,
+			    "client secret", &err);
 		break;
 	case CMD_PASSWORD:
 		r = cmd_store_secret(a, STORE_PASSWORD, "password", &err);

@@ -30,6 +30,9 @@ const char *store_backend_name(const struct store *);
 /*
  * Reads a secret into out (a BUF_SECRET buffer). Returns 0 if found, 1 if
  * there is none, -1 on error (ERR_TEMP: keyring locked/unreachable).
+ * A systemd credential wins over the keyring: secret.ACCOUNT for
+ * STORE_CLIENT_SECRET, password.ACCOUNT for STORE_PASSWORD (see
+ * store_credential).
  */
 int	store_get(struct store *, const char *account, enum store_kind,
 	    struct buf *out, struct err *);
@@ -39,6 +42,19 @@ int	store_put(struct store *, const char *account, enum store_kind,
 /* Deletes; 0 also when there was nothing. */
 int	store_delete(struct store *, const char *account, enum store_kind,
 	    struct err *);
+/*
+ * A systemd credential: $CREDENTIALS_DIRECTORY/name, which systemd fills
+ * from LoadCredential= / LoadCredentialEncrypted= (decrypted, readable
+ * only by the unit's user). Opened with O_NOFOLLOW; a regular file not
+ * writable by others, at most max bytes; one trailing newline (CRLF) is
+ * removed. Into out (BUF_SECRET; wiped on error). 0 found, 1 no such
+ * credential (or no CREDENTIALS_DIRECTORY), -1 ERR_CONFIG / ERR_TEMP.
+ */
+int	store_credential(const char *name, struct buf *out, size_t max,
+	    struct err *);
+/* The credential standing for the account's secret of that kind. */
+int	store_credential_for(const char *account, enum store_kind,
+	    struct buf *out, struct err *);
 /* "token", "client_secret", "password" (the kind attribute / key name). */
 const char *store_kind_name(enum store_kind);
 

@@ -412,7 +412,9 @@ grant(const struct account *acct, struct store *st,
 		if (secret == NULL)
 			return err_set(err, ERR_CONFIG, "account %s uses "
 			    "client credentials but no client secret is "
-			    "stored: run 'oauthmail secret %s'", acct->name,
+			    "stored: run 'oauthmail secret %s' (or, for the "
+			    "daemon, 'oauthmail secret %s "
+			    "--systemd-credential')", acct->name, acct->name,
 			    acct->name);
 		rc = oauth_client_credentials(acct, secret, resp, err);
 	} else if (!have || cur->refresh_token == NULL ||

@@ -12,6 +12,7 @@ struct want {
 	enum inv_cmd	 cmd;
 	const char	*cmd_account;
 	enum inv_login	 login_flow;
+	enum inv_secret	 secret_how;
 	const char	*config;
 	const char	*account;
 	int		 verbose;
@@ -211,6 +212,9 @@ static const struct okcase okcases[] = {
 	  { .mode = MODE_COMMAND, .cmd = CMD_TOKEN, .cmd_account = "w" } },
 	{ { "oauthmail", "secret", "--", "-w" },
 	  { .mode = MODE_COMMAND, .cmd = CMD_SECRET, .cmd_account = "-w" } },
+	{ { "oauthmail", "secret", "w", "--systemd-credential" },
+	  { .mode = MODE_COMMAND, .cmd = CMD_SECRET, .cmd_account = "w",
+	    .secret_how = SECRET_SYSTEMD } },
 	{ { "oauthmail", "password", "w" },
 	  { .mode = MODE_COMMAND, .cmd = CMD_PASSWORD, .cmd_account = "w" } },
 	{ { "oauthmail", "queue" }, { .mode = MODE_MAILQ } },
@@ -278,6 +282,9 @@ static const struct badcase badcases[] = {
 	{ { "oauthmail", "queue", "x" }, "unexpected argument 'x'" },
 	{ { "oauthmail", "check", "a", "--device" }, "--device is only valid" },
 	{ { "oauthmail", "login", "a", "-t" }, "unknown option -t" },
+	{ { "oauthmail", "token", "a", "--systemd-credential" },
+	  "--systemd-credential is only valid with 'oauthmail secret'" },
+	{ { "oauthmail", "secret", "--systemd-credential" }, "needs an ACCOUNT" },
 	{ { "oauthmail", "login", "a", "-C" }, "-C needs a file name" },
 	{ { "oauthmail", "-h" }, "option -h needs a value" },
 	/* Never a message to "status" because an option came first. */
@@ -330,6 +337,7 @@ test_ok_matrix(void **state)
 			    argv[0], argc > 1 ? argv[1] : "", err.msg);
 		if (inv.mode != w->mode || inv.cmd != w->cmd ||
 		    inv.login_flow != w->login_flow ||
+		    inv.secret_how != w->secret_how ||
 		    inv.verbose != w->verbose || inv.extract != w->extract ||
 		    inv.ignore_dots != w->ignore_dots || inv.body != w->body ||
 		    inv.smtputf8 != w->smtputf8 ||
