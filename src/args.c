@@ -74,12 +74,13 @@ static const char usage_text[] =
 "  -bm           read a message and deliver it (the default)\n"
 "  -bp           list the queue (mailq);  -bi, -I  check the aliases file\n"
 "  -bs           speak SMTP on standard input and output\n"
+"  -bv ADDR...   show where each address goes (aliases, account); send nothing\n"
 "  -bd, -q30m    run as the delivery daemon (retry every 30 minutes)\n"
 "  -q            deliver the queue now; -qI<id> -qR<rcpt> -qS<sender>\n"
 "                deliver only matching entries\n"
 "  accepted and ignored: -Ac -Am -c -e x -G -h n -L x -m -oX... -p x\n"
 "                -U -x -X file -bh -bH, other -O opt=value\n"
-"  refused: -n, -bv, other -b and -B values\n"
+"  refused: -n, other -b and -B values\n"
 "\n"
 "commands:\n"
 "  login     sign in and store the account's tokens in the keyring\n"
@@ -263,14 +264,14 @@ opt_b(const char *v, struct invocation *inv, struct err *err)
 		inv->mode = MODE_SMTP_STDIO;
 		return 0;
 	case 'v':
-		return err_set(err, ERR_USAGE, "-bv (verify recipients) is "
-		    "not supported by a relay-only agent");
+		inv->mode = MODE_VERIFY;
+		return 0;
 	default:
 		break;
 	}
 bad:
 	return err_set(err, ERR_USAGE, "-b%s: unsupported mode; use -bm, "
-	    "-bp, -bs, -bd or -bi", v);
+	    "-bp, -bs, -bd, -bi or -bv", v);
 }
 
 /* -o<x>: only -oi and -od? mean something; the rest is ignored. */
@@ -500,6 +501,9 @@ parse_sendmail(int argc, char **argv, struct invocation *inv,
 	if (inv->mode == MODE_SEND && !inv->extract && inv->nrcpts == 0)
 		return err_set(err, ERR_USAGE, "Recipient addresses must be "
 		    "specified on the command line or via the -t option");
+	if (inv->mode == MODE_VERIFY && inv->nrcpts == 0)
+		return err_set(err, ERR_USAGE, "-bv needs the addresses to "
+		    "verify, e.g. 'sendmail -bv root'");
 	return 0;
 }
 

@@ -17,6 +17,7 @@ enum inv_mode {
 	MODE_DAEMON,		/* -bd, -q<interval> */
 	MODE_SMTP_STDIO,	/* -bs */
 	MODE_NOOP,		/* -bh, -bH: accepted, nothing to do */
+	MODE_VERIFY,		/* -bv: where each recipient goes; no mail */
 	MODE_VERSION,		/* oauthmail --version */
 	MODE_HELP,		/* oauthmail --help */
 	MODE_COMMAND		/* oauthmail <word> ... */

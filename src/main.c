@@ -37,6 +37,7 @@
 #include "submit.h"
 #include "sysq.h"
 #include "util.h"
+#include "verify.h"
 #include "xmalloc.h"
 
 /* Every non-zero exit prints one line that says what happened. */
@@ -469,6 +470,11 @@ main(int argc, char **argv)
 		break;
 	case MODE_NEWALIASES:
 		rc = do_newaliases(&cf);
+		break;
+	case MODE_VERIFY:
+		rc = verify_run(&inv, &cf, stdout);
+		if (fflush(stdout) != 0 && rc == EX_OK)
+			rc = EX_IOERR;
 		break;
 	case MODE_FLUSH:
 		rc = do_flush(&inv, &cf, 1);

@@ -239,6 +239,9 @@ static const struct okcase okcases[] = {
 	  { .config = "status", .rcpts = { "bob" } } },
 	{ { "oauthmail", "-i", "--", "login" },
 	  { .ignore_dots = 1, .rcpts = { "login" } } },
+	/* -bv: where root goes. */
+	{ { "sendmail", "-bv", "root", "a@b" },
+	  { .mode = MODE_VERIFY, .rcpts = { "root", "a@b" } } },
 	/* Management words mean nothing under the sendmail name. */
 	{ { "sendmail", "login" }, { .rcpts = { "login" } } },
 };
@@ -251,7 +254,7 @@ struct badcase {
 static const struct badcase badcases[] = {
 	{ { "sendmail", "-n", "a@b" }, "-n option not supported" },
 	{ { "sendmail", "-B", "BINARYMIME", "a@b" }, "-B BINARYMIME" },
-	{ { "sendmail", "-bv", "a@b" }, "-bv" },
+	{ { "sendmail", "-bv" }, "-bv needs the addresses" },
 	{ { "sendmail", "-bz" }, "-bz" },
 	{ { "sendmail", "-bpx" }, "-bpx" },
 	{ { "sendmail", "-k", "a@b" }, "unknown option -k" },
