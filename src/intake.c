@@ -72,6 +72,7 @@ struct writer {
 	off_t		 size;		/* as sent: CRLF endings */
 	int		 high;		/* a byte >= 0x80 was written */
 	int		 col;		/* body: octets in the current line */
+	off_t		 max;		/* > 0: the largest size allowed */
 };
 
 struct hfield {
@@ -98,6 +99,7 @@ struct rlist {
 
 static int	 rd_piece(struct reader *, struct err *);
 static int	 w_flush(struct writer *, struct err *);
+static int	 w_toobig(const struct writer *, struct err *);
 static int	 w_add(struct writer *, const char *, size_t, struct err *);
 static int	 w_line(struct writer *, const char *, size_t, struct err *);
 static int	 w_body(struct writer *, const char *, size_t, int,
@@ -193,6 +195,17 @@ w_flush(struct writer *w, struct err *err)
 	return 0;
 }
 
+/* Stops the message at the size limit (opts->max_size), before exit 0. */
+static int
+w_toobig(const struct writer *w, struct err *err)
+{
+	if (w->max <= 0 || w->size <= w->max)
+		return 0;
+	return err_set(err, ERR_DATA, "message larger than the limit of %lld "
+	    "bytes; send a smaller one, or raise max_message_size in the "
+	    "configuration (oauthmail.conf(5))", (long long)w->max);
+}
+
 /* Raw bytes; the caller accounts line endings in w->size. */
 static int
 w_add(struct writer *w, const char *p, size_t n, struct err *err)
@@ -203,6 +216,8 @@ w_add(struct writer *w, const char *p, size_t n, struct err *err)
 		if ((unsigned char)p[i] >= 0x80)
 			w->high = 1;
 	w->size += n;
+	if (w_toobig(w, err) == -1)
+		return -1;
 	while (n > 0) {
 		if (w->len == sizeof(w->buf) && w_flush(w, err) == -1)
 			return -1;
@@ -224,7 +239,7 @@ w_line(struct writer *w, const char *p, size_t n, struct err *err)
 	if (w_add(w, p, n, err) == -1 || w_add(w, "\n", 1, err) == -1)
 		return -1;
 	w->size++;
-	return 0;
+	return w_toobig(w, err);
 }
 
 /* Body text: lines broken every MAX_LINE octets. */
@@ -728,6 +743,48 @@ done:
 	return rc;
 }
 
+/*
+ * Verify mode: the spool form read back, checked and copied byte for
+ * byte. It accepts all that the normal mode writes (LF endings, lines of
+ * at most MAX_LINE octets, no NUL) and adds, folds or removes nothing, so
+ * a message is never refused the second time for having grown the first.
+ */
+static int
+verify_copy(struct reader *r, struct writer *w, const struct intake_opts *o,
+    struct envelope *env, struct err *err)
+{
+	struct rlist rl;
+	size_t i;
+	int n, rc = -1;
+
+	memset(&rl, 0, sizeof(rl));
+	for (i = 0; i < o->nrcpts; i++)
+		rlist_add(&rl, o->rcpts[i], NULL);
+	if (add_rcpts(env, &rl, err) == -1)
+		goto done;
+	if (env->nrcpts == 0) {
+		err_set(err, ERR_USAGE, "no recipients");
+		goto done;
+	}
+	while ((n = rd_piece(r, err)) == 1) {
+		if (!r->first || !r->eol || r->len > MAX_LINE) {
+			err_set(err, ERR_DATA, "a line longer than %d octets",
+			    MAX_LINE);
+			goto done;
+		}
+		if (w_line(w, r->line, r->len, err) == -1)
+			goto done;
+	}
+	if (n == -1 || w_flush(w, err) == -1)
+		goto done;
+	env->size = w->size;
+	env->body8bit = w->high;
+	rc = 0;
+done:
+	rlist_free(&rl);
+	return rc;
+}
+
 int
 intake_read(FILE *in, int out_fd, const struct intake_opts *opts,
     struct envelope *env, struct err *err)
@@ -742,7 +799,7 @@ intake_read(FILE *in, int out_fd, const struct intake_opts *opts,
 	size_t len;
 
 	err_clear(err);
-	if (!opts->extract && opts->nrcpts == 0)
+	if (!opts->extract && !opts->verify && opts->nrcpts == 0)
 		return err_set(err, ERR_USAGE, "Recipient addresses must be "
 		    "specified on the command line or via the -t option");
 	r = xcalloc(1, sizeof(*r));
@@ -751,7 +808,12 @@ intake_read(FILE *in, int out_fd, const struct intake_opts *opts,
 	r->line = xmalloc(LIM_INPUT_LINE);
 	r->eol = 1;
 	w->fd = out_fd;
+	w->max = opts->max_size;
 	memset(&h, 0, sizeof(h));
+	if (opts->verify) {
+		rc = verify_copy(r, w, opts, env, err);
+		goto out;
+	}
 	rfc5322_init(&p);
 
 	while ((n = rd_piece(r, err)) == 1) {

@@ -33,6 +33,8 @@ struct intake_opts {
 	const struct aliases *aliases;	/* may be NULL */
 	char		**rcpts;	/* command-line recipients */
 	size_t		 nrcpts;
+	off_t		 max_size;	/* > 0: refuse a larger message */
+	int		 verify;	/* re-check the spool form (below) */
 };
 
 /*
@@ -42,7 +44,17 @@ struct intake_opts {
  * Errors: ERR_USAGE "No recipient addresses found in message header" (-t)
  * or "Recipient addresses must be specified on the command line or via
  * the -t option"; ERR_ADDR for an invalid address (named); ERR_DATA for an
- * unusable message (NUL bytes, header block over the limit); ERR_IO.
+ * unusable message (NUL bytes, header block over the limit, larger than
+ * max_size as sent, the error naming the limit and max_message_size);
+ * ERR_IO.
+ *
+ * With verify set, in is the spool form this function wrote before (the
+ * system-mode maildrop read back by the daemon): rcpts must be complete
+ * addresses (no aliases are applied), the message is copied as it is
+ * (no dot, From_, header or line-length handling) and refused (ERR_DATA)
+ * unless it is a spool form: NUL bytes, a line longer than 998 octets.
+ * Whatever the normal mode wrote passes, whatever its header count or
+ * field length; env's size, body8bit and smtputf8 come out the same.
  */
 int	intake_read(FILE *in, int out_fd, const struct intake_opts *opts,
 	    struct envelope *env, struct err *err);

@@ -24,6 +24,7 @@
 #define F_T	0x02	/* -t */
 #define F_NOAL	0x04	/* no aliases configured */
 #define F_FULL	0x08	/* -F "Cron Daemon" */
+#define F_VERIFY 0x10	/* verify mode (the maildrop read back) */
 
 struct icase {
 	const char	*name;
@@ -285,8 +286,8 @@ struct run {
 };
 
 static void
-run_intake(const char *in, size_t inlen, int flags, const char *rcpts,
-    struct run *r)
+run_intake_max(const char *in, size_t inlen, int flags, const char *rcpts,
+    off_t max, struct run *r)
 {
 	struct intake_opts o;
 	struct aliases *al = NULL;
@@ -303,6 +304,8 @@ run_intake(const char *in, size_t inlen, int flags, const char *rcpts,
 	o.extract = (flags & F_T) != 0;
 	o.fullname = (flags & F_FULL) ? "Cron Daemon" : NULL;
 	o.from_addr = "acct@example.com";
+	o.verify = (flags & F_VERIFY) != 0;
+	o.max_size = max;
 	o.rcpts = split_words(rcpts, &o.nrcpts);
 	f = fmemopen((void *)in, inlen, "r");
 	assert_non_null(f);
@@ -315,6 +318,13 @@ run_intake(const char *in, size_t inlen, int flags, const char *rcpts,
 	free_words(o.rcpts, o.nrcpts);
 	if (al != NULL)
 		aliases_free(al);
+}
+
+static void
+run_intake(const char *in, size_t inlen, int flags, const char *rcpts,
+    struct run *r)
+{
+	run_intake_max(in, inlen, flags, rcpts, 0, r);
 }
 
 static void
@@ -517,6 +527,116 @@ test_header_block_limit(void **state)
 	buf_free(&in);
 }
 
+/*
+ * The maildrop read back in verify mode: what the first pass wrote passes
+ * unchanged, however close to a header limit its input was (the first
+ * pass adds fields and folds lines, so a second normal pass refused it).
+ */
+static void
+verify_roundtrip(const struct buf *in)
+{
+	struct run r1, r2;
+
+	run_intake(in->data, in->len, F_I, "bob@example.org", &r1);
+	assert_int_equal(r1.rc, 0);
+	run_intake(r1.out, r1.outlen, F_VERIFY, "bob@example.org", &r2);
+	assert_int_equal(r2.rc, 0);
+	assert_int_equal(r2.outlen, r1.outlen);
+	assert_memory_equal(r2.out, r1.out, r1.outlen);
+	assert_int_equal(r2.env.size, r1.env.size);
+	assert_int_equal(r2.env.body8bit, r1.env.body8bit);
+	assert_int_equal(r2.env.nrcpts, 1);
+	assert_string_equal(r2.env.rcpts[0].addr, "bob@example.org");
+	/* the same size limit passes both */
+	envelope_free(&r2.env);
+	free(r2.out);
+	run_intake_max(r1.out, r1.outlen, F_VERIFY, "bob@example.org",
+	    r1.env.size, &r2);
+	assert_int_equal(r2.rc, 0);
+	envelope_free(&r1.env);
+	envelope_free(&r2.env);
+	free(r1.out);
+	free(r2.out);
+}
+
+static void
+test_verify_mode(void **state)
+{
+	struct buf in;
+	struct run r;
+	size_t i;
+
+	(void)state;
+	/* 9,999 header fields, no From/Date/Message-ID: 10,002 come out */
+	buf_init(&in, 1 << 20, 0);
+	for (i = 0; i < LIM_HDR_COUNT - 1; i++)
+		assert_int_equal(buf_addf(&in, "X-H%zu: v\n", i), 0);
+	assert_int_equal(buf_adds(&in, "\nbody \xc3\xa9\n"), 0);
+	verify_roundtrip(&in);
+	buf_free(&in);
+
+	/* one 65,500-byte field without white space: broken, it grows */
+	buf_init(&in, 1 << 20, 0);
+	assert_int_equal(buf_adds(&in, "X-Long: "), 0);
+	for (i = 0; i < 65500 - 8; i++)
+		assert_int_equal(buf_addc(&in, 'x'), 0);
+	assert_int_equal(buf_adds(&in, "\n\n.\nbody\n"), 0);
+	verify_roundtrip(&in);
+	buf_free(&in);
+
+	/* not a spool form: refused */
+	run_intake("Subject: s\n\nab\0c\n", 17, F_VERIFY, "bob@example.org",
+	    &r);
+	assert_int_equal(r.rc, -1);
+	assert_int_equal(r.err.class, ERR_DATA);
+	envelope_free(&r.env);
+	free(r.out);
+	buf_init(&in, 4096, 0);
+	assert_int_equal(buf_adds(&in, "Subject: s\n\n"), 0);
+	for (i = 0; i < 999; i++)
+		assert_int_equal(buf_addc(&in, 'y'), 0);
+	assert_int_equal(buf_addc(&in, '\n'), 0);
+	run_intake(in.data, in.len, F_VERIFY, "bob@example.org", &r);
+	assert_int_equal(r.rc, -1);
+	assert_non_null(strstr(r.err.msg, "longer than 998"));
+	envelope_free(&r.env);
+	free(r.out);
+	buf_free(&in);
+	/* recipients must be complete: no aliases in verify mode */
+	run_intake("Subject: s\n\nb\n", 0 + 14, F_VERIFY, "root", &r);
+	assert_int_equal(r.rc, -1);
+	assert_int_equal(r.err.class, ERR_ADDR);
+	envelope_free(&r.env);
+	free(r.out);
+}
+
+/* max_size: the size as sent (CRLF endings), the limit itself passes. */
+static void
+test_max_size(void **state)
+{
+	const char *msg = HDRS "Subject: s\n\n0123456789\n";
+	struct run r;
+	off_t sent;
+
+	(void)state;
+	run_intake(msg, strlen(msg), F_I, "bob@example.org", &r);
+	assert_int_equal(r.rc, 0);
+	sent = r.env.size;
+	assert_int_equal(sent, (off_t)(strlen(msg) + 6));
+	envelope_free(&r.env);
+	free(r.out);
+	run_intake_max(msg, strlen(msg), F_I, "bob@example.org", sent, &r);
+	assert_int_equal(r.rc, 0);
+	envelope_free(&r.env);
+	free(r.out);
+	run_intake_max(msg, strlen(msg), F_I, "bob@example.org", sent - 1, &r);
+	assert_int_equal(r.rc, -1);
+	assert_int_equal(r.err.class, ERR_DATA);
+	assert_non_null(strstr(r.err.msg, "max_message_size"));
+	envelope_free(&r.env);
+	free(r.out);
+}
+
 /* A 50 MB body through a pipe: memory must not grow with the size. */
 static void
 test_streaming(void **state)
@@ -586,6 +706,8 @@ main(void)
 		cmocka_unit_test(test_alias_orig_and_smtputf8),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_header_block_limit),
+		cmocka_unit_test(test_verify_mode),
+		cmocka_unit_test(test_max_size),
 	};
 
 	return cmocka_run_group_tests_name("intake", tests, NULL, NULL);
