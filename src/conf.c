@@ -47,10 +47,11 @@ enum key {
 	K_PROVIDER, K_TENANT, K_CLIENT_ID, K_SCOPE, K_AUTH_ENDPOINT,
 	K_TOKEN_ENDPOINT, K_DEVICE_ENDPOINT, K_REVOKE_ENDPOINT, K_FLOW,
 	K_REFRESH_MARGIN, K_KEYRING, K_ALIASES, K_LOGFILE, K_SYSLOG,
-	K_DELIVERY, K_QUEUE_DIR, K_MAX_RATE, K_ADMIN,
+	K_DELIVERY, K_QUEUE_DIR, K_MAX_RATE, K_ADMIN, K_MAX_MESSAGE_SIZE,
 	K_NKEYS,
 	/* Keys that are not account settings: */
-	K_MODE, K_SPOOL_DIR, K_TLS_CERTCHECK, K_PASSWORD, K_CLIENT_SECRET
+	K_MODE, K_SPOOL_DIR, K_TLS_CERTCHECK, K_PASSWORD, K_CLIENT_SECRET,
+	K_MAILDROP_MAX_FILES, K_MAILDROP_MAX_BYTES, K_CORRUPT_MAX_AGE
 };
 
 _Static_assert(K_NKEYS <= CONF_KEY_SLOTS, "CONF_KEY_SLOTS too small");
@@ -93,6 +94,10 @@ static const struct {
 	{ "queue_dir", K_QUEUE_DIR },
 	{ "max_rate", K_MAX_RATE },
 	{ "admin", K_ADMIN },
+	{ "max_message_size", K_MAX_MESSAGE_SIZE },
+	{ "maildrop_max_files", K_MAILDROP_MAX_FILES },
+	{ "maildrop_max_bytes", K_MAILDROP_MAX_BYTES },
+	{ "corrupt_max_age", K_CORRUPT_MAX_AGE },
 	{ "mode", K_MODE },
 	{ "spool_dir", K_SPOOL_DIR },
 	{ "tls_certcheck", K_TLS_CERTCHECK },
@@ -249,6 +254,9 @@ copy_key(struct account *dst, const struct account *src, enum key k)
 		case K_SYSLOG: dst->syslog = src->syslog; break;
 		case K_DELIVERY: dst->delivery = src->delivery; break;
 		case K_MAX_RATE: dst->max_rate = src->max_rate; break;
+		case K_MAX_MESSAGE_SIZE:
+			dst->max_message_size = src->max_message_size;
+			break;
 		case K_SEND_AS:
 			send_as_free(dst);
 			if (src->nsend_as > 0) {
@@ -339,6 +347,63 @@ parse_secs(struct parser *p, const char *key, const char *v, long long max,
 	return 0;
 }
 
+/* Bytes, with an optional K, M or G (1024 based); 1K to 1T. */
+static int
+parse_size(const char *v, long long *out)
+{
+	char num[32];
+	size_t n = strlen(v);
+	long long mult = 1, x;
+	const char *errstr;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, v, n + 1);
+	switch (num[n - 1]) {
+	case 'k': case 'K': mult = 1024; num[--n] = '\0'; break;
+	case 'm': case 'M': mult = 1024 * 1024; num[--n] = '\0'; break;
+	case 'g': case 'G': mult = 1024 * 1024 * 1024; num[--n] = '\0'; break;
+	default: break;
+	}
+	if (util_parse_ll(num, 1, (1LL << 40) / mult, &x, &errstr) == -1 ||
+	    x * mult < 1024)
+		return -1;
+	*out = x * mult;
+	return 0;
+}
+
+/* The global limits of the system-mode maildrop (sysq.h). */
+static int
+parse_maildrop_key(struct parser *p, enum key k, const char *key,
+    const char *v)
+{
+	struct config *cf = p->cf;
+	const char *errstr;
+	long long x;
+
+	if (p->in_account)
+		return perr(p, "%s is a global setting; move it above the "
+		    "first account", key);
+	if (k == K_MAILDROP_MAX_FILES) {
+		if (util_parse_ll(v, 1, 1000000, &x, &errstr) == -1)
+			return perr(p, "%s: invalid value '%s'; use a number "
+			    "of files from 1 to 1000000, e.g. 1000", key, v);
+		cf->maildrop_max_files = x;
+	} else if (k == K_MAILDROP_MAX_BYTES) {
+		if (parse_size(v, &x) == -1)
+			return perr(p, "%s: invalid size '%s'; use bytes, e.g. "
+			    "1G (K, M, G: 1024 based), at least 1K", key, v);
+		cf->maildrop_max_bytes = x;
+	} else if (strcmp(v, "off") == 0)
+		cf->corrupt_max_age = -1;
+	else if (util_parse_duration(v, &x) == -1 || x == 0)
+		return perr(p, "%s: invalid duration '%s'; use e.g. 30d, "
+		    "12h or off (keep for ever)", key, v);
+	else
+		cf->corrupt_max_age = x;
+	return 0;
+}
+
 /* "~/x" -> "$HOME/x"; anything else copied. */
 static char *
 expand_path(const char *v)
@@ -420,6 +485,10 @@ set_key(struct parser *p, const char *key, enum key k, const char *v)
 			return perr(p, "mode: invalid value '%s'; use system "
 			    "or user", v);
 		return 0;
+	case K_MAILDROP_MAX_FILES:
+	case K_MAILDROP_MAX_BYTES:
+	case K_CORRUPT_MAX_AGE:
+		return parse_maildrop_key(p, k, key, v);
 	case K_SPOOL_DIR:
 		if (p->in_account)
 			return perr(p, "spool_dir is a global setting; move it "
@@ -471,6 +540,12 @@ set_key(struct parser *p, const char *key, enum key k, const char *v)
 	case K_REFRESH_MARGIN:
 		if (parse_secs(p, key, v, 86400, &a->refresh_margin) == -1)
 			return -1;
+		break;
+	case K_MAX_MESSAGE_SIZE:
+		if (parse_size(v, &a->max_message_size) == -1)
+			return perr(p, "max_message_size: invalid size '%s'; "
+			    "use bytes, e.g. 26214400 or 25M (K, M, G: 1024 "
+			    "based), at least 1K", v);
 		break;
 	case K_MAX_RATE:
 		if (util_parse_ll(v, 0, 100000, &n, &errstr) == -1)
@@ -1369,4 +1444,11 @@ conf_pick_sender(const struct account *a, const char *sender)
 	    "send as; using <%s> (set allow_from_override or send_as to "
 	    "change this)", sender, a->name, a->from);
 	return a->from;
+}
+
+long long
+conf_max_message_size(const struct account *a)
+{
+	return a->max_message_size > 0 ? a->max_message_size :
+	    CONF_MAX_MESSAGE_SIZE;
 }

@@ -84,6 +84,7 @@ struct account {
 	char		*queue_dir;	/* overrides the per-user default */
 	int		 max_rate;	/* messages per minute per run; 0: none */
 	char		*admin;		/* address for the daemon's warnings */
+	long long	 max_message_size; /* bytes as sent; 0: the default */
 	int		 from_line;	/* line of the "account" statement */
 	int		 key_line[CONF_KEY_SLOTS];	/* internal: each key's line */
 	unsigned long long setmask;	/* internal: keys set in the file */
@@ -96,6 +97,10 @@ struct config {
 	struct account	*def;		/* "account default : NAME", or NULL */
 	int		 system_mode;	/* "mode system" */
 	char		*spool_dir;	/* "spool_dir" (global), or NULL */
+	/* The maildrop's bounds (sysq.h); 0: the default. */
+	long long	 maildrop_max_files;	/* per user */
+	long long	 maildrop_max_bytes;	/* per user */
+	long long	 corrupt_max_age;	/* seconds; -1: "off" */
 };
 
 #ifndef LOCALSTATEDIR
@@ -103,6 +108,8 @@ struct config {
 #endif
 /* The system spool root (mode system): maildrop/ and queue/ below it. */
 #define CONF_SPOOL_DIR	LOCALSTATEDIR "/spool/oauthmail"
+/* The largest message accepted when max_message_size is not set. */
+#define CONF_MAX_MESSAGE_SIZE	(256LL * 1024 * 1024)
 
 /*
  * Finds and loads the configuration: path (from -C) if given, else
@@ -174,5 +181,11 @@ const char *conf_flow_name(enum conf_flow);
  * DATA).
  */
 const char *conf_pick_sender(const struct account *a, const char *sender);
+
+/*
+ * The largest message (bytes as sent, CRLF endings) a submission accepts
+ * for the account: max_message_size, else CONF_MAX_MESSAGE_SIZE.
+ */
+long long conf_max_message_size(const struct account *);
 
 #endif

@@ -39,6 +39,9 @@
 #define DROP_ABANDONED	0400
 /* A ready file still locked is being closed: retry this often, 10 ms apart. */
 #define CLAIM_TRIES	20
+/* A refused file's notices: headers quoted, whole message. */
+#define NOTICE_HDR_MAX	(32 * 1024)
+#define NOTICE_MAX	(128 * 1024)
 
 static int
 drop_dir_path(const struct config *cf, char *dst, size_t size)
@@ -161,6 +164,7 @@ sysq_drop_write(struct sysq_drop *d, const struct invocation *inv,
 	io.aliases = al;
 	io.rcpts = inv->rcpts;
 	io.nrcpts = inv->nrcpts;
+	io.max_size = (off_t)conf_max_message_size(acct);
 	if (intake_read(in, d->fd, &io, &env, err) == -1)
 		goto out;
 	if ((end = lseek(d->fd, 0, SEEK_CUR)) == -1)
@@ -372,25 +376,38 @@ parse_header(const char *h, int *a, int *f, unsigned long long *msg)
 	for (i = 0, p += 12; i < 20; i++, p++) {
 		if (*p < '0' || *p > '9')
 			return -1;
-		if (*msg > (unsigned long long)SYSQ_DROP_MAX)
+		if (*msg > (unsigned long long)1 << 42)
 			return -1;
 		*msg = *msg * 10 + (unsigned long long)(*p - '0');
 	}
 	return *p == '\n' ? 0 : -1;
 }
 
+/* What pick_one learnt of a drop file, for the notices when it refuses. */
+struct pick {
+	char			 why[1024];
+	const struct account	*acct;		/* chosen, or NULL */
+	struct envelope		 denv;		/* valid when parsed */
+	int			 parsed;
+	off_t			 msgend;	/* the message: [hdr, msgend) */
+	int			 toobig;
+};
+
 /*
  * One ready drop file (fd open, st its fstat) into the queue. Returns 0
- * when queued, -1 with why set when the file is malformed (set it aside),
+ * when queued, -1 with pk->why set when the file is refused (set it aside
+ * and tell its submitter: pk->acct and pk->denv say what is known of it),
  * -2 for a local failure (leave it for the next run).
  */
 static int
 pick_one(const struct config *cf, struct queue *q, int fd,
-    const struct stat *st, const char *name, char *why, size_t whysize)
+    const struct stat *st, const char *name, struct pick *pk)
 {
 	char hdr[DROP_HDR_LEN + 1], *etext = NULL, **rcpts = NULL;
+	char *why = pk->why;
+	size_t whysize = sizeof(pk->why);
 	unsigned long long msglen;
-	struct envelope denv, qenv;
+	struct envelope *dp = &pk->denv, qenv;
 	struct intake_opts io;
 	struct range r;
 	struct passwd *pw;
@@ -405,7 +422,6 @@ pick_one(const struct config *cf, struct queue *q, int fd,
 	cookie_io_functions_t io_funcs = { range_read, NULL, NULL,
 	    range_close };
 
-	envelope_init(&denv);
 	envelope_init(&qenv);
 	err_clear(&e);
 	*why = '\0';
@@ -425,41 +441,55 @@ pick_one(const struct config *cf, struct queue *q, int fd,
 		(void)snprintf(why, whysize, "bad message length");
 		goto out;
 	}
+	pk->msgend = envoff;
 	etext = xmalloc((size_t)envlen + 1);
 	if ((n = pread(fd, etext, (size_t)envlen, envoff)) != envlen) {
 		(void)snprintf(why, whysize, "short read");
 		goto out;
 	}
 	etext[envlen] = '\0';
-	if (envelope_load(&denv, etext, (size_t)envlen, &e) == -1) {
+	if (envelope_load(dp, etext, (size_t)envlen, &e) == -1) {
 		(void)snprintf(why, whysize, "bad envelope: %s", e.msg);
 		goto out;
 	}
-	if (f && denv.sender[0] != '\0') {
+	pk->parsed = 1;
+	if (f && dp->sender[0] != '\0') {
 		struct addr ad;
 
-		if (addr_parse_one(denv.sender, &ad, &e) == -1) {
+		if (addr_parse_one(dp->sender, &ad, &e) == -1) {
 			(void)snprintf(why, whysize, "bad sender: %s", e.msg);
 			goto out;
 		}
 		addr_clear(&ad);
 	}
-	if ((denv.dsn_notify != NULL && !valid_notify(denv.dsn_notify)) ||
-	    (denv.dsn_ret != NULL && strcmp(denv.dsn_ret, "FULL") != 0 &&
-	    strcmp(denv.dsn_ret, "HDRS") != 0) ||
-	    (denv.envid != NULL && !valid_envid(denv.envid))) {
+	if ((dp->dsn_notify != NULL && !valid_notify(dp->dsn_notify)) ||
+	    (dp->dsn_ret != NULL && strcmp(dp->dsn_ret, "FULL") != 0 &&
+	    strcmp(dp->dsn_ret, "HDRS") != 0) ||
+	    (dp->envid != NULL && !valid_envid(dp->envid))) {
 		(void)snprintf(why, whysize, "bad DSN parameters");
 		goto out;
 	}
-	acct = conf_select(cf, a ? denv.account : NULL,
-	    f ? denv.sender : NULL, &e);
+	acct = conf_select(cf, a ? dp->account : NULL,
+	    f ? dp->sender : NULL, &e);
 	if (acct == NULL) {
 		(void)snprintf(why, whysize, "%s", e.msg);
 		goto out;
 	}
-	sender = pick_sender(f ? denv.sender : NULL, acct);
+	pk->acct = acct;
+	/* The submitter's limit (LF endings here: never more than sent). */
+	if (msglen > (unsigned long long)conf_max_message_size(acct)) {
+		pk->toobig = 1;
+		(void)snprintf(why, whysize, "message larger than the limit "
+		    "of %lld bytes (max_message_size)",
+		    conf_max_message_size(acct));
+		goto out;
+	}
+	sender = pick_sender(f ? dp->sender : NULL, acct);
 
-	/* The message again through intake: nothing of it is trusted. */
+	/*
+	 * The message again through intake, in verify mode: nothing of it
+	 * is trusted, and all that the submitter's intake wrote passes.
+	 */
 	r.fd = fd;
 	r.off = DROP_HDR_LEN;
 	r.end = envoff;
@@ -467,14 +497,14 @@ pick_one(const struct config *cf, struct queue *q, int fd,
 		rc = -2;
 		goto out;
 	}
-	rcpts = xreallocarray(NULL, denv.nrcpts, sizeof(*rcpts));
-	for (i = 0; i < denv.nrcpts; i++)
-		rcpts[i] = denv.rcpts[i].addr;
+	rcpts = xreallocarray(NULL, dp->nrcpts, sizeof(*rcpts));
+	for (i = 0; i < dp->nrcpts; i++)
+		rcpts[i] = dp->rcpts[i].addr;
 	memset(&io, 0, sizeof(io));
-	io.ignore_dots = 1;
-	io.from_addr = acct->from;
+	io.verify = 1;
+	io.max_size = (off_t)conf_max_message_size(acct);
 	io.rcpts = rcpts;
-	io.nrcpts = denv.nrcpts;
+	io.nrcpts = dp->nrcpts;
 	if (queue_create(q, &qenv, &qfd, &e) == -1) {
 		log_warnx("maildrop %s: %s", name, e.msg);
 		rc = -2;
@@ -485,22 +515,24 @@ pick_one(const struct config *cf, struct queue *q, int fd,
 		if (e.class == ERR_IO) {
 			log_warnx("maildrop %s: %s", name, e.msg);
 			rc = -2;
-		} else
+		} else {
+			pk->toobig = strstr(e.msg, "max_message_size") != NULL;
 			(void)snprintf(why, whysize, "bad message: %s", e.msg);
+		}
 		goto out;
 	}
 	qenv.account = xstrdup(acct->name);
 	qenv.sender = xstrdup(sender);
-	if (!util_is_ascii(sender, strlen(sender)) || denv.smtputf8)
+	if (!util_is_ascii(sender, strlen(sender)) || dp->smtputf8)
 		qenv.smtputf8 = 1;
-	if (denv.body8bit)
+	if (dp->body8bit)
 		qenv.body8bit = 1;
-	if (denv.dsn_notify != NULL)
-		qenv.dsn_notify = xstrdup(denv.dsn_notify);
-	if (denv.dsn_ret != NULL)
-		qenv.dsn_ret = xstrdup(denv.dsn_ret);
-	if (denv.envid != NULL)
-		qenv.envid = xstrdup(denv.envid);
+	if (dp->dsn_notify != NULL)
+		qenv.dsn_notify = xstrdup(dp->dsn_notify);
+	if (dp->dsn_ret != NULL)
+		qenv.dsn_ret = xstrdup(dp->dsn_ret);
+	if (dp->envid != NULL)
+		qenv.envid = xstrdup(dp->envid);
 	qenv.created = qenv.next_try = time(NULL);
 	qenv.state = ENV_QUEUED;
 	if (queue_commit(q, &qenv, qfd, &e) == -1) {
@@ -519,9 +551,228 @@ out:
 		(void)fclose(fp);
 	free(rcpts);
 	free(etext);
-	envelope_free(&denv);
 	envelope_free(&qenv);
 	return rc;
+}
+
+/* ------------------------------------------ notices for refused files --- */
+
+/* The largest drop file any account's limit allows. */
+static off_t
+drop_max(const struct config *cf)
+{
+	long long m = CONF_MAX_MESSAGE_SIZE;
+	size_t i;
+
+	for (i = 0; i < cf->naccounts; i++)
+		if (conf_max_message_size(cf->accounts[i]) > m)
+			m = conf_max_message_size(cf->accounts[i]);
+	return (off_t)m + (off_t)DROP_HDR_LEN + ENVELOPE_MAX;
+}
+
+/*
+ * Where a local user's mail goes: the account's aliases for the user's
+ * name, else the account's admin address, else its own address.
+ */
+static char *
+user_address(const struct account *a, const char *user)
+{
+	struct aliases *al = NULL;
+	struct err e;
+	char **v = NULL, *r = NULL;
+	size_t i, n = 0;
+
+	if (user != NULL && a->aliases != NULL &&
+	    aliases_load(a->aliases, &al, &e) == 0 &&
+	    aliases_expand(al, user, &v, &n, &e) == 0 && n > 0 &&
+	    strchr(v[0], '@') != NULL)
+		r = xstrdup(v[0]);
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	if (al != NULL)
+		aliases_free(al);
+	if (r == NULL)
+		r = xstrdup(a->admin != NULL ? a->admin : a->from);
+	return r;
+}
+
+/*
+ * Appends the header block of the refused message, cut at a line, with
+ * what could upset SMTP (CR, NUL, lines over 998 octets) left out.
+ */
+static void
+add_msg_headers(struct buf *b, int fd, off_t end)
+{
+	char chunk[8192];
+	size_t i, col = 0, total = 0;
+	off_t off = DROP_HDR_LEN;
+	ssize_t r;
+	int nl = 1;
+
+	while (off < end && total < NOTICE_HDR_MAX) {
+		r = pread(fd, chunk, sizeof(chunk), off);
+		if (r <= 0)
+			break;
+		if (r > end - off)
+			r = (ssize_t)(end - off);
+		for (i = 0; i < (size_t)r; i++, total++) {
+			if (chunk[i] == '\n' && nl)
+				return;		/* the empty line */
+			if (chunk[i] == '\r' || chunk[i] == '\0')
+				continue;
+			nl = chunk[i] == '\n';
+			col = nl ? 0 : col + 1;
+			if (col < 990)
+				(void)buf_addc(b, chunk[i]);
+		}
+		off += r;
+	}
+	if (!nl)
+		(void)buf_addc(b, '\n');
+}
+
+/* Queues text (LF endings) from sender to rcpt through account a. */
+static int
+queue_notice(struct queue *q, const struct account *a, const char *sender,
+    const char *rcpt, const struct buf *text, int bounce, struct err *e)
+{
+	struct envelope env;
+	const char *p;
+	int fd, rc = -1;
+
+	envelope_init(&env);
+	if (queue_create(q, &env, &fd, e) == -1)
+		goto out;
+	if (util_write_all(fd, buf_str(text), text->len) == -1) {
+		(void)err_set(e, ERR_IO, "write: %s", strerror(errno));
+		queue_abort(q, &env, fd);
+		goto out;
+	}
+	env.account = xstrdup(a->name);
+	env.sender = xstrdup(sender);
+	env.created = env.next_try = time(NULL);
+	env.is_bounce = bounce;
+	env.body8bit = !util_is_ascii(buf_str(text), text->len);
+	env.smtputf8 = !util_is_ascii(rcpt, strlen(rcpt));
+	env.size = (off_t)text->len;
+	for (p = buf_str(text); (p = strchr(p, '\n')) != NULL; p++)
+		env.size++;
+	if (envelope_add_rcpt(&env, rcpt, NULL) == -1) {
+		(void)err_set(e, ERR_ADDR, "invalid address <%s>", rcpt);
+		queue_abort(q, &env, fd);
+		goto out;
+	}
+	rc = queue_commit(q, &env, fd, e);
+out:
+	if (rc == 0)
+		log_info("%s: notice queued for <%s>", env.id, rcpt);
+	envelope_free(&env);
+	return rc;
+}
+
+/*
+ * A drop file was refused after its submitter exited 0: a delivery status
+ * notification (RFC 3464) to the submitting user (the file's owner, mapped
+ * like any local recipient) and a warning to the account's admin address.
+ */
+static void
+tell_refused(const struct config *cf, struct queue *q, int fd,
+    const struct stat *st, const char *name, const struct pick *pk)
+{
+	const struct account *a = pk->acct;
+	struct passwd *pw;
+	struct buf b;
+	struct err e;
+	char safe[1024], date[64], mid[320], user[64], *to = NULL;
+	const char *mta = util_hostname(), *status, *dom;
+	size_t i;
+
+	if (a == NULL && (a = conf_select(cf, NULL, NULL, &e)) == NULL &&
+	    cf->naccounts > 0)
+		a = cf->accounts[0];
+	if (a == NULL || a->from == NULL) {
+		log_warnx("maildrop: %s: no account to send a notice through",
+		    name);
+		return;
+	}
+	pw = getpwuid(st->st_uid);
+	(void)snprintf(user, sizeof(user), "%s", pw != NULL ? pw->pw_name :
+	    "?");
+	util_sanitize(safe, sizeof(safe), pk->why, strlen(pk->why));
+	status = pk->toobig ? "5.3.4" : "5.6.0";
+	to = user_address(a, pw != NULL ? user : NULL);
+	dom = strrchr(a->from, '@') != NULL ? strrchr(a->from, '@') + 1 : mta;
+	if (util_date(date, sizeof(date), time(NULL)) == -1 ||
+	    util_message_id(mid, sizeof(mid), dom) == -1)
+		goto out;
+	buf_init(&b, NOTICE_MAX, 0);
+	(void)buf_addf(&b, "From: \"Mail Delivery System\" <%s>\n"
+	    "To: <%s>\nSubject: Undelivered Mail Returned to Sender\n"
+	    "Date: %s\nMessage-ID: %s\nAuto-Submitted: auto-replied\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: multipart/%s;\n\tboundary=\"%s/%s\"\n\n"
+	    "This is a MIME-encapsulated message.\n\n"
+	    "--%s/%s\nContent-Description: Notification\n"
+	    "Content-Type: text/plain; charset=us-ascii\n\n"
+	    "This is the mail system at host %s.\n\n"
+	    "A message that user %s (uid %lu) submitted with sendmail, which\n"
+	    "accepted it, could not be queued for delivery and was not sent:\n"
+	    "\n    %s\n\nThe queue keeps it in corrupt/ as\n    maildrop-%s\n%s"
+	    "\n", a->from, to, date, mid,
+	    pk->parsed ? "report; report-type=delivery-status" : "mixed",
+	    name, mta, name, mta, mta, user, (unsigned long)st->st_uid, safe,
+	    name, a->admin != NULL && strcasecmp(a->admin, to) != 0 ?
+	    "and the administrator has been told.\n" : "");
+	if (pk->parsed && pk->denv.nrcpts > 0) {
+		(void)buf_addf(&b, "--%s/%s\nContent-Description: Delivery "
+		    "report\nContent-Type: message/delivery-status\n\n"
+		    "Reporting-MTA: dns; %s\nX-Oauthmail-Queue-ID: %s\n",
+		    name, mta, mta, name);
+		for (i = 0; i < pk->denv.nrcpts && i < 100; i++) {
+			util_sanitize(date, sizeof(date),
+			    pk->denv.rcpts[i].addr,
+			    strlen(pk->denv.rcpts[i].addr));
+			(void)buf_addf(&b, "\nFinal-Recipient: rfc822; %s\n"
+			    "Action: failed\nStatus: %s\n", date, status);
+		}
+		(void)buf_addc(&b, '\n');
+	}
+	if (pk->msgend > (off_t)DROP_HDR_LEN) {
+		(void)buf_addf(&b, "--%s/%s\nContent-Description: Undelivered "
+		    "Message Headers\nContent-Type: text/rfc822-headers\n\n",
+		    name, mta);
+		add_msg_headers(&b, fd, pk->msgend);
+		(void)buf_addc(&b, '\n');
+	}
+	(void)buf_addf(&b, "--%s/%s--\n", name, mta);
+	err_clear(&e);
+	if (b.data == NULL || queue_notice(q, a, "", to, &b, 1, &e) == -1)
+		log_warnx("maildrop: %s: cannot queue the bounce for <%s>: %s",
+		    name, to, b.data == NULL ? "too large" : e.msg);
+	buf_free(&b);
+	if (a->admin == NULL || strcasecmp(a->admin, to) == 0)
+		goto out;
+	if (util_message_id(mid, sizeof(mid), dom) == -1)
+		goto out;
+	buf_init(&b, NOTICE_MAX, 0);
+	(void)buf_addf(&b, "From: oauthmail <%s>\nTo: <%s>\n"
+	    "Subject: oauthmail: a message from %s was refused\n"
+	    "Date: %s\nMessage-ID: %s\nAuto-Submitted: auto-generated\n"
+	    "MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n"
+	    "\nThe delivery daemon on %s refused maildrop file %s from user %s "
+	    "(uid %lu)\nafter sendmail had accepted it:\n\n    %s\n\n"
+	    "It is kept as corrupt/maildrop-%s in the queue; a bounce went "
+	    "to <%s>.\n", a->from, a->admin, user, date, mid, mta, name,
+	    user, (unsigned long)st->st_uid, safe, name, to);
+	err_clear(&e);
+	if (b.data == NULL || queue_notice(q, a, a->from, a->admin, &b, 0,
+	    &e) == -1)
+		log_warnx("maildrop: %s: cannot queue the warning for <%s>: "
+		    "%s", name, a->admin, b.data == NULL ? "too large" : e.msg);
+	buf_free(&b);
+out:
+	free(to);
 }
 
 /*
@@ -558,7 +809,7 @@ static int
 pickup_one(const struct config *cf, struct queue *q, int dfd,
     const char *name, time_t now)
 {
-	char why[1024];
+	struct pick pk;
 	struct stat st;
 	int fd, r;
 
@@ -599,10 +850,16 @@ pickup_one(const struct config *cf, struct queue *q, int dfd,
 		(void)close(fd);	/* being written, or not ours */
 		return 0;
 	}
+	memset(&pk, 0, sizeof(pk));
+	envelope_init(&pk.denv);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_nlink != 1 || st.st_size > SYSQ_DROP_MAX) {
-		set_aside(q, dfd, name, "oversized, linked or not a regular "
-		    "file");
+	    st.st_nlink != 1 || st.st_size > drop_max(cf)) {
+		(void)snprintf(pk.why, sizeof(pk.why), "oversized, linked or "
+		    "not a regular file");
+		pk.toobig = st.st_size > drop_max(cf);
+		set_aside(q, dfd, name, pk.why);
+		if (S_ISREG(st.st_mode))
+			tell_refused(cf, q, fd, &st, name, &pk);
 		(void)close(fd);
 		return 0;
 	}
@@ -618,13 +875,16 @@ pickup_one(const struct config *cf, struct queue *q, int dfd,
 		(void)close(fd);
 		return 0;
 	}
-	r = pick_one(cf, q, fd, &st, name, why, sizeof(why));
+	r = pick_one(cf, q, fd, &st, name, &pk);
 	if (r == 0) {
 		/* A crash right here delivers it twice, never zero. */
 		if (unlinkat(dfd, name, 0) == -1)
 			log_warn("maildrop: cannot remove %s", name);
-	} else if (r == -1)
-		set_aside(q, dfd, name, why);
+	} else if (r == -1) {
+		set_aside(q, dfd, name, pk.why);
+		tell_refused(cf, q, fd, &st, name, &pk);
+	}
+	envelope_free(&pk.denv);
 	/* The lock goes last: no other runner can take it before. */
 	(void)close(fd);
 	return r == 0;

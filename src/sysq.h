@@ -30,10 +30,20 @@
  * a=1: the submitter asked for the envelope's account (-a); f=1: it gave
  * the envelope's sender (-f). Everything in the file is untrusted: the
  * daemon re-validates the envelope, runs the message through intake again
- * (-i, the envelope's recipients), chooses the account and the sender by
- * the configuration's rules, takes the submitting uid from the file's
- * owner, and moves anything malformed to queue/corrupt/ (never delivered,
- * never deleted).
+ * in verify mode (intake.h: it checks and copies, adds and folds nothing,
+ * so whatever the submitter's intake wrote passes: the rule is that what
+ * the submitter acknowledged with exit 0 the pickup accepts), chooses the
+ * account and the sender by the configuration's rules, takes the
+ * submitting uid from the file's owner, and moves anything malformed to
+ * queue/corrupt/ (never delivered; removed after corrupt_max_age).
+ *
+ * One size limit, max_message_size (conf_max_message_size), applies to
+ * the message as sent; the submitter enforces it before exit 0 (exit 65)
+ * and the pickup checks the same number. A file the pickup still refuses
+ * (tampered with, or the configuration changed in between) gets a bounce
+ * (RFC 3464) to its submitter: the owner's user name through the
+ * account's aliases, else the account's admin address, else the account's
+ * own address; and a warning to the admin address.
  */
 #ifndef SYSQ_H
 #define SYSQ_H
@@ -48,9 +58,6 @@
 #include "envelope.h"
 #include "queue.h"
 #include "status.h"
-
-/* Largest drop file the daemon accepts (message + envelope). */
-#define SYSQ_DROP_MAX	((off_t)256 * 1024 * 1024)
 
 struct sysq_drop {
 	int	 dirfd;

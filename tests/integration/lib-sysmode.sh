@@ -7,8 +7,8 @@
 #               $S/etc/oauthmail.conf ($CF), $S/spool/{maildrop,queue}
 #   $BIN $CF $MD (the maildrop) $ACCOUNT
 #   the fake OAuth and SMTP servers, a token in $DU's persistent keyring
-# SYS_GLOBAL_CONF, if set before sourcing, holds extra global lines for
-# the configuration (placed above the account).
+# SYS_GLOBAL_CONF and SYS_ACCOUNT_CONF, if set before sourcing, hold extra
+# lines for the configuration (above the account, and in it).
 #
 #   as_user USER CMD...   runs CMD as USER (the set-gid bit is honoured)
 #   daemon ARGS...        runs the binary as the daemon user
@@ -78,6 +78,7 @@ ACCOUNT=sys$$
 	echo "aliases $S/etc/aliases"
 	echo "admin postmaster@example.test"
 	echo "syslog off"
+	[ -z "${SYS_ACCOUNT_CONF:-}" ] || printf '%s\n' "$SYS_ACCOUNT_CONF"
 	echo "account default : $ACCOUNT"
 } >"$CF"
 chmod 644 "$CF"
