@@ -37,6 +37,7 @@
 #include "log.h"
 #include "queue.h"
 #include "runq.h"
+#include "sdnotify.h"
 #include "status.h"
 #include "store.h"
 #include "token.h"
@@ -45,6 +46,8 @@
 
 static volatile sig_atomic_t	d_stop, d_reload;
 static int			d_pipe[2] = { -1, -1 };
+/* The service manager (Type=notify), when there is one. */
+static struct sdnotify		d_sdn = { .fd = -1 };
 
 static void
 on_signal(int sig)
@@ -399,6 +402,39 @@ check_tokens(const struct config *cf, struct queue *q, time_t now)
 			check_one_token(cf->accounts[i], q, now);
 }
 
+static size_t
+count_area(struct queue *q, enum queue_area a)
+{
+	struct err err;
+	char **ids;
+	size_t n;
+
+	if (queue_list(q, a, &ids, &n, &err) == -1)
+		return 0;
+	queue_free_ids(ids, n);
+	return n;
+}
+
+/* What "systemctl status" shows: what waits, when held mail goes next. */
+static void
+tell_status(struct queue *q, time_t next_held)
+{
+	char held[64] = "", last[32] = "?";
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (d_sdn.fd == -1)
+		return;
+	if (gmtime_r(&now, &tm) != NULL)
+		(void)strftime(last, sizeof(last), "%H:%M:%S UTC", &tm);
+	if (next_held != 0 && gmtime_r(&next_held, &tm) != NULL)
+		(void)strftime(held, sizeof(held), " (next try %H:%M:%S UTC)",
+		    &tm);
+	(void)sdnotify_status(&d_sdn, "Serving %s: %zu queued, %zu held%s; "
+	    "last run %s", q->dir, count_area(q, QAREA_ACTIVE),
+	    count_area(q, QAREA_HOLD), held, last);
+}
+
 /*
  * One run; held accounts only in their turn (holdsched.h). Returns when
  * the next held account is due (0: none).
@@ -420,24 +456,46 @@ queue_run(const struct config *cf, struct queue *q)
 	}
 	next = holdsched_next_wake(&hs, time(NULL));
 	holdsched_free(&hs);
+	tell_status(q, next);
 	return next;
 }
 
-/* Milliseconds from now until the earliest of the non-zero times. */
+/*
+ * Milliseconds from now until the earliest of the non-zero times, or the
+ * next watchdog ping if that comes first.
+ */
 static int
 poll_ms(time_t now, time_t a, time_t b, time_t c)
 {
 	time_t t = a;
-	long long ms;
+	long long ms, wd;
 
 	if (b != 0 && b < t)
 		t = b;
 	if (c != 0 && c < t)
 		t = c;
 	ms = (long long)(t - now) * 1000;
+	if ((wd = sdnotify_watchdog_ms(&d_sdn)) >= 0 && wd < ms)
+		ms = wd;
 	if (ms < 0)
 		ms = 0;
 	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* Tells the manager a SIGHUP reload begins (systemd.service(5)). */
+static void
+tell_reloading(void)
+{
+	struct timespec ts;
+	char msg[80];
+
+	if (d_sdn.fd == -1)
+		return;
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	(void)snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000);
+	(void)sdnotify_send(&d_sdn, msg);
 }
 
 /* Re-reads the configuration into *own; 0 if it is now the one to use. */
@@ -495,14 +553,21 @@ daemon_run(const struct invocation *inv, const struct config *cf0)
 	ifd = watch_queue(cf, &q);
 	log_info("queue runner started on %s, every %lld s%s", q.dir,
 	    interval, ifd != -1 ? " and on new mail" : "");
+	if (sdnotify_open(&d_sdn, &err) == -1)
+		log_warnx("%s", err.msg);
+	(void)sdnotify_send(&d_sdn, "READY=1");
+	(void)sdnotify_status(&d_sdn, "Serving %s: first queue run", q.dir);
 	next_run = 0;		/* run at once */
 	next_tokens = 0;
 	while (!d_stop) {
+		sdnotify_watchdog(&d_sdn);
 		now = time(NULL);
 		if (d_reload) {
 			d_reload = 0;
+			tell_reloading();
 			if (reload(inv, &own, &have_own) == 0)
 				cf = &own;
+			(void)sdnotify_send(&d_sdn, "READY=1");
 			next_run = 0;
 		}
 		if (now >= next_tokens) {
@@ -550,6 +615,8 @@ daemon_run(const struct invocation *inv, const struct config *cf0)
 		}
 	}
 	log_info("queue runner stopping (signal)");
+	(void)sdnotify_send(&d_sdn, "STOPPING=1\nSTATUS=Stopping");
+	sdnotify_close(&d_sdn);
 	if (ifd != -1)
 		(void)close(ifd);
 	drop_pidfile(&q, pidfd);

@@ -4,13 +4,19 @@
  * (Google testing apps: 7 days after sign-in; Microsoft: 90 days unused);
  * and the hold schedule (holdsched.c) on an injected clock: one attempt
  * per step, the step doubling to an hour, reset by a sign-in, a success
- * or a configuration change, kept in the queue directory.
+ * or a configuration change, kept in the queue directory; and the
+ * service manager notifications (sdnotify.c) caught on a bound datagram
+ * socket, by path and in the abstract namespace.
  */
 #include "unit.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
+#include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +24,7 @@
 #include "daemon.h"
 #include "holdsched.h"
 #include "queue.h"
+#include "sdnotify.h"
 #include "token.h"
 
 #define NOW	((time_t)1800000000)
@@ -337,6 +344,186 @@ test_sched_file(void **state)
 	holdsched_free(&hs);
 }
 
+/* ---- service manager notifications ---- */
+
+/* A datagram socket bound to name ("@x": abstract); returns its fd. */
+static int
+listener(const char *name)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	assert_true(strlen(name) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, name, strlen(name));
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(name));
+	if (name[0] == '@')
+		sa.sun_path[0] = '\0';
+	else
+		len++;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd != -1);
+	if (bind(fd, (struct sockaddr *)&sa, len) == -1)
+		fail_msg("bind %s: %s", name, strerror(errno));
+	return fd;
+}
+
+static void
+expect(int fd, const char *want)
+{
+	char b[512];
+	ssize_t n;
+
+	n = recv(fd, b, sizeof(b) - 1, MSG_DONTWAIT);
+	if (n < 0)
+		fail_msg("no datagram, want \"%s\": %s", want, strerror(errno));
+	b[n] = '\0';
+	assert_string_equal(b, want);
+}
+
+static void
+nothing(int fd)
+{
+	char b[64];
+
+	assert_int_equal(recv(fd, b, sizeof(b), MSG_DONTWAIT), -1);
+}
+
+static void
+test_sdnotify_path(void **state)
+{
+	char dir[] = "/tmp/test_sdnotify.XXXXXX", path[128];
+	struct sdnotify n;
+	struct err err;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	(void)snprintf(path, sizeof(path), "%s/notify", dir);
+	fd = listener(path);
+	err_clear(&err);
+	assert_int_equal(sdnotify_open_with(&n, path, NULL, NULL, &err), 1);
+	assert_int_equal(sdnotify_send(&n, "READY=1"), 0);
+	expect(fd, "READY=1");
+	/* STATUS is one line: a newline in the text cannot add a variable. */
+	assert_int_equal(sdnotify_status(&n, "Serving %s: %d held\nREADY=1",
+	    "/q", 5), 0);
+	expect(fd, "STATUS=Serving /q: 5 held READY=1");
+	assert_int_equal(sdnotify_send(&n, "STOPPING=1\nSTATUS=Stopping"), 0);
+	expect(fd, "STOPPING=1\nSTATUS=Stopping");
+	/* No watchdog asked for: no timeout, no ping. */
+	assert_int_equal(sdnotify_watchdog_ms(&n), -1);
+	sdnotify_watchdog(&n);
+	nothing(fd);
+	sdnotify_close(&n);
+	assert_int_equal(n.fd, -1);
+	(void)close(fd);
+	(void)unlink(path);
+	(void)rmdir(dir);
+}
+
+static void
+test_sdnotify_abstract(void **state)
+{
+	struct sdnotify n;
+	struct err err;
+	char name[64];
+	int fd;
+
+	(void)state;
+	(void)snprintf(name, sizeof(name), "@oauthmail-test-%ld",
+	    (long)getpid());
+	fd = listener(name);
+	err_clear(&err);
+	assert_int_equal(sdnotify_open_with(&n, name, NULL, NULL, &err), 1);
+	assert_int_equal(sdnotify_send(&n, "READY=1"), 0);
+	expect(fd, "READY=1");
+	sdnotify_close(&n);
+	(void)close(fd);
+}
+
+static void
+test_sdnotify_watchdog(void **state)
+{
+	char name[64], pid[32];
+	struct sdnotify n;
+	struct err err;
+	long long ms;
+	int fd;
+
+	(void)state;
+	(void)snprintf(name, sizeof(name), "@oauthmail-wd-%ld",
+	    (long)getpid());
+	(void)snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	fd = listener(name);
+	err_clear(&err);
+	/* WatchdogSec=4: a ping every 2 s, none before. */
+	assert_int_equal(sdnotify_open_with(&n, name, "4000000", pid, &err),
+	    1);
+	ms = sdnotify_watchdog_ms(&n);
+	assert_true(ms > 1900 && ms <= 2000);
+	sdnotify_watchdog(&n);
+	nothing(fd);
+	n.wd_last.tv_sec -= 3;		/* 3 s later */
+	assert_int_equal(sdnotify_watchdog_ms(&n), 0);
+	sdnotify_watchdog(&n);
+	expect(fd, "WATCHDOG=1");
+	assert_true(sdnotify_watchdog_ms(&n) > 1900);
+	sdnotify_close(&n);
+	/* For another process, or nonsense: no watchdog. */
+	assert_int_equal(sdnotify_open_with(&n, name, "4000000", "1", &err),
+	    1);
+	assert_int_equal(sdnotify_watchdog_ms(&n), -1);
+	sdnotify_close(&n);
+	assert_int_equal(sdnotify_open_with(&n, name, "4s", NULL, &err), 1);
+	assert_int_equal(sdnotify_watchdog_ms(&n), -1);
+	sdnotify_close(&n);
+	/* A tiny interval is never a busy loop. */
+	assert_int_equal(sdnotify_open_with(&n, name, "10", NULL, &err), 1);
+	assert_true(sdnotify_watchdog_ms(&n) > 0);
+	sdnotify_close(&n);
+	(void)close(fd);
+}
+
+static void
+test_sdnotify_none(void **state)
+{
+	struct sdnotify n;
+	struct err err;
+	char longname[200];
+
+	(void)state;
+	err_clear(&err);
+	/* Not under a manager: nothing, quietly. */
+	assert_int_equal(sdnotify_open_with(&n, NULL, "4000000", NULL, &err),
+	    0);
+	assert_int_equal(n.fd, -1);
+	assert_int_equal(sdnotify_send(&n, "READY=1"), 0);
+	assert_int_equal(sdnotify_status(&n, "x"), 0);
+	assert_int_equal(sdnotify_watchdog_ms(&n), -1);
+	assert_int_equal(sdnotify_open_with(&n, "", NULL, NULL, &err), 0);
+	/* Names that cannot be a socket address: a clear error. */
+	assert_int_equal(sdnotify_open_with(&n, "run/notify", NULL, NULL,
+	    &err), -1);
+	assert_int_equal(err.class, ERR_CONFIG);
+	assert_non_null(strstr(err.msg, "NOTIFY_SOCKET"));
+	assert_int_equal(n.fd, -1);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[0] = '/';
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(sdnotify_open_with(&n, longname, NULL, NULL, &err),
+	    -1);
+	assert_int_equal(n.fd, -1);
+	/* Nobody listening: the send fails, the caller runs on. */
+	assert_int_equal(sdnotify_open_with(&n, "/nonexistent/notify", NULL,
+	    NULL, &err), 1);
+	assert_int_equal(sdnotify_send(&n, "READY=1"), -1);
+	sdnotify_close(&n);
+}
+
 int
 main(void)
 {
@@ -349,6 +536,10 @@ main(void)
 		    sched_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_file, sched_setup,
 		    sched_teardown),
+		cmocka_unit_test(test_sdnotify_path),
+		cmocka_unit_test(test_sdnotify_abstract),
+		cmocka_unit_test(test_sdnotify_watchdog),
+		cmocka_unit_test(test_sdnotify_none),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
