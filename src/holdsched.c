@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -36,6 +37,7 @@
 #define SCHED_TMP	HOLDSCHED_FILE ".new"
 /* A schedule is a few lines; anything bigger is not ours. */
 #define SCHED_MAX	(1024 * 1024)
+#define SCHED_LOCK_WAIT_MS	5000
 
 time_t
 holdsched_step(int fails)
@@ -294,6 +296,27 @@ holdsched_load(struct queue *q, struct holdsched *s, struct err *err)
 }
 
 /*
+ * flock(LOCK_EX), waiting at most SCHED_LOCK_WAIT_MS: holders keep it for
+ * a read and a write, and a stopped process must not stall the daemon.
+ */
+static int
+lock_briefly(int fd)
+{
+	struct timespec ts = { 0, 10 * 1000000L };
+	int i;
+
+	for (i = 0; i < SCHED_LOCK_WAIT_MS / 10; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		(void)nanosleep(&ts, NULL);
+	}
+	errno = EWOULDBLOCK;
+	return -1;
+}
+
+/*
  * Opens and locks the schedule; 1 (nothing locked) if there is none and
  * create is 0.
  */
@@ -311,10 +334,13 @@ sched_lock(struct queue *q, int create, int *fdp, struct err *err)
 		if (fd == -1)
 			return err_set(err, ERR_IO, "open %s/%s: %s", q->dir,
 			    HOLDSCHED_FILE, strerror(errno));
-		if (flock(fd, LOCK_EX) == -1) {
+		if (lock_briefly(fd) == -1) {
+			int saved = errno;
+
 			(void)close(fd);
 			return err_set(err, ERR_IO, "lock %s/%s: %s", q->dir,
-			    HOLDSCHED_FILE, strerror(errno));
+			    HOLDSCHED_FILE, saved == EWOULDBLOCK ? "another "
+			    "process keeps it locked" : strerror(saved));
 		}
 		if (fstat(fd, &a) == 0 && fstatat(q->dirfd, HOLDSCHED_FILE,
 		    &b, AT_SYMLINK_NOFOLLOW) == 0 && a.st_dev == b.st_dev &&
