@@ -747,6 +747,45 @@ data_to_queue(struct sess *s, const struct invocation *minv,
 	queue_close(&q);
 }
 
+/*
+ * System mode: the message becomes one drop file for the delivery daemon;
+ * 250 once the file is complete, on disk and marked ready.
+ */
+static void
+data_to_drop(struct sess *s, const struct invocation *minv,
+    struct bs_data *d)
+{
+	static const cookie_io_functions_t fns = { data_read, NULL, NULL,
+	    NULL };
+	struct sysq_drop drop;
+	struct err err;
+	FILE *f;
+
+	err_clear(&err);
+	if (submit_dropper_create(s->dropper, &drop, &err) == -1) {
+		bs_data_drain(d);
+		log_warnx("%s", err.msg);
+		reply_text(s, 451, "4.3.0", err.msg);
+		return;
+	}
+	if ((f = fopencookie(d, "r", fns)) == NULL) {
+		sysq_drop_abort(&drop);
+		bs_data_drain(d);
+		reply(s, "451 4.3.0 fopencookie: %s", strerror(errno));
+		return;
+	}
+	if (sysq_drop_write(&drop, minv, s->acct, s->al, f, &err) == -1) {
+		sysq_drop_abort(&drop);
+		bs_data_drain(d);
+		reply_refused(s, d, &err);
+	} else {
+		log_info("%s: dropped for the delivery daemon (uid %lu)",
+		    drop.name, (unsigned long)getuid());
+		reply(s, "250 2.0.0 Ok: queued as %s", drop.name);
+	}
+	(void)fclose(f);
+}
+
 static void
 cmd_data(struct sess *s, const char *arg)
 {
@@ -770,7 +809,10 @@ cmd_data(struct sess *s, const char *arg)
 	bs_data_init(d, &s->in);
 	submit_bs_invocation(&minv, s->inv, s->sender, s->rcpts, s->nrcpts,
 	    s->body8bit, s->smtputf8);
-	data_to_queue(s, &minv, d);
+	if (s->dropper != NULL)
+		data_to_drop(s, &minv, d);
+	else
+		data_to_queue(s, &minv, d);
 	free(d);
 	reset_txn(s);
 }

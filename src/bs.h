@@ -7,9 +7,11 @@
  * QUIT; several messages per session. Each message goes through the same
  * path as the command line (submit.h): spooled by intake (-i semantics on
  * the dot-unstuffed data), then delivered (or queued) as the configured
- * delivery mode says. Replies: 250 once a message is sent or durably
- * spooled, 5xx with the server's reason for a permanent refusal, 451 when
- * it could not even be spooled. Command lines over 512 octets get 500
+ * delivery mode says; in system mode each message is one maildrop file
+ * for the delivery daemon. Replies: 250 once a message is sent or durably
+ * spooled (in system mode: once its drop file is complete and on disk),
+ * 5xx with the server's reason for a permanent refusal, 451 when it could
+ * not even be spooled. Command lines over 512 octets get 500
  * 5.5.2; a text line over 1000 octets makes the message fail with 552
  * 5.3.4 (the rest of it is read and discarded). End of input without
  * QUIT ends the session (whatever was accepted stays accepted).
