@@ -332,3 +332,9 @@ json_jwt_claims(const char *token, struct json_jwt *j, struct err *err)
 	json_decref(root);
 	return 0;
 }
+
+const char *
+json_library_version(void)
+{
+	return jansson_version_str();
+}

@@ -68,4 +68,7 @@ struct json_jwt {
 int	json_jwt_claims(const char *token, struct json_jwt *out, struct err *err);
 void	json_jwt_free(struct json_jwt *);
 
+/* The jansson version the program runs with, e.g. "2.14". */
+const char *json_library_version(void);
+
 #endif

@@ -38,6 +38,7 @@
 #include "sysq.h"
 #include "util.h"
 #include "verify.h"
+#include "version.h"
 #include "xmalloc.h"
 
 /* Every non-zero exit prints one line that says what happened. */
@@ -442,8 +443,8 @@ main(int argc, char **argv)
 		fputs(args_usage(), stdout);
 		return EX_OK;
 	case MODE_VERSION:
-		printf("%s %s\n", OM_PROGNAME, PACKAGE_VERSION);
-		return EX_OK;
+		version_print(stdout);
+		return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 	case MODE_NOOP:
 		return EX_OK;
 	default:

@@ -325,3 +325,9 @@ xtls_free(struct xtls *t)
 	free(t->host);
 	free(t);
 }
+
+const char *
+xtls_library_version(void)
+{
+	return OpenSSL_version(OPENSSL_VERSION);
+}

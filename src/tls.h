@@ -50,4 +50,7 @@ int	xtls_peer(const struct xtls *, char *subject, size_t subjectsize,
 /* Sends close_notify (best effort, no waiting) and frees. NULL is fine. */
 void	xtls_free(struct xtls *);
 
+/* The OpenSSL library in use, e.g. "OpenSSL 3.0.17 1 Jul 2025". */
+const char *xtls_library_version(void);
+
 #endif

@@ -114,6 +114,21 @@ for e in $(cat "$T/exits"); do
 done
 is "$missing" "" "every exit status of err_exitcode() is under EXIT STATUS"
 
+# --- --version --------------------------------------------------------------------
+"$OAUTHMAIL" --version >"$T/version" 2>&1
+like "$(sed -n 1p "$T/version")" "^oauthmail [0-9]+\.[0-9]+" "--version: the version first"
+like "$(cat "$T/version")" "OpenSSL [0-9]" "--version names the OpenSSL in use"
+like "$(cat "$T/version")" "jansson [0-9]" "--version names jansson"
+like "$(cat "$T/version")" "keyutils-[0-9]" "--version names libkeyutils"
+like "$(cat "$T/version")" "libcurl\.so\.[0-9].*libsecret-1\.so\.[0-9]" \
+    "--version names the libraries loaded when needed"
+like "$(cat "$T/version")" "system configuration: /.*/oauthmail\.conf" "--version names the config path"
+if LD_DEBUG=files "$OAUTHMAIL" --version 2>&1 >/dev/null | grep -q 'file=.*\(libcurl\|libsecret\)'; then
+	fail "--version loaded libcurl or libsecret"
+else
+	pass "--version loads neither libcurl nor libsecret"
+fi
+
 # --- paths ----------------------------------------------------------------------
 # The configuration file and the spool the binary uses are the ones the
 # README and the man pages name (a default configure, whatever the prefix).
