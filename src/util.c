@@ -19,37 +19,74 @@
 
 #include "util.h"
 
+/*
+ * Length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF) at s[0..n), 0 if there is none.
+ * The C1 controls U+0080..U+009F count as none: they are escaped too.
+ */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (s[0] == 0xc2 || s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
 void
 util_sanitize(char *dst, size_t size, const char *src, size_t len)
 {
-	size_t i, o = 0;
+	const unsigned char *u = (const unsigned char *)src;
+	const char *from;
+	char esc[8];
+	size_t i, o = 0, n, w;
 
 	if (size == 0)
 		return;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)src[i];
-		char esc[8];
-		size_t n;
-
-		if (c >= 0x20 && c != 0x7f) {
-			esc[0] = (char)c;
+	for (i = 0; i < len; i += n) {
+		from = src + i;
+		n = w = 1;
+		if (u[i] == '\t') {
+			from = " ";
+		} else if (u[i] >= 0x80 &&
+		    (n = w = utf8_seq(u + i, len - i)) > 0) {
+			/* a whole character, as is */
+		} else if (u[i] < 0x20 || u[i] >= 0x7f) {
+			(void)snprintf(esc, sizeof(esc), "\\x%02x", u[i]);
+			from = esc;
 			n = 1;
-		} else if (c == '\t') {
-			esc[0] = ' ';
-			n = 1;
-		} else {
-			(void)snprintf(esc, sizeof(esc), "\\x%02x", c);
-			n = 4;
+			w = 4;
 		}
-		if (o + n + 4 > size) {
+		if (o + w + 4 > size) {
 			if (o + 4 <= size) {
 				memcpy(dst + o, "...", 3);
 				o += 3;
 			}
 			break;
 		}
-		memcpy(dst + o, esc, n);
-		o += n;
+		memcpy(dst + o, from, w);
+		o += w;
 	}
 	dst[o] = '\0';
 }

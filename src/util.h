@@ -12,8 +12,9 @@
 
 /*
  * Copies src[0..len) into dst (always NUL-terminated), escaping control
- * characters and bytes >= 0x7f other than valid-looking UTF-8 as \xHH, and
- * truncating with "..." when it does not fit.
+ * characters (C0, DEL, C1) and bytes that are not part of well-formed
+ * UTF-8 as \xHH, HTAB as a space, and truncating with "..." when it does
+ * not fit (never in the middle of an escape or a character).
  */
 void	 util_sanitize(char *dst, size_t dstsize, const char *src, size_t len);
 /* RFC 5322 date-time for t in local time: "Sat, 28 Nov 2026 18:45:01 +0000". */
