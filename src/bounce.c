@@ -26,11 +26,18 @@
 #define BOUNCE_MAX	(64 * 1024 * 1024)
 /* Longest Diagnostic-Code text quoted (keeps lines under 998 bytes). */
 #define DIAG_MAX	900
+/*
+ * A refused recipient whose reply is not known: its state was recorded
+ * in place while the disk was too full for the envelope (queue_mark).
+ */
+#define NO_REPLY	"refused by the server (its reply could not be " \
+			"recorded: the queue's disk was full)"
 
 /*
  * The RFC 3463 status for a recipient: the enhanced code of its reply if
- * there is one ("550 5.1.1 ..."), else from the reply's class, else 4.4.7
- * (delivery time expired: it never got a final answer).
+ * there is one ("550 5.1.1 ..."), else from the reply's class, else 5.0.0
+ * for a refusal whose reply is not known, else 4.4.7 (delivery time
+ * expired: it never got a final answer).
  */
 static void
 rcpt_status(const struct rcpt *r, char *dst, size_t size)
@@ -38,6 +45,10 @@ rcpt_status(const struct rcpt *r, char *dst, size_t size)
 	const char *p = r->reply, *q;
 	size_t n;
 
+	if (p == NULL && r->state == RCPT_FAILED) {
+		(void)snprintf(dst, size, "%s", "5.0.0");
+		return;
+	}
 	if (p == NULL || strlen(p) < 3 || (p[0] != '4' && p[0] != '5')) {
 		(void)snprintf(dst, size, "%s", "4.4.7");
 		return;
@@ -156,6 +167,8 @@ build_dsn(struct buf *b, const struct envelope *f, const char *mta,
 		rc |= buf_addf(b, "<%s>: ", r->addr);
 		if (r->reply != NULL)
 			rc |= add_capped(b, r->reply, DIAG_MAX);
+		else if (r->state == RCPT_FAILED)
+			rc |= buf_adds(b, NO_REPLY);
 		else if (f->last_error != NULL)
 			rc |= add_capped(b, f->last_error, DIAG_MAX);
 		else

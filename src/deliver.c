@@ -195,7 +195,9 @@ set_last_error(struct envelope *env, const char *msg)
 
 /*
  * Decides and records the entry's new state after an attempt whose
- * whole-message error (if any) is in e.
+ * whole-message error (if any) is in e. The recipients' states are
+ * recorded in place first (queue_mark), so that what the server accepted
+ * is never sent again, even when the disk is too full for queue_update.
  */
 static enum deliver_outcome
 settle(struct dsession *ds, struct queue *q, enum queue_area area,
@@ -216,10 +218,16 @@ settle(struct dsession *ds, struct queue *q, enum queue_area area,
 	}
 	if (nopen == 0 && nfailed == 0) {
 		env->state = ENV_SENT;
-		if (queue_remove(q, area, env->id, &e2) == -1)
+		/* Removal is the record; if it fails, the marks must do. */
+		if (queue_remove(q, area, env->id, &e2) == -1) {
 			log_warnx("%s", e2.msg);
+			if (queue_mark(q, area, env, &e2) == -1)
+				log_warnx("%s", e2.msg);
+		}
 		return DOUT_SENT;
 	}
+	if (nsent + nfailed > 0 && queue_mark(q, area, env, &e2) == -1)
+		log_warnx("%s", e2.msg);
 	why = failed_whole ? e->msg : NULL;
 	if (why == NULL) {
 		for (i = 0; i < env->nrcpts; i++)
@@ -229,9 +237,10 @@ settle(struct dsession *ds, struct queue *q, enum queue_area area,
 				break;
 			}
 	}
-	if (why == NULL)
-		why = "unknown error";
-	set_last_error(env, why);
+	/* No reply at hand (only bookkeeping was left): keep the last one. */
+	if (why != NULL || env->last_error == NULL)
+		set_last_error(env, why != NULL ? why : "unknown error");
+	why = env->last_error;	/* a copy: the replies may be replaced */
 	env->attempts++;
 
 	if (nopen > 0 && failed_whole && e->class == ERR_AUTH) {
@@ -279,8 +288,12 @@ settle(struct dsession *ds, struct queue *q, enum queue_area area,
 			log_warnx("could not queue a bounce for %s: %s",
 			    env->id, e2.msg);
 	}
-	if (queue_update(q, area, env, &e2) == -1)
+	if (queue_update(q, area, env, &e2) == -1) {
 		log_warnx("%s", e2.msg);
+		/* failed/ is for people to read: at least the states. */
+		if (queue_mark(q, area, env, &e2) == -1)
+			log_warnx("%s", e2.msg);
+	}
 	if (queue_move(q, env->id, area, QAREA_FAILED, &e2) == -1)
 		log_warnx("%s", e2.msg);
 	return nsent > 0 ? DOUT_PARTIAL : DOUT_FAILED;
@@ -293,7 +306,7 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 	struct envelope env;
 	enum queue_area area = QAREA_ACTIVE;
 	enum deliver_outcome out;
-	int lockfd = -1, msgfd = -1, r, whole = 0;
+	int lockfd = -1, msgfd = -1, r, whole = 0, tried;
 
 	r = queue_lock(q, area, id, &lockfd, e);
 	if (r == -1) {
@@ -320,9 +333,11 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 		out = DOUT_SKIPPED;
 		goto done;
 	}
-	if (get_session(ds, e) == -1) {
+	/* None open (an earlier run recorded them all): bookkeeping only. */
+	tried = envelope_rcpts_open(&env) > 0;
+	if (tried && get_session(ds, e) == -1) {
 		whole = 1;
-	} else if (smtp_send(ds->s, &env, msgfd, e) == -1) {
+	} else if (tried && smtp_send(ds->s, &env, msgfd, e) == -1) {
 		whole = 1;
 		/* After a transport or protocol error the session is gone. */
 		if (e->class != ERR_PERM)
@@ -344,7 +359,7 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 	}
 	out = settle(ds, q, area, &env, msgfd, flags, whole, e);
 	summary(ds, &env, out, whole ? e->msg :
-	    (ds->s != NULL ? smtp_last_reply(ds->s) : ""));
+	    (tried && ds->s != NULL ? smtp_last_reply(ds->s) : ""));
 	if (out == DOUT_FAILED || out == DOUT_PARTIAL ||
 	    (!whole && out != DOUT_SENT)) {
 		/*
@@ -374,6 +389,9 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 			err_set(e, c, "<%s>: %s", first->addr, first->reply);
 		else if (whole)
 			e->class = c;
+		else if (first != NULL)	/* its reply was not recorded */
+			err_set(e, c, "<%s>: %s", first->addr,
+			    envelope_rcpt_state_str(first->state));
 	}
 done:
 	if (msgfd != -1)

@@ -26,7 +26,8 @@
 enum env_key {
 	K_VERSION, K_ID, K_ACCOUNT, K_SENDER, K_CREATED, K_ATTEMPTS,
 	K_NEXT_TRY, K_STATE, K_LAST_ERROR, K_SIZE, K_BODY8BIT, K_SMTPUTF8,
-	K_DSN_NOTIFY, K_DSN_RET, K_ENVID, K_BOUNCE, K_RCPT, K_UNKNOWN
+	K_DSN_NOTIFY, K_DSN_RET, K_ENVID, K_BOUNCE, K_RCPT, K_PROGRESS,
+	K_UNKNOWN
 };
 
 static const struct {
@@ -51,6 +52,7 @@ static const struct {
 	{ "envid",	K_ENVID,	0 },
 	{ "bounce",	K_BOUNCE,	0 },
 	{ "rcpt",	K_RCPT,		1 },
+	{ "progress",	K_PROGRESS,	0 },
 };
 
 static const char *rcpt_states[] = {
@@ -58,6 +60,14 @@ static const char *rcpt_states[] = {
 	[RCPT_SENT] = "sent",
 	[RCPT_DEFERRED] = "deferred",
 	[RCPT_FAILED] = "failed",
+};
+
+/* The progress line's byte for each state ('b' is a reported failure). */
+static const char progress_bytes[] = {
+	[RCPT_PENDING] = 'p',
+	[RCPT_SENT] = 's',
+	[RCPT_DEFERRED] = 'd',
+	[RCPT_FAILED] = 'f',
 };
 
 static const char *env_states[] = {
@@ -297,6 +307,8 @@ envelope_dump(const struct envelope *env, struct buf *out, struct err *err)
 		}
 		rc |= buf_addc(out, '\n');
 	}
+	if (rc == 0)
+		rc |= envelope_dump_progress(env, out);
 	if (rc != 0) {
 		if (errno == EINVAL)
 			return err_set(err, ERR_DATA, "envelope %s: a value "
@@ -305,6 +317,26 @@ envelope_dump(const struct envelope *env, struct buf *out, struct err *err)
 		    env->id);
 	}
 	return 0;
+}
+
+int
+envelope_dump_progress(const struct envelope *env, struct buf *out)
+{
+	const struct rcpt *r;
+	size_t i;
+	int rc;
+
+	rc = buf_adds(out, "progress: ");
+	for (i = 0; rc == 0 && i < env->nrcpts; i++) {
+		r = &env->rcpts[i];
+		if ((size_t)r->state >= nitems(progress_bytes)) {
+			errno = EINVAL;
+			return -1;
+		}
+		rc = buf_addc(out, r->state == RCPT_FAILED && r->reported ?
+		    'b' : progress_bytes[r->state]);
+	}
+	return rc == 0 ? buf_addc(out, '\n') : -1;
 }
 
 static int
@@ -422,6 +454,42 @@ parse_rcpt(struct envelope *env, const char *p, const char *end,
 	return 0;
 }
 
+/*
+ * One byte per recipient already read; each overrides its state. A reply
+ * kept with another state belongs to an earlier attempt (the envelope
+ * could not be rewritten after this one): it is dropped.
+ */
+static int
+parse_progress(struct envelope *env, const char *p, const char *end,
+    struct err *err)
+{
+	struct rcpt *r;
+	const char *c;
+	enum rcpt_state st;
+	size_t i;
+
+	if ((size_t)(end - p) != env->nrcpts)
+		return err_set(err, ERR_DATA, "%zu progress bytes for %zu "
+		    "recipients", (size_t)(end - p), env->nrcpts);
+	for (i = 0; i < env->nrcpts; i++) {
+		r = &env->rcpts[i];
+		if (p[i] == 'b')
+			st = RCPT_FAILED;
+		else if ((c = memchr(progress_bytes, p[i],
+		    sizeof(progress_bytes))) != NULL && p[i] != '\0')
+			st = (enum rcpt_state)(c - progress_bytes);
+		else
+			return -1;
+		if (st != r->state) {
+			free(r->reply);
+			r->reply = NULL;
+		}
+		r->state = st;
+		r->reported = p[i] == 'b';
+	}
+	return 0;
+}
+
 static int
 parse_value(struct envelope *env, enum env_key key, const char *p,
     const char *end, struct err *err)
@@ -498,6 +566,8 @@ parse_value(struct envelope *env, enum env_key key, const char *p,
 		return parse_bool(p, end, &env->is_bounce);
 	case K_RCPT:
 		return parse_rcpt(env, p, end, err);
+	case K_PROGRESS:
+		return parse_progress(env, p, end, err);
 	case K_UNKNOWN:
 		return 0;
 	}
@@ -539,8 +609,12 @@ parse_line(struct envelope *env, const char *line, size_t len,
 			return err_set(err, ERR_DATA,
 			    "envelope line %zu: repeated key", lineno);
 		*seen |= 1U << key;
-	} else if (key == K_RCPT)
+	} else if (key == K_RCPT) {
+		/* The progress line covers every recipient: none after it. */
+		if (*seen & (1U << K_PROGRESS))
+			goto bad;
 		*seen |= 1U << key;
+	}
 	err_clear(err);
 	if (parse_value(env, key, colon + 2, end, err) == -1) {
 		if (err->class != ERR_NONE)

@@ -34,6 +34,7 @@ struct rcpt {
 	char		*orig;		/* as given (before aliases), or NULL */
 	enum rcpt_state	 state;
 	char		*reply;		/* last server reply, sanitised, or NULL */
+	int		 reported;	/* FAILED and told the sender in a DSN */
 };
 
 struct envelope {
@@ -83,10 +84,19 @@ struct envelope {
  *   envid: "abc"
  *   bounce: 0                       0 | 1 (a DSN we generated)
  *   rcpt: pending <bob@b.example> orig=<root> reply="451 4.3.0 later"
+ *   progress: p                     one byte per rcpt line, last line
  *
  * rcpt: STATE SP <addr> [SP orig=<addr>] [SP reply="text"]; STATE is
  * pending | sent | deferred | failed. One rcpt line per recipient, at
  * least one, at most LIM_RCPTS, no duplicates (case-insensitive).
+ *
+ * progress: the recipients' states again, one byte each in rcpt order:
+ * p pending, s sent, d deferred, f failed, b failed and reported in a
+ * DSN. It comes after every rcpt line (envelope_dump writes it last) and
+ * wins over their states. Being fixed-size and at the end of the file,
+ * it can be overwritten in place (queue_mark) when the disk has no room
+ * for a new envelope. Optional: envelopes written before it existed have
+ * none.
  *
  * Quoted strings "..." escape only '\' and '"' with a backslash; the
  * angle form <...> escapes only '\' and '>'. Any other backslash
@@ -116,11 +126,18 @@ int	envelope_add_rcpt(struct envelope *, const char *addr,
 int	envelope_dump(const struct envelope *, struct buf *out,
 	    struct err *err);
 /*
+ * Appends the progress line ("progress: " ... LF) of env to out: always
+ * 11 + nrcpts bytes for the same recipients. -1 if out overflows.
+ */
+int	envelope_dump_progress(const struct envelope *, struct buf *out);
+/*
  * Parses the text form into env (which it initialises; free it with
  * envelope_free even on failure). Rejects a missing or unknown version,
  * malformed or over-long lines, NUL and other control bytes, a missing
  * final LF (truncation), missing required keys, more than LIM_RCPTS or
- * duplicate recipients (ERR_DATA); ignores unknown keys.
+ * duplicate recipients, a progress line that is not after every rcpt
+ * line or not one known byte per recipient (ERR_DATA); ignores unknown
+ * keys.
  */
 int	envelope_load(struct envelope *, const char *text, size_t len,
 	    struct err *err);

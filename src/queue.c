@@ -17,6 +17,15 @@
  * leaves either nothing or a whole entry (stale tmp/ files at most, which
  * queue_cleanup_tmp removes).
  *
+ * Progress: every .env ends in a fixed-size "progress:" line, one byte
+ * per recipient (envelope.h). After an attempt the runner overwrites
+ * those bytes in place (queue_mark: pwrite + fdatasync into blocks the
+ * commit already allocated) before anything else, so a recipient that
+ * got the message is recorded as sent even when the disk is too full for
+ * the new envelope queue_update writes next. (That holds where files are
+ * overwritten in place: ext4, xfs, tmpfs; a copy-on-write file system
+ * such as btrfs may need new blocks even for this.)
+ *
  * Locking: flock(LOCK_EX|LOCK_NB) on the entry's .msg file. Not on the
  * .env: queue_update replaces the .env by rename, which would silently
  * hand a second runner a fresh, unlocked inode in the middle of an
@@ -558,6 +567,99 @@ queue_update(struct queue *q, enum queue_area area,
 	if (fsync(q->areafd[area]) == -1)
 		return err_set(err, ERR_IO, "fsync %s/%s: %s", q->dir,
 		    area_names[area], strerror(errno));
+	return 0;
+}
+
+/*
+ * Finds env's progress line at the end of the envelope open as fd: the
+ * last len bytes of the file must be a whole line "progress: ..." of the
+ * same length (same number of recipients). 1 with *offp set if so, 0 if
+ * not (an envelope written before progress lines), -1 on error.
+ */
+static int
+find_progress(int fd, size_t len, off_t *offp)
+{
+	static const char key[] = "progress: ";
+	struct stat st;
+	char *tail;
+	ssize_t r;
+	int found, saved;
+
+	if (fstat(fd, &st) == -1)
+		return -1;
+	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)len + 1)
+		return 0;
+	tail = xmalloc(len + 1);
+	do
+		r = pread(fd, tail, len + 1, st.st_size - (off_t)len - 1);
+	while (r == -1 && errno == EINTR);
+	saved = errno;
+	found = r == (ssize_t)(len + 1) && tail[0] == '\n' &&
+	    memcmp(tail + 1, key, sizeof(key) - 1) == 0 &&
+	    tail[len] == '\n' && memchr(tail + 1, '\n', len - 1) == NULL;
+	free(tail);
+	if (r == -1) {
+		errno = saved;
+		return -1;
+	}
+	*offp = st.st_size - (off_t)len;
+	return found;
+}
+
+static int
+pwrite_all(int fd, const char *p, size_t len, off_t off)
+{
+	ssize_t r;
+
+	while (len > 0) {
+		r = pwrite(fd, p, len, off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		len -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+int
+queue_mark(struct queue *q, enum queue_area area,
+    const struct envelope *env, struct err *err)
+{
+	char e[64];
+	struct buf b;
+	off_t off = 0;
+	int fd, r, saved;
+
+	if (!area_ok(area) || entry_name(e, sizeof(e), env->id, ".env") == -1)
+		return err_set(err, ERR_INTERNAL, "mark: bad queue id");
+	buf_init(&b, ENVELOPE_MAX, 0);
+	if (envelope_dump_progress(env, &b) == -1) {
+		buf_free(&b);
+		return err_set(err, ERR_DATA, "mark %s: bad recipient state",
+		    env->id);
+	}
+	fd = openat(q->areafd[area], e, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		saved = errno;
+		buf_free(&b);
+		return err_set(err, ERR_IO, "mark %s/%s/%s: %s", q->dir,
+		    area_names[area], e, strerror(saved));
+	}
+	if ((r = find_progress(fd, b.len, &off)) == 1 &&
+	    (pwrite_all(fd, buf_str(&b), b.len, off) == -1 ||
+	    fdatasync(fd) == -1))
+		r = -1;
+	saved = errno;
+	(void)close(fd);
+	buf_free(&b);
+	if (r == -1)
+		return err_set(err, ERR_IO, "mark %s/%s/%s: %s", q->dir,
+		    area_names[area], e, strerror(saved));
+	if (r == 0)
+		return queue_update(q, area, env, err);
 	return 0;
 }
 

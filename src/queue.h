@@ -90,6 +90,17 @@ int	queue_open_msg(struct queue *, enum queue_area, const char *id,
 int	queue_update(struct queue *, enum queue_area,
 	    const struct envelope *env, struct err *);
 /*
+ * Records the recipients' states of env (sent, failed, reported ...) in
+ * its envelope in place: the progress line at the end of the .env is
+ * overwritten with pwrite + fdatasync, which needs no free disk space,
+ * and queue_load applies it over the rcpt lines. Call it right after an
+ * attempt, before queue_update, with the entry locked. An envelope with
+ * no progress line (written by an older version) is rewritten with
+ * queue_update instead. ERR_IO.
+ */
+int	queue_mark(struct queue *, enum queue_area,
+	    const struct envelope *env, struct err *);
+/*
  * Moves an entry between areas (message first, envelope last), fsyncs
  * both directories. The caller updates env->state itself.
  */

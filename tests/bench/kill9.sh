@@ -9,8 +9,8 @@
 # REL_SEED=... REL_TRIALS=... make check-local T=t-reliability.sh).
 # Prints one line per round and the totals: submissions, acknowledged
 # (exit 0), processes killed, duplicates and how many of them fell in the
-# allowed window (after the server's 250 to DATA, before the envelope
-# update). Exits non-zero if any round failed (a lost or invented message,
+# allowed window (after the server's 250 to DATA, before the recipients'
+# states are recorded). Exits non-zero if any round failed (a lost or invented message,
 # a duplicate outside the window, debris left in the spool).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)

@@ -1,6 +1,7 @@
 # Reliability: kill -9 at random points during intake and during delivery
 # (no acknowledged message lost, nothing invented, duplicates only in the
-# window after the server's 250 to DATA and before the envelope update),
+# window after the server's 250 to DATA and before the recipients' states
+# are recorded),
 # a full disk while spooling (non-zero exit, nothing partial left), and 100
 # concurrent submissions while a runner delivers (each exactly once).
 #
@@ -115,7 +116,7 @@ while read -r s rc; do
 		dups=$((dups + 1))
 		# Allowed only in the window: the first copy was the last
 		# message of its connection and that client never said QUIT
-		# (killed after the 250, before the envelope update).
+		# (killed after the 250, before the progress was recorded).
 		f=$(grep -l "^Subject: $s[[:space:]]*\$" "$SMTP_MAILDIR"/new/*.eml | head -n 1)
 		c=$(json_get connection "${f%.eml}.json")
 		mic=$(json_get message_in_connection "${f%.eml}.json")

@@ -50,6 +50,7 @@ fill(struct envelope *env)
 	env->rcpts[1].state = RCPT_SENT;
 	env->rcpts[2].state = RCPT_FAILED;
 	env->rcpts[2].reply = strdup("550 5.1.1 <a>b> no");
+	env->rcpts[2].reported = 1;
 }
 
 static void
@@ -85,6 +86,7 @@ test_roundtrip(void **state)
 	for (i = 0; i < 3; i++) {
 		assert_string_equal(b.rcpts[i].addr, a.rcpts[i].addr);
 		assert_int_equal(b.rcpts[i].state, a.rcpts[i].state);
+		assert_int_equal(b.rcpts[i].reported, a.rcpts[i].reported);
 		if (a.rcpts[i].orig == NULL)
 			assert_null(b.rcpts[i].orig);
 		else
@@ -95,6 +97,9 @@ test_roundtrip(void **state)
 			assert_string_equal(b.rcpts[i].reply,
 			    a.rcpts[i].reply);
 	}
+	/* The progress line is last: deferred, sent, failed and reported. */
+	assert_true(t1.len > 15);
+	assert_string_equal(t1.data + t1.len - 15, "\nprogress: dsb\n");
 	/* Dumping what was loaded gives the same bytes. */
 	assert_int_equal(envelope_dump(&b, &t2, &err), 0);
 	assert_string_equal(t1.data, t2.data);
@@ -138,7 +143,8 @@ test_dump_exact(void **state)
 	    "smtputf8: 0\n"
 	    "bounce: 0\n"
 	    "rcpt: pending <bob@b.example> orig=<bob> "
-	    "reply=\"451 4.3.0 \\\"busy\\\"\"\n");
+	    "reply=\"451 4.3.0 \\\"busy\\\"\"\n"
+	    "progress: p\n");
 	buf_free(&t);
 	envelope_free(&e);
 }
@@ -308,6 +314,16 @@ test_load_hostile(void **state)
 		{ "size:", "\n" },			/* empty line */
 		{ "size:", ": 1\n" },
 		{ "size:", "body8bit: 2\n" },
+		/* One known byte per recipient, after every rcpt line. */
+		{ "rcpt:", "rcpt: pending <b@x>\nprogress: \n" },
+		{ "rcpt:", "rcpt: pending <b@x>\nprogress: ss\n" },
+		{ "rcpt:", "rcpt: pending <b@x>\nprogress: x\n" },
+		{ "rcpt:", "rcpt: pending <b@x>\nprogress: S\n" },
+		{ "rcpt:", "rcpt: pending <b@x>\nprogress:  s\n" },
+		{ "rcpt:", "progress: s\nrcpt: pending <b@x>\n" },
+		{ "rcpt:", "rcpt: pending <b@x>\nprogress: s\n"
+		    "rcpt: pending <c@x>\n" },
+		{ "rcpt:", "rcpt: pending <b@x>\nprogress: s\nprogress: s\n" },
 	};
 	struct envelope e;
 	struct err err;
@@ -386,6 +402,58 @@ test_load_many_rcpts(void **state)
 	buf_free(&t);
 }
 
+/*
+ * The progress line (one byte per recipient, updated in place by
+ * queue_mark) wins over the rcpt lines' states.
+ */
+static void
+test_progress(void **state)
+{
+	static const char *more =
+	    "rcpt: deferred <c@d> reply=\"451 4.2.0 later\"\n"
+	    "rcpt: sent <e@f> reply=\"250 ok\"\n"
+	    "progress: sbs\n";
+	struct envelope e;
+	struct buf t;
+	struct err err;
+	size_t n;
+	char *p;
+
+	(void)state;
+	n = strlen(base) + strlen(more);
+	p = malloc(n + 1);
+	snprintf(p, n + 1, "%s%s", base, more);
+	assert_int_equal(envelope_load(&e, p, n, &err), 0);
+	assert_int_equal(e.nrcpts, 3);
+	assert_int_equal(e.rcpts[0].state, RCPT_SENT);
+	assert_int_equal(e.rcpts[1].state, RCPT_FAILED);
+	assert_int_equal(e.rcpts[1].reported, 1);
+	/* The 451 was the reply of an earlier attempt. */
+	assert_null(e.rcpts[1].reply);
+	assert_int_equal(e.rcpts[2].state, RCPT_SENT);
+	assert_int_equal(e.rcpts[2].reported, 0);
+	assert_string_equal(e.rcpts[2].reply, "250 ok");	/* agrees */
+	assert_int_equal(envelope_rcpts_open(&e), 0);
+	/* Dumped again, the rcpt lines agree with it. */
+	buf_init(&t, ENVELOPE_MAX, 0);
+	assert_int_equal(envelope_dump(&e, &t, &err), 0);
+	assert_non_null(strstr(t.data, "\nrcpt: sent <bob@example.org>\n"
+	    "rcpt: failed <c@d>\n"
+	    "rcpt: sent <e@f> reply=\"250 ok\"\nprogress: sbs\n"));
+	/* The line alone: 11 bytes and one per recipient, every time. */
+	buf_reset(&t);
+	assert_int_equal(envelope_dump_progress(&e, &t), 0);
+	assert_string_equal(t.data, "progress: sbs\n");
+	e.rcpts[0].state = RCPT_PENDING;
+	e.rcpts[2].state = RCPT_DEFERRED;
+	buf_reset(&t);
+	assert_int_equal(envelope_dump_progress(&e, &t), 0);
+	assert_string_equal(t.data, "progress: pbd\n");
+	buf_free(&t);
+	envelope_free(&e);
+	free(p);
+}
+
 static void
 test_state_strings(void **state)
 {
@@ -413,6 +481,7 @@ main(void)
 		cmocka_unit_test(test_load_hostile),
 		cmocka_unit_test(test_load_bytes),
 		cmocka_unit_test(test_load_many_rcpts),
+		cmocka_unit_test(test_progress),
 		cmocka_unit_test(test_state_strings),
 	};
 

@@ -669,6 +669,159 @@ test_disk_full(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/* Size and inode of area/<id>.env. */
+static void
+env_stat(const char *area, const char *id, struct stat *st)
+{
+	char path[400];
+
+	snprintf(path, sizeof(path), "%s/%s/%s.env", qdir, area, id);
+	assert_int_equal(stat(path, st), 0);
+}
+
+/* Progress recorded in place: same file, same size, read back by load. */
+static void
+test_mark(void **state)
+{
+	struct queue *q = *state;
+	struct envelope e, l;
+	struct err err;
+	struct stat st, st2;
+	char path[400];
+	off_t cut;
+	int fd;
+
+	basic_env(&e, "work", "a@b", "c@d");
+	envelope_add_rcpt(&e, "x@y", NULL);
+	envelope_add_rcpt(&e, "z@y", NULL);
+	commit(q, &e, "Subject: x\n\nbody\n");
+	env_stat("q", e.id, &st);
+	e.rcpts[0].state = RCPT_SENT;
+	e.rcpts[1].state = RCPT_FAILED;
+	e.rcpts[1].reported = 1;
+	e.rcpts[2].state = RCPT_DEFERRED;
+	assert_int_equal(queue_mark(q, QAREA_ACTIVE, &e, &err), 0);
+	env_stat("q", e.id, &st2);
+	assert_int_equal(st2.st_ino, st.st_ino);
+	assert_int_equal(st2.st_size, st.st_size);
+	assert_int_equal(count_files("tmp"), 0);
+	assert_int_equal(queue_load(q, QAREA_ACTIVE, e.id, &l, &err), 0);
+	assert_int_equal(l.rcpts[0].state, RCPT_SENT);
+	assert_int_equal(l.rcpts[1].state, RCPT_FAILED);
+	assert_int_equal(l.rcpts[1].reported, 1);
+	assert_int_equal(l.rcpts[2].state, RCPT_DEFERRED);
+	envelope_free(&l);
+	/* It moves with the entry. */
+	assert_int_equal(queue_move(q, e.id, QAREA_ACTIVE, QAREA_HOLD, &err),
+	    0);
+	e.rcpts[2].state = RCPT_SENT;
+	assert_int_equal(queue_mark(q, QAREA_HOLD, &e, &err), 0);
+	assert_int_equal(queue_load(q, QAREA_HOLD, e.id, &l, &err), 0);
+	assert_int_equal(envelope_rcpts_open(&l), 0);
+	envelope_free(&l);
+
+	/* An envelope from before progress lines: rewritten instead. */
+	env_stat("hold", e.id, &st);
+	cut = st.st_size - (off_t)strlen("progress: sbs\n");
+	snprintf(path, sizeof(path), "%s/hold/%s.env", qdir, e.id);
+	assert_int_equal(truncate(path, cut), 0);
+	assert_int_equal(queue_load(q, QAREA_HOLD, e.id, &l, &err), 0);
+	/* Without it the rcpt lines count: as committed. */
+	assert_int_equal(l.rcpts[2].state, RCPT_PENDING);
+	envelope_free(&l);
+	e.rcpts[0].state = RCPT_FAILED;
+	assert_int_equal(queue_mark(q, QAREA_HOLD, &e, &err), 0);
+	env_stat("hold", e.id, &st2);
+	assert_true(st2.st_ino != st.st_ino);
+	assert_int_equal(queue_load(q, QAREA_HOLD, e.id, &l, &err), 0);
+	assert_int_equal(l.rcpts[0].state, RCPT_FAILED);
+	envelope_free(&l);
+	/* A last line that is not the progress line: rewritten too. */
+	assert_true((fd = open(path, O_WRONLY | O_APPEND)) >= 0);
+	write_str(fd, "x-later: 1\n");
+	close(fd);
+	e.rcpts[0].state = RCPT_SENT;
+	assert_int_equal(queue_mark(q, QAREA_HOLD, &e, &err), 0);
+	assert_int_equal(queue_load(q, QAREA_HOLD, e.id, &l, &err), 0);
+	assert_int_equal(l.rcpts[0].state, RCPT_SENT);
+	envelope_free(&l);
+	/* No such entry. */
+	assert_int_equal(queue_mark(q, QAREA_FAILED, &e, &err), -1);
+	assert_int_equal(err.class, ERR_IO);
+	envelope_free(&e);
+}
+
+/*
+ * The point of queue_mark: on a full file system queue_update fails
+ * (a new envelope needs room), the mark does not, and a move keeps it.
+ */
+static void
+mark_full_run(const char *dir)
+{
+	struct queue q2;
+	struct envelope e, l;
+	struct err err;
+	char chunk[4096], path[500];
+	ssize_t w;
+	int fd, i;
+
+	assert_int_equal(queue_open(&q2, dir, &err), 0);
+	basic_env(&e, "work", "a@b", "c@d");
+	envelope_add_rcpt(&e, "x@y", NULL);
+	commit(&q2, &e, "Subject: x\n\nbody\n");
+	snprintf(path, sizeof(path), "%s/../fill", dir);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT, 0600)) >= 0);
+	memset(chunk, 'x', sizeof(chunk));
+	do
+		w = write(fd, chunk, sizeof(chunk));
+	while (w > 0);
+	assert_int_equal(errno, ENOSPC);
+	close(fd);
+	/* tmpfs gives whole pages: take the small ones left too. */
+	for (i = 0; i < 64; i++) {
+		snprintf(path, sizeof(path), "%s/../fill.%d", dir, i);
+		if ((fd = open(path, O_WRONLY | O_CREAT, 0600)) == -1)
+			break;
+		w = write(fd, "x", 1);
+		close(fd);
+		if (w != 1)
+			break;
+	}
+	e.rcpts[0].state = RCPT_SENT;
+	e.rcpts[1].state = RCPT_DEFERRED;
+	e.attempts = 1;
+	assert_int_equal(queue_update(&q2, QAREA_ACTIVE, &e, &err), -1);
+	assert_non_null(strstr(err.msg, "No space left"));
+	assert_int_equal(queue_mark(&q2, QAREA_ACTIVE, &e, &err), 0);
+	assert_int_equal(queue_move(&q2, e.id, QAREA_ACTIVE, QAREA_HOLD,
+	    &err), 0);
+	assert_int_equal(queue_load(&q2, QAREA_HOLD, e.id, &l, &err), 0);
+	assert_int_equal(l.rcpts[0].state, RCPT_SENT);
+	assert_int_equal(l.rcpts[1].state, RCPT_DEFERRED);
+	assert_int_equal(l.attempts, 0);	/* the update did fail */
+	envelope_free(&l);
+	envelope_free(&e);
+	queue_close(&q2);
+}
+
+static void
+test_mark_disk_full(void **state)
+{
+	char mnt[400], dir[450];
+
+	(void)state;
+	snprintf(mnt, sizeof(mnt), "%s/small", topdir);
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	snprintf(dir, sizeof(dir), "%s/queue", mnt);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=64k,mode=0700") == -1) {
+		print_message("no tmpfs (%s): full disk not tried\n",
+		    strerror(errno));
+		skip();
+	}
+	mark_full_run(dir);
+	assert_int_equal(umount(mnt), 0);
+}
+
 static void
 test_backoff(void **state)
 {
@@ -1014,6 +1167,11 @@ test_bounce(void **state)
 		    "Action: failed\nStatus: 4.4.7\n",
 		"\nFinal-Recipient: rfc822; erin@example.org\n"
 		    "Action: failed\nStatus: 5.0.0\n",
+		/* Refused, its reply lost to a full disk (queue_mark). */
+		"<frank@example.org>: refused by the server (its reply could "
+		    "not be recorded",
+		"\nFinal-Recipient: rfc822; frank@example.org\n"
+		    "Action: failed\nStatus: 5.0.0\n\n",
 		"Content-Type: text/rfc822-headers\n\n"
 		    "From: Alice <alice@example.com>\nSubject: hello\n"
 		    "X-Folded: a\n b\n\n--",
@@ -1027,6 +1185,7 @@ test_bounce(void **state)
 	envelope_add_rcpt(&f, "carol@example.org", NULL);
 	envelope_add_rcpt(&f, "dave@example.org", NULL);
 	envelope_add_rcpt(&f, "erin@example.org", "list@example.org");
+	envelope_add_rcpt(&f, "frank@example.org", NULL);
 	f.rcpts[0].state = RCPT_FAILED;
 	f.rcpts[0].reply = strdup("550 5.1.1 <bob@example.org>: no such user");
 	f.rcpts[1].state = RCPT_SENT;
@@ -1034,6 +1193,7 @@ test_bounce(void **state)
 	f.rcpts[2].state = RCPT_DEFERRED;
 	f.rcpts[3].state = RCPT_FAILED;
 	f.rcpts[3].reply = strdup("554 rejected");
+	f.rcpts[4].state = RCPT_FAILED;
 	f.state = ENV_FAILED;
 	commit(q, &f, "From: Alice <alice@example.com>\nSubject: hello\n"
 	    "X-Folded: a\n b\n\nBODYTEXT must not be quoted\n");
@@ -1117,6 +1277,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_id_mismatch, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_mark, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mark_disk_full, setup,
 		    teardown),
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test_setup_teardown(test_runq_list, setup,
