@@ -193,6 +193,49 @@ set_last_error(struct envelope *env, const char *msg)
 	env->last_error = xstrdup(msg);
 }
 
+/* Whether the failed recipients of env get a DSN (flags: DELIVER_*). */
+static int
+wants_bounce(const struct envelope *env, int flags, size_t nsent)
+{
+	if (env->is_bounce || env->sender[0] == '\0')
+		return 0;
+	return (flags & DELIVER_BOUNCE) ||
+	    ((flags & DELIVER_BOUNCE_PARTIAL) && nsent > 0);
+}
+
+/*
+ * Queues the DSN for the failed recipients of env not reported yet and
+ * records them as reported (in place, so that a crash or a full disk
+ * before the move to failed/ does not send the DSN twice). -1 if it could
+ * not be queued: the caller keeps the entry for a later run.
+ */
+static int
+queue_bounce(struct queue *q, enum queue_area area, struct envelope *env,
+    int msgfd)
+{
+	struct err e2;
+	size_t i, n = 0;
+
+	for (i = 0; i < env->nrcpts; i++)
+		if (env->rcpts[i].state == RCPT_FAILED &&
+		    !env->rcpts[i].reported)
+			n++;
+	if (n == 0)
+		return 0;	/* queued by an earlier run */
+	err_clear(&e2);
+	if (bounce_queue(q, env, msgfd, util_hostname(), NULL, &e2) == -1) {
+		log_warnx("could not queue a bounce (%s); the entry stays in "
+		    "the queue and a later run tries again", e2.msg);
+		return -1;
+	}
+	for (i = 0; i < env->nrcpts; i++)
+		if (env->rcpts[i].state == RCPT_FAILED)
+			env->rcpts[i].reported = 1;
+	if (queue_mark(q, area, env, &e2) == -1)
+		log_warnx("%s", e2.msg);
+	return 0;
+}
+
 /*
  * Decides and records the entry's new state after an attempt whose
  * whole-message error (if any) is in e. The recipients' states are
@@ -278,16 +321,19 @@ settle(struct dsession *ds, struct queue *q, enum queue_area area,
 		return DOUT_DEFERRED;
 	}
 	/* Every remaining recipient failed permanently. */
-	env->state = ENV_FAILED;
-	if (((flags & DELIVER_BOUNCE) ||
-	    ((flags & DELIVER_BOUNCE_PARTIAL) && nsent > 0)) &&
-	    !env->is_bounce && env->sender[0] != '\0') {
-		if (lseek(msgfd, 0, SEEK_SET) == -1 ||
-		    bounce_queue(q, env, msgfd, util_hostname(), NULL,
-		    &e2) == -1)
-			log_warnx("could not queue a bounce for %s: %s",
-			    env->id, e2.msg);
+	if (wants_bounce(env, flags, nsent) &&
+	    queue_bounce(q, area, env, msgfd) == -1) {
+		/* Not to failed/, which no run looks at: the DSN is owed. */
+		env->state = ENV_QUEUED;
+		env->next_try = now + queue_backoff(env->attempts);
+		if (queue_update(q, area, env, &e2) == -1)
+			log_warnx("%s", e2.msg);
+		if (area == QAREA_HOLD &&
+		    queue_move(q, env->id, area, QAREA_ACTIVE, &e2) == -1)
+			log_warnx("%s", e2.msg);
+		return nsent > 0 ? DOUT_PARTIAL : DOUT_FAILED;
 	}
+	env->state = ENV_FAILED;
 	if (queue_update(q, area, env, &e2) == -1) {
 		log_warnx("%s", e2.msg);
 		/* failed/ is for people to read: at least the states. */

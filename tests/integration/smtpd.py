@@ -75,6 +75,7 @@ FAULTS = {
     "thread_limit": "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded",
     "disconnect_data": "drop the connection after the first DATA line",
     "disconnect_after_data": "store the message, then drop the connection without a reply",
+    "gate_data_end": "store the message, write DIR/gate.wait, answer 250 only once DIR/gate.open exists",
     "data451": "451 4.3.0 Temporary server error after the final dot",
     "data554": "554 5.6.0 Message rejected after the final dot",
     "sendas_denied": "554 5.2.252 SendAsDenied after the final dot (Microsoft)",
@@ -242,11 +243,32 @@ class Handler:
             server.note_fault("disconnect_after_data")
             server.transport.close()
             await asyncio.sleep(3600)
+        if "gate_data_end" in f:
+            server.note_fault("gate_data_end")
+            await self.gate(seq)
         if "msgid_rewrite" in f:
             server.note_fault("msgid_rewrite")
             return ("250 2.0.0 OK <TEST%06d@TEST.PROD.OUTLOOK.COM> "
                     "[Hostname=TEST.PROD.OUTLOOK.COM]" % seq)
         return "250 2.0.0 OK: queued as %06d" % seq
+
+    async def gate(self, seq):
+        """Holds the reply to the final dot until the test creates
+        DIR/gate.open (at most 60 s), so that it can act (fill the disk,
+        kill the client) between the message being stored and the 250."""
+        wait = os.path.join(self.opts.dir, "gate.wait")
+        opened = os.path.join(self.opts.dir, "gate.open")
+        with open(wait + ".tmp", "w") as fp:
+            fp.write("%06d\n" % seq)
+        os.replace(wait + ".tmp", wait)
+        deadline = time.monotonic() + 60
+        while not os.path.exists(opened) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        for path in (wait, opened):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
 
     def store(self, server, session, envelope):
         with self.lock:
