@@ -317,25 +317,6 @@ valid_drop_name(const char *s)
 	return i == QUEUE_ID_LEN;
 }
 
-/*
- * deliver_pick_sender's rule (not called: sysq.o must not pull deliver.o
- * into programs that link runq.o without it): -f only when the account
- * may send as it, else the account's address.
- */
-static const char *
-pick_sender(const char *sender, const struct account *acct)
-{
-	if (sender == NULL)
-		return acct->from;
-	if (acct->allow_from_override)
-		return sender;
-	if (sender[0] != '\0' && conf_sender_allowed(acct, sender))
-		return sender;
-	log_info("maildrop: envelope sender <%s> is not an address account "
-	    "'%s' may send as; using <%s>", sender, acct->name, acct->from);
-	return acct->from;
-}
-
 /* Moves a drop file to corrupt/ (never deleted); logs why. */
 static void
 set_aside(struct queue *q, int dirfd, const char *name, const char *why)
@@ -484,7 +465,7 @@ pick_one(const struct config *cf, struct queue *q, int fd,
 		    conf_max_message_size(acct));
 		goto out;
 	}
-	sender = pick_sender(f ? dp->sender : NULL, acct);
+	sender = conf_pick_sender(acct, f ? dp->sender : NULL);
 
 	/*
 	 * The message again through intake, in verify mode: nothing of it
