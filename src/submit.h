@@ -47,7 +47,10 @@ void	submit_bs_invocation(struct invocation *out,
 	    const struct invocation *inv, const char *sender, char **rcpts,
 	    size_t nrcpts, int body8bit, int smtputf8);
 
-/* The intake options of a message submitted by inv through acct. */
+/*
+ * The intake options of a message submitted by inv through acct, with the
+ * account's size limit (conf_max_message_size).
+ */
 void	submit_intake_opts(struct intake_opts *, const struct invocation *,
 	    const struct account *, const struct aliases *);
 

@@ -368,4 +368,28 @@ like "$(cat "$T/lf.err")" "bare <LF>" "stderr says why"
 like "$(tr -d '\r' <"$T/lf.out")" "550 5.5.2" "and the refusal was answered"
 is "$(msg_count)" "$n" "nothing was sent"
 is "$(ls "$XDG_STATE_HOME/oauthmail/queue/q" | wc -l)" 0 "nothing was queued"
+
+# 10. max_message_size holds for every submission path, before exit 0 or
+#     the 250: the command line and -bs alike.
+write_config "$ACCOUNT" "max_message_size 2K"
+big=$(awk 'BEGIN { for (i = 0; i < 100; i++) printf "line %03d of a message that is too big for the limit\n", i }')
+n=$(msg_count)
+printf 'Subject: big argv\n\n%s\n' "$big" | "$OAUTHMAIL" bob@example.test 2>"$T/big.err"
+is "$?" 65 "argv: a message over max_message_size exits 65"
+like "$(cat "$T/big.err")" "max_message_size" "and names the setting"
+{ echo '< ^220'; echo '> HELO x'; echo '< ^250'
+  echo '> MAIL FROM:<alice@example.test>'; echo '< ^250'
+  echo '> RCPT TO:<bob@example.test>'; echo '< ^250'
+  echo '> DATA'; echo '< ^354'; echo '> Subject: big bs'; echo '>'
+  printf '%s\n' "$big" | sed 's/^/> /'; echo '> .'
+  echo '< ^554 5\.6\.0 .*max_message_size'
+  echo '> MAIL FROM:<alice@example.test>'; echo '< ^250'
+  echo '> RCPT TO:<bob@example.test>'; echo '< ^250'
+  echo '> DATA'; echo '< ^354'; echo '> Subject: small bs'; echo '>'
+  echo '> fits'; echo '> .'; echo '< ^250 2\.0\.0 Ok: sent'
+  echo '> QUIT'; echo '< ^221'; echo 'exit 0'; } >"$T/big.bs"
+dialogue big; ok $? "-bs: a message over max_message_size gets 554, the next one 250"
+is "$(msg_count)" $((n + 1)) "only the small message was sent"
+is "$(msg_header Subject)" "small bs" "it is the small one"
+is "$(ls "$XDG_STATE_HOME/oauthmail/queue/q" | wc -l)" 0 "nothing of the big ones queued"
 done_testing
