@@ -1,0 +1,228 @@
+/*
+ * test_submit.c -- what the one submission path decides: a -bs message's
+ * invocation, the intake options, the envelope fields, the sender rule,
+ * the delivery mode and the exit status.
+ */
+#include "unit.h"
+
+#include "conf.h"
+#include "log.h"
+#include "submit.h"
+
+static const char conf_text[] =
+    "account work\n"
+    "host smtp.example\n"
+    "auth off\n"
+    "tls off\n"
+    "from alice@example.test\n"
+    "send_as *@lists.example.test\n"
+    "send_as noreply@example.test\n"
+    "account queued : work\n"
+    "delivery queue\n"
+    "max_message_size 10K\n"
+    "account loose : work\n"
+    "allow_from_override on\n"
+    "delivery background\n"
+    "account default : work\n";
+
+static struct config cf;
+
+static int
+setup(void **state)
+{
+	struct err err;
+
+	(void)state;
+	log_init(0, 0, "test_submit");
+	err_clear(&err);
+	if (conf_load_buffer("t.conf", conf_text, strlen(conf_text), &cf,
+	    &err) != 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	conf_free(&cf);
+	return 0;
+}
+
+static void
+test_pick_sender(void **state)
+{
+	const struct account *w = conf_account(&cf, "work");
+	const struct account *l = conf_account(&cf, "loose");
+
+	(void)state;
+	assert_string_equal(conf_pick_sender(w, NULL), "alice@example.test");
+	assert_string_equal(conf_pick_sender(w, "ALICE@example.test"),
+	    "ALICE@example.test");
+	assert_string_equal(conf_pick_sender(w, "noreply@example.test"),
+	    "noreply@example.test");
+	assert_string_equal(conf_pick_sender(w, "x@lists.example.test"),
+	    "x@lists.example.test");
+	/* not an address the account may send as: its own instead */
+	assert_string_equal(conf_pick_sender(w, "ceo@example.test"),
+	    "alice@example.test");
+	assert_string_equal(conf_pick_sender(w, "x@evil.lists.example.test"),
+	    "alice@example.test");
+	/* the null sender of MAIL FROM:<> / -f '' is no address either */
+	assert_string_equal(conf_pick_sender(w, ""), "alice@example.test");
+	assert_string_equal(conf_pick_sender(l, "ceo@example.test"),
+	    "ceo@example.test");
+}
+
+static void
+test_bs_invocation(void **state)
+{
+	struct invocation inv, m;
+	char *rcpts[] = { "bob@example.test", "root" };
+
+	(void)state;
+	memset(&inv, 0, sizeof(inv));
+	inv.sender = "f@example.test";
+	inv.extract = 1;
+	inv.smtputf8 = -1;
+	inv.dsn_notify = "FAILURE";
+	submit_bs_invocation(&m, &inv, "alice@example.test", rcpts, 2, 1, 1);
+	assert_string_equal(m.sender, "alice@example.test");
+	assert_ptr_equal(m.rcpts, rcpts);
+	assert_int_equal(m.nrcpts, 2);
+	assert_int_equal(m.ignore_dots, 1);
+	assert_int_equal(m.extract, 0);
+	assert_int_equal(m.body, BODY_8BITMIME);
+	assert_int_equal(m.smtputf8, 1);
+	assert_string_equal(m.dsn_notify, "FAILURE");
+	/* MAIL FROM:<> keeps -f; no MAIL parameters keep the options */
+	submit_bs_invocation(&m, &inv, "", rcpts, 1, 0, 0);
+	assert_string_equal(m.sender, "f@example.test");
+	assert_int_equal(m.body, BODY_UNSPEC);
+	assert_int_equal(m.smtputf8, -1);
+	inv.sender = NULL;
+	submit_bs_invocation(&m, &inv, NULL, rcpts, 1, 0, 0);
+	assert_null(m.sender);
+}
+
+static void
+test_intake_opts(void **state)
+{
+	struct invocation inv;
+	struct intake_opts io;
+	char *rcpts[] = { "bob@example.test" };
+
+	(void)state;
+	memset(&inv, 0, sizeof(inv));
+	inv.ignore_dots = 1;
+	inv.fullname = "Alice";
+	inv.rcpts = rcpts;
+	inv.nrcpts = 1;
+	submit_intake_opts(&io, &inv, conf_account(&cf, "work"), NULL);
+	assert_int_equal(io.ignore_dots, 1);
+	assert_int_equal(io.extract, 0);
+	assert_string_equal(io.fullname, "Alice");
+	assert_string_equal(io.from_addr, "alice@example.test");
+	assert_ptr_equal(io.rcpts, rcpts);
+	assert_int_equal(io.nrcpts, 1);
+	assert_int_equal(io.max_size, CONF_MAX_MESSAGE_SIZE);
+	submit_intake_opts(&io, &inv, conf_account(&cf, "queued"), NULL);
+	assert_int_equal(io.max_size, 10 * 1024);
+}
+
+static void
+test_envelope(void **state)
+{
+	struct invocation inv;
+	struct envelope env;
+	time_t t0 = time(NULL);
+
+	(void)state;
+	memset(&inv, 0, sizeof(inv));
+	inv.sender = "ceo@example.test";
+	inv.dsn_notify = "SUCCESS,FAILURE";
+	inv.dsn_ret = "HDRS";
+	inv.envid = "e1";
+	envelope_init(&env);
+	submit_envelope(&env, &inv, conf_account(&cf, "work"));
+	assert_string_equal(env.account, "work");
+	assert_string_equal(env.sender, "alice@example.test");
+	assert_int_equal(env.smtputf8, 0);
+	assert_int_equal(env.body8bit, 0);
+	assert_string_equal(env.dsn_notify, "SUCCESS,FAILURE");
+	assert_string_equal(env.dsn_ret, "HDRS");
+	assert_string_equal(env.envid, "e1");
+	assert_int_equal(env.state, ENV_QUEUED);
+	assert_true(env.created >= t0 && env.next_try == env.created);
+	envelope_free(&env);
+
+	/* a UTF-8 sender needs SMTPUTF8; -B 8BITMIME sets the body type */
+	memset(&inv, 0, sizeof(inv));
+	inv.sender = "j\xc3\xbcrgen@example.test";
+	inv.body = BODY_8BITMIME;
+	envelope_init(&env);
+	submit_envelope(&env, &inv, conf_account(&cf, "loose"));
+	assert_string_equal(env.sender, "j\xc3\xbcrgen@example.test");
+	assert_int_equal(env.smtputf8, 1);
+	assert_int_equal(env.body8bit, 1);
+	assert_null(env.dsn_notify);
+	envelope_free(&env);
+}
+
+static void
+test_delivery_mode(void **state)
+{
+	struct invocation inv;
+
+	(void)state;
+	memset(&inv, 0, sizeof(inv));
+	assert_int_equal(submit_delivery_mode(&inv, conf_account(&cf,
+	    "work")), DELIV_FOREGROUND);
+	assert_int_equal(submit_delivery_mode(&inv, conf_account(&cf,
+	    "queued")), DELIV_QUEUE);
+	assert_int_equal(submit_delivery_mode(&inv, conf_account(&cf,
+	    "loose")), DELIV_BACKGROUND);
+	inv.delivery = DELIV_FOREGROUND;	/* -odi beats the account */
+	assert_int_equal(submit_delivery_mode(&inv, conf_account(&cf,
+	    "queued")), DELIV_FOREGROUND);
+	inv.delivery = DELIV_QUEUE;
+	assert_int_equal(submit_delivery_mode(&inv, conf_account(&cf,
+	    "work")), DELIV_QUEUE);
+}
+
+static void
+test_exitcode(void **state)
+{
+	struct err e;
+
+	(void)state;
+	err_clear(&e);
+	(void)err_set(&e, ERR_PERM, "554 refused");
+	assert_int_equal(submit_exitcode(DOUT_SENT, &e), EX_OK);
+	assert_int_equal(submit_exitcode(DOUT_PARTIAL, &e), EX_OK);
+	assert_int_equal(submit_exitcode(DOUT_DEFERRED, &e), EX_OK);
+	assert_int_equal(submit_exitcode(DOUT_HELD, &e), EX_OK);
+	assert_int_equal(submit_exitcode(DOUT_SKIPPED, &e), EX_OK);
+	assert_int_equal(submit_exitcode(DOUT_FAILED, &e), EX_UNAVAILABLE);
+	(void)err_set(&e, ERR_ADDR, "550 5.1.1 no such user");
+	assert_int_equal(submit_exitcode(DOUT_FAILED, &e), EX_NOUSER);
+	(void)err_set(&e, ERR_DATA, "554 5.6.0 bad message");
+	assert_int_equal(err_refusal_exitcode(&e), EX_UNAVAILABLE);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pick_sender),
+		cmocka_unit_test(test_bs_invocation),
+		cmocka_unit_test(test_intake_opts),
+		cmocka_unit_test(test_envelope),
+		cmocka_unit_test(test_delivery_mode),
+		cmocka_unit_test(test_exitcode),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
