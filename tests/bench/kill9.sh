@@ -6,7 +6,7 @@
 #   sh /path/to/oauthmail/tests/bench/kill9.sh [TRIALS [ROUNDS]]
 # TRIALS per round (default 600), ROUNDS (default 1), each round with a
 # new random seed (printed, so a failing round can be replayed with
-# REL_SEED=... REL_TRIALS=... make check-local T=t-reliability.sh).
+# REL_SEED=... REL_TRIALS=... make check T=t-reliability.sh).
 # Prints one line per round and the totals: submissions, acknowledged
 # (exit 0), processes killed, duplicates and how many of them fell in the
 # allowed window (after the server's 250 to DATA, before the recipients'
