@@ -9,8 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "advice.h"
 #include "buf.h"
 #include "cmd.h"
+#include "envelope.h"
 #include "holdsched.h"
 #include "json.h"
 #include "log.h"
@@ -231,45 +233,173 @@ status_credential(const struct account *a)
 	buf_free(&b);
 }
 
+/* What keeps an account's mail from going out, mildest first. */
+enum blocker {
+	BLK_NONE = 0,
+	BLK_KEYRING,	/* the keyring cannot be reached: 75 */
+	BLK_ACTION	/* sign-in or an administrator needed, mail held: 77 */
+};
+
+/* The account's entries that wait for someone or for a limit. */
+struct acct_queue {
+	size_t	 held;
+	time_t	 held_at;		/* newest held entry */
+	char	 held_why[512];		/* its last error */
+	size_t	 limited;
+	time_t	 limit_until;
+	char	 limit_why[512];
+};
+
 static void
-status_one(const struct account *a)
+scan_area(struct queue *q, enum queue_area area, const struct account *a,
+    time_t now, struct acct_queue *aq)
+{
+	const struct advice *adv;
+	struct envelope env;
+	struct err err;
+	char **ids;
+	size_t i, n;
+
+	if (queue_list(q, area, &ids, &n, &err) == -1)
+		return;
+	for (i = 0; i < n; i++) {
+		envelope_init(&env);
+		if (queue_load(q, area, ids[i], &env, &err) == -1 ||
+		    env.account == NULL || strcmp(env.account, a->name) != 0) {
+			envelope_free(&env);
+			continue;
+		}
+		adv = advice_find(env.last_error);
+		if (area == QAREA_HOLD) {
+			aq->held++;
+			if (aq->held == 1 || env.next_try > aq->held_at) {
+				aq->held_at = env.next_try;
+				(void)strlcpy(aq->held_why, env.last_error !=
+				    NULL ? env.last_error : "",
+				    sizeof(aq->held_why));
+			}
+		} else if (adv != NULL && adv->react == ADV_LIMIT &&
+		    env.next_try > now) {
+			aq->limited++;
+			if (env.next_try > aq->limit_until) {
+				aq->limit_until = env.next_try;
+				(void)strlcpy(aq->limit_why, env.last_error,
+				    sizeof(aq->limit_why));
+			}
+		}
+		envelope_free(&env);
+	}
+	queue_free_ids(ids, n);
+}
+
+static void
+scan_queue(const struct account *a, struct acct_queue *aq)
+{
+	struct queue q;
+	struct err err;
+	time_t now = time(NULL);
+
+	memset(aq, 0, sizeof(*aq));
+	if (queue_open(&q, a->queue_dir, &err) == -1)
+		return;
+	scan_area(&q, QAREA_HOLD, a, now, aq);
+	scan_area(&q, QAREA_ACTIVE, a, now, aq);
+	queue_close(&q);
+}
+
+static const char *
+acct_user(const struct account *a)
+{
+	return a->user != NULL ? a->user : a->from;
+}
+
+/*
+ * Held mail: the state says why (the catalogue's label when it knows the
+ * reply) and the fix follows.
+ */
+static void
+status_held(const struct account *a, const struct acct_queue *aq,
+    char *why, size_t whysize)
+{
+	const struct advice *adv = advice_find(aq->held_why);
+	char fix[512];
+
+	if (adv != NULL && adv->react == ADV_HOLD)
+		(void)strlcpy(why, adv->label, whysize);
+	else
+		(void)strlcpy(why, "the server refused the sign-in", whysize);
+	printf("  %-16s %s\n", "state", why);
+	if (adv != NULL) {
+		advice_fill(adv, a->name, acct_user(a), fix, sizeof(fix));
+		printf("  %-16s %s\n", "fix", fix);
+	} else
+		printf("  %-16s run 'oauthmail check %s', then 'oauthmail "
+		    "login %s' if the token is refused\n", "fix", a->name,
+		    a->name);
+	printf("  %-16s %zu message%s; last error: %s\n", "held", aq->held,
+	    aq->held == 1 ? "" : "s", aq->held_why);
+}
+
+static void
+status_limited(const struct acct_queue *aq, time_t now)
+{
+	const struct advice *adv = advice_find(aq->limit_why);
+
+	if (aq->limited == 0 || adv == NULL)
+		return;
+	printf("  %-16s %zu message%s: %s\n", "waiting", aq->limited,
+	    aq->limited == 1 ? "" : "s", adv->label);
+	print_time("until", aq->limit_until, now);
+}
+
+/* The token's state; returns what blocks the account. */
+static enum blocker
+status_token(const struct account *a, const struct acct_queue *aq,
+    char *why, size_t whysize)
 {
 	struct token_record rec;
 	struct store *st;
 	struct buf raw;
 	struct err err;
 	time_t now = time(NULL);
+	enum blocker b = BLK_NONE;
 	int r;
 
-	printf("account %s <%s>\n", a->name, a->from);
-	printf("  %-16s %s:%d\n", "server", a->host, conf_port(a));
-	if (!conf_is_oauth(a)) {
-		printf("  %-16s password/none (no OAuth)\n", "auth");
-		return;
-	}
 	err_clear(&err);
 	if (store_open(a->keyring, &st, &err) == -1) {
 		printf("  %-16s unavailable: %s\n", "keyring", err.msg);
-		return;
+		(void)strlcpy(why, "the keyring cannot be reached", whysize);
+		return BLK_KEYRING;
 	}
 	printf("  %-16s %s\n", "keyring", store_backend_name(st));
 	status_credential(a);
 	buf_init(&raw, LIM_TOKEN * 2, BUF_SECRET);
 	memset(&rec, 0, sizeof(rec));
 	r = store_get(st, a->name, STORE_TOKEN, &raw, &err);
-	if (r == 1)
+	if (r == 1) {
 		printf("  %-16s no token: run 'oauthmail login %s'\n", "state",
 		    a->name);
-	else if (r == -1)
+		(void)strlcpy(why, "no token, sign-in needed", whysize);
+		b = BLK_ACTION;
+	} else if (r == -1) {
 		printf("  %-16s %s\n", "state", err.msg);
-	else if (token_record_parse(&rec, raw.data, raw.len, &err) == -1)
+		(void)strlcpy(why, "the keyring cannot be read", whysize);
+		b = BLK_KEYRING;
+	} else if (token_record_parse(&rec, raw.data, raw.len, &err) == -1) {
 		printf("  %-16s unreadable token record: %s\n", "state",
 		    err.msg);
-	else {
-		if (rec.needs_login)
+		(void)strlcpy(why, "unreadable token record", whysize);
+		b = BLK_ACTION;
+	} else {
+		if (rec.needs_login) {
 			printf("  %-16s sign-in needed: run 'oauthmail login "
 			    "%s'\n", "state", a->name);
-		else
+			(void)strlcpy(why, "sign-in needed", whysize);
+			b = BLK_ACTION;
+		} else if (aq->held > 0) {
+			status_held(a, aq, why, whysize);
+			b = BLK_ACTION;
+		} else
 			printf("  %-16s %s\n", "state", "signed in");
 		print_time("access expires", rec.expires_at, now);
 		if (rec.refresh_token != NULL) {
@@ -295,13 +425,36 @@ status_one(const struct account *a)
 	token_record_free(&rec);
 	buf_free(&raw);
 	store_close(st);
+	return b;
+}
+
+/* One account's lines; returns what blocks it, why says it in brief. */
+static enum blocker
+status_one(const struct account *a, char *why, size_t whysize)
+{
+	struct acct_queue aq;
+	enum blocker b = BLK_NONE;
+
+	printf("account %s <%s>\n", a->name, a->from);
+	printf("  %-16s %s:%d\n", "server", a->host, conf_port(a));
+	scan_queue(a, &aq);
+	if (conf_is_oauth(a))
+		b = status_token(a, &aq, why, whysize);
+	else
+		printf("  %-16s password/none (no OAuth)\n", "auth");
+	if (b != BLK_ACTION && aq.held > 0) {
+		status_held(a, &aq, why, whysize);
+		b = BLK_ACTION;
+	}
+	status_limited(&aq, time(NULL));
+	return b;
 }
 
 static void
 status_queue(const struct config *cf)
 {
 	static const struct { enum queue_area a; const char *name; } areas[] = {
-		{ QAREA_ACTIVE, "queued" }, { QAREA_HOLD, "held (sign-in)" },
+		{ QAREA_ACTIVE, "queued" }, { QAREA_HOLD, "held" },
 		{ QAREA_FAILED, "failed" },
 	};
 	const struct account *a = cf->def != NULL ? cf->def :
@@ -328,23 +481,42 @@ status_queue(const struct config *cf)
 	queue_close(&q);
 }
 
+/*
+ * Exit status (oauthmail(8)): 0 when every account can send, 77 when one
+ * needs a sign-in or an administrator or has held mail, else 75 when a
+ * keyring cannot be reached. stderr names the account concerned.
+ */
 static int
 cmd_status(const struct invocation *inv, const struct config *cf,
     struct err *err)
 {
-	size_t i;
+	const struct account *one = NULL, *worst_acct = NULL;
+	enum blocker b, worst = BLK_NONE;
+	char why[512], worst_why[512];
+	size_t i, n;
 
-	if (inv->cmd_account != NULL) {
-		const struct account *a = need_account(inv, cf, err);
+	if (inv->cmd_account != NULL &&
+	    (one = need_account(inv, cf, err)) == NULL)
+		return -1;
+	n = one != NULL ? 1 : cf->naccounts;
+	worst_why[0] = '\0';
+	for (i = 0; i < n; i++) {
+		const struct account *a = one != NULL ? one : cf->accounts[i];
 
-		if (a == NULL)
-			return -1;
-		status_one(a);
-	} else
-		for (i = 0; i < cf->naccounts; i++)
-			status_one(cf->accounts[i]);
+		why[0] = '\0';
+		if ((b = status_one(a, why, sizeof(why))) > worst) {
+			worst = b;
+			worst_acct = a;
+			(void)strlcpy(worst_why, why, sizeof(worst_why));
+		}
+	}
 	status_queue(cf);
-	return fflush(stdout) == 0 ? 0 : err_set(err, ERR_IO, "stdout");
+	if (fflush(stdout) != 0)
+		return err_set(err, ERR_IO, "stdout");
+	if (worst == BLK_NONE || worst_acct == NULL)
+		return 0;
+	return err_set(err, worst == BLK_ACTION ? ERR_AUTH : ERR_TEMP,
+	    "account %s cannot send: %s", worst_acct->name, worst_why);
 }
 
 static int

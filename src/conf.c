@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "advice.h"
 #include "conf.h"
 #include "log.h"
 #include "status.h"
@@ -458,6 +459,15 @@ set_key(struct parser *p, const char *key, enum key k, const char *v)
 		a->key_line[k] = p->line;
 	switch (k) {
 	case K_PASSWORD:
+		if (strcmp(key, "passwordeval") == 0) {
+			/* msmtp's token command, left in a converted file */
+			char fix[400];
+
+			(void)advice_explain("passwordeval", p->in_account &&
+			    a->name != NULL ? a->name : NULL, NULL, fix,
+			    sizeof(fix));
+			return perr(p, "%s: not used: %s", key, fix);
+		}
 		return perr(p, "%s: secrets are never stored in the config "
 		    "file; remove this line and run 'oauthmail password "
 		    "ACCOUNT'", key);

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "advice.h"
 #include "bounce.h"
 #include "buf.h"
 #include "deliver.h"
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "queue.h"
 #include "smtp.h"
+#include "smtpreply.h"
 #include "store.h"
 #include "token.h"
 #include "util.h"
@@ -33,6 +35,8 @@ struct dsession {
 	int			 failed;	/* connect/auth failed: don't retry */
 	char			 tls[16];	/* TLS version of the last session */
 	struct err		 failerr;
+	size_t			 nsent;		/* messages on this session */
+	time_t			 retry_at;	/* this entry not before (limit) */
 };
 
 static int
@@ -55,35 +59,23 @@ open_store(struct dsession *ds, struct err *err)
 	return store_open(ds->acct->keyring, &ds->st, err);
 }
 
+/* AUTH with the token (refreshed first if force); *cached: from cache. */
 static int
-auth_oauth(struct dsession *ds, struct err *err)
+auth_oauth(struct dsession *ds, int force, int *cached, struct err *err)
 {
 	struct buf tok;
-	int cached = 0, r;
+	int r;
 
+	*cached = 0;
 	if (open_store(ds, err) == -1)
 		return -1;
 	buf_init(&tok, LIM_TOKEN, BUF_SECRET);
-	if (token_get(ds->acct, ds->st, 0, &tok, &cached, err) == -1) {
+	if (token_get(ds->acct, ds->st, force, &tok, cached, err) == -1) {
 		buf_free(&tok);
 		return -1;
 	}
 	r = smtp_auth(ds->s, ds->mech, sasl_user(ds->acct), buf_str(&tok),
 	    tok.len, err);
-	if (r == -1 && err->class == ERR_AUTH && cached) {
-		/* A cached token was refused: refresh once, retry AUTH once. */
-		struct err first = *err;
-
-		log_info("%s: server refused the cached token (%s); refreshing",
-		    ds->acct->name, first.msg);
-		buf_reset(&tok);
-		if (token_get(ds->acct, ds->st, 1, &tok, &cached, err) == -1) {
-			buf_free(&tok);
-			return -1;
-		}
-		r = smtp_auth(ds->s, ds->mech, sasl_user(ds->acct),
-		    buf_str(&tok), tok.len, err);
-	}
 	buf_free(&tok);
 	if (r == 0)
 		token_mark_success(ds->acct, ds->st);
@@ -116,43 +108,121 @@ auth_password(struct dsession *ds, struct err *err)
 	return r;
 }
 
-/* Connects and authenticates once per run. */
-static int
-get_session(struct dsession *ds, struct err *err)
+static void
+drop_session(struct dsession *ds)
 {
-	if (ds->s != NULL)
-		return 0;
-	if (ds->failed) {
-		*err = ds->failerr;
-		return -1;
-	}
+	smtp_close(ds->s);
+	ds->s = NULL;
+	ds->nsent = 0;
+}
+
+/* One connection and its AUTH; force: refresh the token first. */
+static int
+open_session(struct dsession *ds, int force, int *cached, struct err *err)
+{
+	int r;
+
+	*cached = 0;
 	if (smtp_connect(ds->acct, &ds->s, err) == -1)
-		goto fail;
+		return -1;
 	(void)strlcpy(ds->tls, smtp_tls_version(ds->s), sizeof(ds->tls));
 	ds->mech = ds->acct->auth;
 	if (ds->mech == AUTH_AUTO)
 		ds->mech = smtp_pick_mech(ds->s, ds->acct);
 	if (ds->mech == AUTH_NONE)
 		return 0;
-	if (is_oauth_mech(ds->mech)) {
-		if (auth_oauth(ds, err) == -1)
-			goto fail;
-	} else if (auth_password(ds, err) == -1)
-		goto fail;
-	return 0;
-fail:
-	smtp_close(ds->s);
-	ds->s = NULL;
+	if (is_oauth_mech(ds->mech))
+		r = auth_oauth(ds, force, cached, err);
+	else
+		r = auth_password(ds, err);
+	if (r == -1)
+		drop_session(ds);
+	return r;
+}
+
+/*
+ * Connects and authenticates once per run. A cached token the server
+ * refuses is refreshed once and tried once more on a new connection
+ * (Exchange Online closes the connection after 535 5.7.3), unless the
+ * reply says only an administrator can help (5.7.139: SMTP AUTH off).
+ */
+static int
+get_session(struct dsession *ds, struct err *err)
+{
+	int cached = 0;
+
+	if (ds->s != NULL)
+		return 0;
+	if (ds->failed) {
+		*err = ds->failerr;
+		return -1;
+	}
+	if (open_session(ds, 0, &cached, err) == 0)
+		return 0;
+	if (err->class == ERR_AUTH && cached &&
+	    smtpreply_react(err->msg) != ADV_HOLD) {
+		log_info("%s: server refused the cached token (%s); refreshing "
+		    "and reconnecting", ds->acct->name, err->msg);
+		if (open_session(ds, 1, &cached, err) == 0)
+			return 0;
+	}
 	ds->failed = 1;
 	ds->failerr = *err;
 	return -1;
 }
 
-static void
-drop_session(struct dsession *ds)
+/* 1 if the failure of a reused session may be retried on a new one. */
+static int
+may_reconnect(const struct dsession *ds, const struct err *e)
 {
-	smtp_close(ds->s);
-	ds->s = NULL;
+	if (ds->nsent == 0 || smtp_content_sent(ds->s))
+		return 0;
+	if (smtpreply_react(e->msg) == ADV_RECONNECT)
+		return 1;
+	/* Closed without a reply while idle. */
+	return e->smtp_code == 0 && (e->class == ERR_TEMP ||
+	    e->class == ERR_IO);
+}
+
+/*
+ * Sends one entry on the run's session. A server that closed an idle
+ * session (421 4.4.2, or no reply) before the content went out gets one
+ * new connection. Throttling, a sending limit, or a mailbox that may not
+ * send stop the account's run: the rest is deferred without a new
+ * connection and AUTH per message.
+ */
+static int
+send_on_session(struct dsession *ds, struct envelope *env, int msgfd,
+    struct err *e)
+{
+	enum advice_react react;
+	int again = 1;
+
+	for (;;) {
+		if (smtp_send(ds->s, env, msgfd, e) == 0) {
+			ds->nsent++;
+			return 0;
+		}
+		if (e->class == ERR_PERM)
+			return -1;	/* the session goes on */
+		if (!again || !may_reconnect(ds, e))
+			break;
+		again = 0;
+		log_info("%s: %s; reconnecting", ds->acct->name, e->msg);
+		drop_session(ds);
+		if (get_session(ds, e) == -1)
+			return -1;
+	}
+	react = smtpreply_react(e->msg);
+	drop_session(ds);
+	if (e->class == ERR_AUTH || react == ADV_THROTTLE ||
+	    react == ADV_LIMIT || e->smtp_code == 421) {
+		log_info("%s: %s; the rest of this run waits", ds->acct->name,
+		    e->msg);
+		ds->failed = 1;
+		ds->failerr = *e;
+	}
+	return -1;
 }
 
 static void
@@ -313,6 +383,8 @@ settle(struct dsession *ds, struct queue *q, enum queue_area area,
 	if (nopen > 0) {
 		env->state = ENV_QUEUED;
 		env->next_try = now + queue_backoff(env->attempts);
+		if (ds->retry_at > env->next_try)
+			env->next_try = ds->retry_at;	/* a sending limit */
 		if (queue_update(q, area, env, &e2) == -1)
 			log_warnx("%s", e2.msg);
 		if (area == QAREA_HOLD &&
@@ -343,6 +415,22 @@ settle(struct dsession *ds, struct queue *q, enum queue_area area,
 	if (queue_move(q, env->id, area, QAREA_FAILED, &e2) == -1)
 		log_warnx("%s", e2.msg);
 	return nsent > 0 ? DOUT_PARTIAL : DOUT_FAILED;
+}
+
+/* A sending limit was reached: by the whole message or a recipient. */
+static int
+limited(const struct envelope *env, int whole, const struct err *e)
+{
+	size_t i;
+
+	if (whole)
+		return smtpreply_react(e->msg) == ADV_LIMIT;
+	for (i = 0; i < env->nrcpts; i++)
+		if (env->rcpts[i].state == RCPT_DEFERRED &&
+		    env->rcpts[i].reply != NULL &&
+		    smtpreply_react(env->rcpts[i].reply) == ADV_LIMIT)
+			return 1;
+	return 0;
 }
 
 static enum deliver_outcome
@@ -381,14 +469,13 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 	}
 	/* None open (an earlier run recorded them all): bookkeeping only. */
 	tried = envelope_rcpts_open(&env) > 0;
-	if (tried && get_session(ds, e) == -1) {
+	if (tried && (get_session(ds, e) == -1 ||
+	    send_on_session(ds, &env, msgfd, e) == -1))
 		whole = 1;
-	} else if (tried && smtp_send(ds->s, &env, msgfd, e) == -1) {
-		whole = 1;
-		/* After a transport or protocol error the session is gone. */
-		if (e->class != ERR_PERM)
-			drop_session(ds);
-	}
+	ds->retry_at = limited(&env, whole, e) ?
+	    time(NULL) + ADVICE_LIMIT_WINDOW : 0;
+	if (whole)
+		(void)advice_add_fix(e, ds->acct->name, sasl_user(ds->acct));
 	if (whole && e->class == ERR_PERM && ds->s != NULL) {
 		/* The server refused this message as a whole. */
 		size_t i;
@@ -439,6 +526,8 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 			err_set(e, c, "<%s>: %s", first->addr,
 			    envelope_rcpt_state_str(first->state));
 	}
+	if (out != DOUT_SENT)
+		(void)advice_add_fix(e, ds->acct->name, sasl_user(ds->acct));
 done:
 	if (msgfd != -1)
 		(void)close(msgfd);

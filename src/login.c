@@ -29,6 +29,7 @@
 
 #include <openssl/evp.h>
 
+#include "advice.h"
 #include "args.h"
 #include "buf.h"
 #include "conf.h"
@@ -51,89 +52,18 @@
 
 /*
  * --- Known failures and their fixes --------------------------------------
- *
- * Keyed by a substring of the server reply or token error, first match
- * wins: more specific keys come before the ones they contain
- * ("5.7.30" before "5.7.3"). Sources: PROTOCOL.md §1.4, §1.7, §2.3.
+ * One catalogue (advice.c) for login, check, send, mailq and status.
  */
-static const struct {
-	const char	*key;
-	const char	*fix;
-} explain_table[] = {
-	{ "graph.microsoft.com", "the token is for Microsoft Graph, not "
-	    "Exchange: request only https://outlook.office.com/SMTP.Send "
-	    "offline_access (set 'scope' and run 'oauthmail login ACCOUNT')" },
-	{ "SmtpClientAuthentication is disabled for the Tenant", "SMTP AUTH "
-	    "is disabled for the whole tenant: an admin must enable it "
-	    "(Set-TransportConfig -SmtpClientAuthenticationDisabled $false, "
-	    "see https://aka.ms/smtp_auth_disabled)" },
-	{ "security defaults", "the tenant's security defaults block SMTP "
-	    "AUTH: an admin must turn security defaults off or allow SMTP "
-	    "AUTH through Conditional Access" },
-	{ "5.7.139", "SMTP AUTH is disabled for the tenant or blocked by "
-	    "policy (security defaults): an admin must enable it" },
-	{ "5.7.30", "basic authentication is retired: use OAuth (auth "
-	    "xoauth2 with provider microsoft)" },
-	{ "5.7.3", "token refused: the token's aud must be "
-	    "https://outlook.office.com or https://outlook.office365.com; "
-	    "check that user= is the mailbox the token was issued for; and "
-	    "that SMTP AUTH is enabled for the mailbox "
-	    "(Set-CASMailbox -Identity MAILBOX "
-	    "-SmtpClientAuthenticationDisabled $false)" },
-	{ "5.7.57", "the server saw no successful AUTH before MAIL FROM: "
-	    "check that auth is xoauth2/oauthbearer and that TLS is on" },
-	{ "SendAsDenied", "the mailbox lacks Send As rights for the From "
-	    "address: send from the mailbox's own address or have an admin "
-	    "grant Send As (Add-RecipientPermission)" },
-	{ "5.2.252", "the mailbox lacks Send As rights for the From "
-	    "address: send from the mailbox's own address or have an admin "
-	    "grant Send As (Add-RecipientPermission)" },
-	{ "4.7.66", "the server refuses TLS 1.0/1.1: use TLS 1.2 or newer "
-	    "(check the system OpenSSL configuration)" },
-	{ "5.5.2", "the server found a line too long (AUTH initial "
-	    "response): the two-step AUTH form is needed; report this as "
-	    "a bug" },
-	{ "BadCredentials", "Gmail refused the token: the scope must be "
-	    "https://mail.google.com/ and user must be the Gmail address "
-	    "that signed in; run 'oauthmail login ACCOUNT' again" },
-	{ "5.7.8", "Gmail refused the token: the scope must be "
-	    "https://mail.google.com/ and user must be the Gmail address "
-	    "that signed in; run 'oauthmail login ACCOUNT' again" },
-	{ "Invalid device flow scope", "Google does not allow the device "
-	    "flow for Gmail scopes: use 'oauthmail login ACCOUNT --browser'" },
-	{ "AADSTS7000218", "the app registration is not a public client: "
-	    "set 'Allow public client flows' to Yes (Authentication page), "
-	    "or store a client secret with 'oauthmail secret ACCOUNT'" },
-	{ "AADSTS7000215", "invalid client secret: store the secret's Value "
-	    "(not its ID), or a new one if it expired, with 'oauthmail "
-	    "secret ACCOUNT'" },
-	{ "AADSTS7000112", "the application is disabled in the tenant: an "
-	    "admin must enable it (Enterprise applications)" },
-	{ "AADSTS700082", "the refresh token expired after inactivity: run "
-	    "'oauthmail login ACCOUNT'" },
-	{ "AADSTS70043", "the refresh token expired under a Conditional "
-	    "Access sign-in frequency policy: run 'oauthmail login ACCOUNT'" },
-	{ "AADSTS70011", "invalid scope: use 'scope "
-	    "https://outlook.office.com/SMTP.Send offline_access' "
-	    "(client credentials: https://outlook.office365.com/.default)" },
-	{ "AADSTS50011", "redirect URI mismatch: add http://127.0.0.1 as a "
-	    "'Mobile and desktop applications' redirect URI in the app "
-	    "manifest, or use 'oauthmail login ACCOUNT --device'" },
-	{ "certificate verify failed", "the server certificate is not "
-	    "trusted: fix the system CA store or set tls_trust_file" },
-};
 
-const char *
-login_explain(const char *text)
+/* The fix for a known reply or token error in text, or NULL. */
+static const char *
+explain(const struct account *acct, const char *text, char *dst,
+    size_t size)
 {
-	size_t i;
-
-	if (text == NULL)
+	if (!advice_explain(text, acct->name, acct->user != NULL ? acct->user :
+	    acct->from, dst, size))
 		return NULL;
-	for (i = 0; i < nitems(explain_table); i++)
-		if (strstr(text, explain_table[i].key) != NULL)
-			return explain_table[i].fix;
-	return NULL;
+	return dst;
 }
 
 /*
@@ -826,7 +756,7 @@ static int
 redirect_error(const struct account *acct, const struct login_redirect *r,
     struct err *err)
 {
-	char e[64], d[256];
+	char e[64], d[256], fixbuf[400];
 	const char *fix;
 
 	util_sanitize(e, sizeof(e), r->error, strlen(r->error));
@@ -838,7 +768,7 @@ redirect_error(const struct account *acct, const struct login_redirect *r,
 	if (strcmp(r->error, "access_denied") == 0)
 		return err_set(err, ERR_AUTH, "sign-in was declined "
 		    "(account %s%s%s)", acct->name, d[0] ? ": " : "", d);
-	fix = login_explain(d);
+	fix = explain(acct, d, fixbuf, sizeof(fixbuf));
 	if (strcmp(r->error, "invalid_scope") == 0 ||
 	    strcmp(r->error, "unauthorized_client") == 0 ||
 	    strcmp(r->error, "invalid_request") == 0 ||
@@ -1025,7 +955,7 @@ announce(const struct account *acct, struct store *st,
 {
 	struct json_jwt j;
 	struct err e;
-	char clean[256];
+	char clean[256], fixbuf[400];
 	const char *name = who, *fix;
 	int have = 0;
 
@@ -1044,7 +974,8 @@ announce(const struct account *acct, struct store *st,
 	util_sanitize(clean, sizeof(clean), name, strlen(name));
 	fprintf(stderr, "%s: signed in as %s (account %s); token stored in "
 	    "%s\n", OM_PROGNAME, clean, acct->name, store_backend_name(st));
-	if (have && j.aud != NULL && (fix = login_explain(j.aud)) != NULL)
+	if (have && j.aud != NULL &&
+	    (fix = explain(acct, j.aud, fixbuf, sizeof(fixbuf))) != NULL)
 		fprintf(stderr, "%s: warning: %s\n", OM_PROGNAME, fix);
 	if (have)
 		json_jwt_free(&j);
@@ -1253,24 +1184,12 @@ login_revoke(const struct account *acct, struct store *st)
 
 /* Rewrites err as "STEP: what; fix" and returns -1. */
 static int
-check_fail(struct err *err, const char *step)
+check_fail(const struct account *acct, struct err *err, const char *step)
 {
-	char msg[sizeof(err->msg)];
-	const char *fix;
-	int room;
-
-	(void)strlcpy(msg, err->msg, sizeof(msg));
-	fix = login_explain(msg);
-	/* oauth.c already says how to fix token errors it knows. */
-	if (fix != NULL && strstr(msg, "oauthmail ") == NULL) {
-		room = (int)sizeof(err->msg) - (int)strlen(step) -
-		    (int)strlen(fix) - 8;
-		if (room < 80)
-			room = 80;
-		(void)snprintf(err->msg, sizeof(err->msg), "%s: %.*s; %s",
-		    step, room, msg, fix);
-	} else
-		(void)err_prefix(err, "%s", step);
+	(void)err_prefix(err, "%s", step);
+	/* Adds the fix unless oauth.c already gave it. */
+	(void)advice_add_fix(err, acct->name, acct->user != NULL ?
+	    acct->user : acct->from);
 	if (err->class == ERR_NONE)
 		err->class = ERR_INTERNAL;
 	return -1;
@@ -1363,11 +1282,11 @@ check_caps(struct smtp_session *s, FILE *out)
 }
 
 static void
-check_claims(const char *token, FILE *out)
+check_claims(const struct account *acct, const char *token, FILE *out)
 {
 	struct json_jwt j;
 	struct err e;
-	char v[512], when[64];
+	char v[512], when[64], fixbuf[400];
 	const char *fix;
 	struct tm tm;
 	time_t t;
@@ -1397,7 +1316,8 @@ check_claims(const char *token, FILE *out)
 		    &tm) > 0)
 			fprintf(out, "token exp: %s\n", when);
 	}
-	if (j.aud != NULL && (fix = login_explain(j.aud)) != NULL)
+	if (j.aud != NULL &&
+	    (fix = explain(acct, j.aud, fixbuf, sizeof(fixbuf))) != NULL)
 		fprintf(out, "warning: %s\n", fix);
 	json_jwt_free(&j);
 }
@@ -1425,7 +1345,7 @@ check_secret(const struct account *acct, struct store *st, int force,
 		return -1;
 	fprintf(out, "token: %s (%s)\n", cached ? "cached in the keyring" :
 	    "freshly refreshed", store_backend_name(st));
-	check_claims(buf_str(secret), out);
+	check_claims(acct, buf_str(secret), out);
 	return 0;
 }
 
@@ -1450,11 +1370,11 @@ login_check(const struct account *acct, FILE *out, struct err *err)
 		goto out;
 	}
 	if (check_dns(acct, out, err) == -1) {
-		rc = check_fail(err, "dns");
+		rc = check_fail(acct, err, "dns");
 		goto out;
 	}
 	if (smtp_connect(acct, &s, err) == -1) {
-		rc = check_fail(err, "connect");
+		rc = check_fail(acct, err, "connect");
 		goto out;
 	}
 	tlsv = smtp_tls_version(s);
@@ -1468,11 +1388,11 @@ login_check(const struct account *acct, FILE *out, struct err *err)
 		goto done;
 	}
 	if (store_open(acct->keyring, &st, err) == -1) {
-		rc = check_fail(err, "keyring");
+		rc = check_fail(acct, err, "keyring");
 		goto out;
 	}
 	if (check_secret(acct, st, 0, &secret, out, err) == -1) {
-		rc = check_fail(err, "token");
+		rc = check_fail(acct, err, "token");
 		goto out;
 	}
 	mech = smtp_pick_mech(s, acct);
@@ -1489,13 +1409,13 @@ login_check(const struct account *acct, FILE *out, struct err *err)
 		fprintf(out, "auth: refused (%s); refreshing the token and "
 		    "trying once more\n", err->msg);
 		if (check_secret(acct, st, 1, &secret, out, err) == -1) {
-			rc = check_fail(err, "token");
+			rc = check_fail(acct, err, "token");
 			goto out;
 		}
 		rc = smtp_auth(s, mech, user, secret.data, secret.len, err);
 	}
 	if (rc == -1) {
-		rc = check_fail(err, "auth");
+		rc = check_fail(acct, err, "auth");
 		goto out;
 	}
 	fprintf(out, "auth: %s as %s: authenticated\n", smtp_mech_name(mech),

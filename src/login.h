@@ -39,7 +39,7 @@ int	login_run(const struct account *acct, enum inv_login flow,
  * `oauthmail check ACCOUNT`: DNS, connect + TLS, EHLO capabilities,
  * token (JWT claims, never the token), AUTH, QUIT; sends no mail.
  * Progress lines go to out. On failure returns -1 with err saying what
- * failed and, when known, how to fix it (login_explain).
+ * failed and, when known, how to fix it (advice.h).
  */
 int	login_check(const struct account *acct, FILE *out, struct err *err);
 
@@ -49,13 +49,6 @@ int	login_check(const struct account *acct, FILE *out, struct err *err);
  * caller deletes the keyring entries itself.
  */
 void	login_revoke(const struct account *acct, struct store *st);
-
-/*
- * One line saying what is wrong and how to fix it for a known server
- * reply or token error found as a substring of text (e.g. "535 5.7.3",
- * "AADSTS7000218", "graph.microsoft.com"), or NULL. Static string.
- */
-const char *login_explain(const char *text);
 
 /*
  * --- Exposed for the unit tests ----------------------------------------

@@ -23,6 +23,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "advice.h"
 #include "buf.h"
 #include "conf.h"
 #include "json.h"
@@ -167,31 +168,6 @@ oauth_cleanup(void)
  * --- Classification -----------------------------------------------------
  */
 
-/* Microsoft Entra (AADSTS) codes that deserve their own advice. */
-static const struct {
-	long long	 code;
-	enum err_class	 class;
-	const char	*fix;
-} aadsts[] = {
-	{ 7000218, ERR_CONFIG, "the app registration is not a public "
-	    "client: enable 'Allow public client flows' or store a client "
-	    "secret with 'oauthmail secret @ACCT@'" },
-	{ 700082, ERR_AUTH, "the refresh token has expired: run "
-	    "'oauthmail login @ACCT@'" },
-	{ 70043, ERR_AUTH, "the refresh token has expired or is invalid "
-	    "(sign-in frequency policy): run 'oauthmail login @ACCT@'" },
-	{ 50011, ERR_CONFIG, "the redirect URI does not match the app "
-	    "registration: add http://localhost (and http://127.0.0.1) as a "
-	    "'Mobile and desktop applications' redirect URI (account @ACCT@)" },
-	{ 7000112, ERR_CONFIG, "the application is disabled in the tenant: "
-	    "ask the administrator to enable it (account @ACCT@)" },
-	{ 70011, ERR_CONFIG, "the scope is invalid: fix 'scope' for account "
-	    "@ACCT@ (for SMTP: https://outlook.office.com/SMTP.Send "
-	    "offline_access)" },
-	{ 7000215, ERR_CONFIG, "the client secret is invalid: store the "
-	    "correct secret with 'oauthmail secret @ACCT@'" },
-};
-
 /* Standard error codes that need a configuration change. */
 static const struct {
 	const char	*error;
@@ -228,48 +204,51 @@ fill(char *dst, size_t size, const char *tmpl, const char *account)
 	buf_free(&b);
 }
 
-/* error_description: first line only, sanitised and shortened. */
+/*
+ * error_description: first line only, sanitised and shortened at a word
+ * boundary to at most max bytes (advice_shorten).
+ */
 static void
-short_desc(char *dst, size_t size, const char *desc)
+short_desc(char *dst, size_t size, const char *desc, size_t max)
 {
-	size_t n;
-
 	if (desc == NULL) {
 		dst[0] = '\0';
 		return;
 	}
-	n = strcspn(desc, "\r\n");
-	if (n > OAUTH_DESC_MAX)
-		n = OAUTH_DESC_MAX;
-	util_sanitize(dst, size, desc, n);
+	advice_shorten(dst, size, desc, max);
 }
 
-static int
-has_aadsts(const struct json_token *r, long long code)
+/*
+ * The catalogue's row for a token endpoint error: the AADSTS codes of
+ * error_codes first, then the description, then the error code itself.
+ */
+static const struct advice *
+known_error(const struct json_token *r)
 {
+	const struct advice *a;
 	char pat[32];
 	size_t i;
-	const char *p;
 
-	for (i = 0; i < r->nerror_codes; i++)
-		if (r->error_codes[i] == code)
-			return 1;
-	if (r->error_description == NULL)
-		return 0;
-	(void)snprintf(pat, sizeof(pat), "AADSTS%lld", code);
-	for (p = r->error_description; (p = strstr(p, pat)) != NULL; p++)
-		if (!isdigit((unsigned char)p[strlen(pat)]))
-			return 1;
-	return 0;
+	for (i = 0; i < r->nerror_codes; i++) {
+		(void)snprintf(pat, sizeof(pat), "AADSTS%lld",
+		    r->error_codes[i]);
+		if ((a = advice_find(pat)) != NULL)
+			return a;
+	}
+	if (r->error_description != NULL &&
+	    (a = advice_find(r->error_description)) != NULL)
+		return a;
+	return advice_find(r->error);
 }
 
 int
 oauth_classify(const char *account, long status, const struct json_token *r,
     struct err *err)
 {
-	char desc[OAUTH_DESC_MAX + 8], fix[384], code[64];
+	char desc[OAUTH_DESC_MAX + 8], fix[sizeof(err->msg)], code[64];
+	const struct advice *a;
 	const char *e;
-	size_t i;
+	size_t i, room;
 
 	if (account == NULL)
 		account = "ACCOUNT";
@@ -296,7 +275,7 @@ oauth_classify(const char *account, long status, const struct json_token *r,
 		    "(account %s)", status, account);
 	}
 
-	short_desc(desc, sizeof(desc), r->error_description);
+	short_desc(desc, sizeof(desc), r->error_description, OAUTH_DESC_MAX);
 	util_sanitize(code, sizeof(code), r->error, strlen(r->error));
 	e = r->error;
 
@@ -308,12 +287,16 @@ oauth_classify(const char *account, long status, const struct json_token *r,
 		    "unavailable (HTTP %ld, %s%s%s); will retry", status, code,
 		    desc[0] ? ": " : "", desc);
 
-	for (i = 0; i < nitems(aadsts); i++) {
-		if (!has_aadsts(r, aadsts[i].code))
-			continue;
-		fill(fix, sizeof(fix), aadsts[i].fix, account);
-		return err_set(err, aadsts[i].class, "%s (%s: %s)", fix, code,
-		    desc);
+	if ((a = known_error(r)) != NULL) {
+		/* The whole fix, then as much of the description as fits. */
+		advice_fill(a, account, NULL, fix, sizeof(fix));
+		room = sizeof(err->msg) - 1;
+		room = strlen(fix) + strlen(code) + 6 < room ?
+		    room - strlen(fix) - strlen(code) - 6 : 0;
+		short_desc(desc, sizeof(desc), r->error_description,
+		    room < OAUTH_DESC_MAX ? room : OAUTH_DESC_MAX);
+		return err_set(err, a->class, "%s (%s%s%s)", fix, code,
+		    desc[0] ? ": " : "", desc);
 	}
 
 	if (strcmp(e, "invalid_grant") == 0)

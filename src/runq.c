@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "advice.h"
 #include "args.h"
 #include "conf.h"
 #include "deliver.h"
@@ -85,9 +86,10 @@ static void
 print_entry(FILE *out, enum queue_area a, const struct envelope *env,
     time_t now, const struct holdsched *hs)
 {
+	const struct advice *adv = advice_find(env->last_error);
 	const struct holdsched_rec *hr;
 	const struct rcpt *r;
-	char age[32], next[32];
+	char age[32], next[32], fix[512];
 	size_t i;
 
 	fmt_dur(age, sizeof(age), (long long)(now - env->created));
@@ -106,8 +108,13 @@ print_entry(FILE *out, enum queue_area a, const struct envelope *env,
 		}
 		break;
 	case QAREA_HOLD:
-		fprintf(out, "    attempts %d, waiting for sign-in: "
-		    "oauthmail login %s\n", env->attempts, env->account);
+		if (adv != NULL && adv->react == ADV_HOLD)
+			fprintf(out, "    attempts %d, held: %s (retried "
+			    "once it is fixed)\n", env->attempts, adv->label);
+		else
+			fprintf(out, "    attempts %d, waiting for sign-in: "
+			    "oauthmail login %s\n", env->attempts,
+			    env->account);
 		/* The account's next turn (holdsched.h), if it has to wait. */
 		hr = holdsched_find(hs, env->account);
 		if (hr != NULL && hr->next > now) {
@@ -122,6 +129,11 @@ print_entry(FILE *out, enum queue_area a, const struct envelope *env,
 	}
 	if (env->last_error != NULL)
 		fprintf(out, "    last error: %s\n", env->last_error);
+	/* The catalogue's fix, unless delivery already added it. */
+	if (adv != NULL && !advice_in(adv, env->last_error)) {
+		advice_fill(adv, env->account, NULL, fix, sizeof(fix));
+		fprintf(out, "    fix: %s\n", fix);
+	}
 	for (i = 0; i < env->nrcpts; i++) {
 		r = &env->rcpts[i];
 		fprintf(out, "    %-8s <%s>%s%s\n",

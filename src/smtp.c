@@ -131,6 +131,8 @@ struct smtp_session {
 	size_t			 rcur;
 	size_t			 accepted;
 	int			 any_temp;
+	enum err_class		 any_class;	/* of a 5xx kept for later */
+	int			 content_sent;	/* DATA content went out */
 	int			 pipelined;
 	int			 mail_failed;
 	int			 rset_then_mail;
@@ -185,19 +187,17 @@ step_timeout(struct smtp_session *s, enum smtp_state st)
 	}
 }
 
-/* Sets err from the current reply: 4xx temporary, 5xx permanent. */
+/*
+ * Sets err from the current reply: 4xx temporary, 5xx permanent, except
+ * what smtpreply_class knows better (a sending limit is temporary, a
+ * mailbox that may not send is held).
+ */
 static int
 reply_fail(struct smtp_session *s, struct err *err, const char *what)
 {
 	int code = s->reply.code;
-	enum err_class c;
+	enum err_class c = smtpreply_class(code, s->last);
 
-	if (code >= 400 && code < 500)
-		c = ERR_TEMP;
-	else if (code >= 500)
-		c = ERR_PERM;
-	else
-		c = ERR_PROTO;
 	return err_set_smtp(err, c, code, s->reply.esc, "%s: %s:%d said: %s",
 	    what, s->host, s->port, s->last);
 }
@@ -379,9 +379,10 @@ static void
 txn_fail(struct smtp_session *s, struct err *err, const char *what)
 {
 	size_t k;
-	int perm = s->reply.code >= 500;
+	int perm;
 
 	(void)reply_fail(s, err, what);
+	perm = err->class == ERR_PERM;
 	s->failed = 1;
 	for (k = 0; k < s->nridx; k++) {
 		struct rcpt *r = &s->env->rcpts[s->ridx[k]];
@@ -403,9 +404,12 @@ rcpt_result(struct smtp_session *s)
 	if (s->reply.code >= 200 && s->reply.code < 300) {
 		s->acc[s->rcur] = 1;
 		s->accepted++;
-	} else if (s->reply.code >= 400 && s->reply.code < 500) {
+	} else if (smtpreply_class(s->reply.code, s->last) != ERR_PERM) {
+		/* 4xx, or a sending limit / permission the mail can wait for */
 		r->state = RCPT_DEFERRED;
 		s->any_temp = 1;
+		if (s->reply.code >= 500 && s->any_class == ERR_NONE)
+			s->any_class = smtpreply_class(s->reply.code, s->last);
 	} else {
 		r->state = RCPT_FAILED;
 		if (s->reply.code < 400)
@@ -417,10 +421,13 @@ static int
 no_rcpt_error(struct smtp_session *s, struct err *err)
 {
 	const struct rcpt *r = &s->env->rcpts[s->ridx[0]];
+	enum err_class c = ERR_PERM;
 
 	s->failed = 1;
+	if (s->any_temp)
+		c = s->any_class == ERR_AUTH ? ERR_AUTH : ERR_TEMP;
 	/* Report what the server said to the recipient, not to DATA. */
-	return err_set_smtp(err, s->any_temp ? ERR_TEMP : ERR_PERM,
+	return err_set_smtp(err, c,
 	    s->reply.code, s->reply.esc, "%s:%d refused <%s>%s: %s", s->host,
 	    s->port, r->addr, s->nridx > 1 ? " and every other recipient" : "",
 	    r->reply != NULL ? r->reply : s->last);
@@ -513,8 +520,9 @@ auth_fail(struct smtp_session *s, struct err *err)
 	int code = s->reply.code;
 	enum err_class c;
 
-	if (code >= 400 && code < 500)
-		c = ERR_TEMP;		/* 454 4.7.0 and friends */
+	if ((code >= 400 && code < 500) ||
+	    smtpreply_class(code, s->last) == ERR_TEMP)
+		c = ERR_TEMP;		/* 454 4.7.0 and friends, limits */
 	else if (code == 535 || code == 534 || code == 530 || code == 538 ||
 	    strncmp(s->reply.esc, "5.7.", 4) == 0)
 		c = ERR_AUTH;
@@ -676,6 +684,7 @@ smtp_enter(struct smtp_session *s, enum smtp_state st, struct err *err)
 	case SMTP_S_BODY:
 		conn_set_timeout(s->conn, s->timeout_ms > 0 ? s->timeout_ms :
 		    3 * MIN_MS);
+		s->content_sent = 1;
 		if (send_body(s, err) == -1)
 			return SMTP_S_FAIL;
 		conn_set_timeout(s->conn, step_timeout(s, st));
@@ -1085,6 +1094,8 @@ smtp_send(struct smtp_session *s, struct envelope *env, int msg_fd,
 	s->msg_fd = msg_fd;
 	s->accepted = 0;
 	s->any_temp = 0;
+	s->any_class = ERR_NONE;
+	s->content_sent = 0;
 	s->mail_failed = 0;
 	s->pipelined = 0;
 	s->rcur = 0;
@@ -1152,4 +1163,10 @@ long long
 smtp_size_max(const struct smtp_session *s)
 {
 	return s->caps.size_max;
+}
+
+int
+smtp_content_sent(const struct smtp_session *s)
+{
+	return s->content_sent;
 }

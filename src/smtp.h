@@ -93,6 +93,12 @@ const char *smtp_last_reply(const struct smtp_session *);
 const char *smtp_mech_name(enum conf_auth);
 /* SIZE limit from EHLO; 0 when none is advertised. */
 long long smtp_size_max(const struct smtp_session *);
+/*
+ * 1 once the last smtp_send started to transmit the message content: a
+ * failure before that can be retried on a new session without any risk
+ * of sending the message twice.
+ */
+int	smtp_content_sent(const struct smtp_session *);
 
 /*
  * Test seam and building block of smtp_connect: runs the session over an

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "advice.h"
 #include "buf.h"
 #include "smtpreply.h"
 #include "status.h"
@@ -344,4 +345,33 @@ smtpreply_caps(const struct smtpreply *r, struct smtpreply_caps *c)
 		}
 		i = e + 1;
 	}
+}
+
+enum advice_react
+smtpreply_react(const char *oneline)
+{
+	const struct advice *a = advice_find(oneline);
+
+	return a != NULL ? a->react : ADV_INFO;
+}
+
+enum err_class
+smtpreply_class(int code, const char *oneline)
+{
+	if (code < 400)
+		return ERR_PROTO;
+	switch (smtpreply_react(oneline)) {
+	case ADV_AUTH:
+	case ADV_HOLD:
+		return ERR_AUTH;
+	case ADV_THROTTLE:
+	case ADV_LIMIT:
+	case ADV_RECONNECT:
+	case ADV_TEMP:
+		return ERR_TEMP;
+	case ADV_INFO:
+	default:
+		break;
+	}
+	return code < 500 ? ERR_TEMP : ERR_PERM;
 }

@@ -1,7 +1,8 @@
 /*
  * smtpreply.h -- pure parsing of SMTP replies (RFC 5321 §4.2): reply-line
  * checks, multi-line joining with caps, enhanced status codes (RFC 3463)
- * and EHLO capabilities. No I/O, no logging.
+ * EHLO capabilities, and what a refusal means (with advice.h's
+ * catalogue). No I/O, no logging.
  *
  * Error class used: ERR_PROTO (malformed or oversized reply).
  */
@@ -9,6 +10,7 @@
 #define SMTPREPLY_H
 
 #include "common.h"
+#include "advice.h"
 #include "buf.h"
 #include "status.h"
 
@@ -62,6 +64,20 @@ size_t	smtpreply_esc(const char *text, size_t len, char *esc, size_t escsize);
 void	smtpreply_oneline(const struct smtpreply *, char *dst, size_t size);
 /* Text of the reply without "code " or the enhanced code, sanitised. */
 void	smtpreply_text(const struct smtpreply *, char *dst, size_t size);
+
+/*
+ * What delivery does about a reply: the advice catalogue's reaction when
+ * it knows the text (oneline is smtpreply_oneline's form, "550 5.4.5
+ * ..."), ADV_INFO otherwise.
+ */
+enum advice_react smtpreply_react(const char *oneline);
+/*
+ * The error class of a refusal outside AUTH: ERR_AUTH when only a new
+ * token or an administrator can help (the mail is held), ERR_TEMP for a
+ * 4xx and for a 5xx that is a throttle or a sending limit (deferred,
+ * never bounced), ERR_PERM for any other 5xx, ERR_PROTO below 400.
+ */
+enum err_class smtpreply_class(int code, const char *oneline);
 
 /* Capabilities (values equal SMTP_CAP_* in smtp.h). */
 #define SMTPREPLY_CAP_STARTTLS		0x0001

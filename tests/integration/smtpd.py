@@ -11,7 +11,9 @@ DIR/port when ready. Everything it keeps is under --dir DIR:
   DIR/faults.json    optional, re-read at every new connection:
                      {"faults": ["greet421", "mail452:2", ...],
                       "slow_seconds": 3, "rcpt_rules": [{"match": REGEX,
-                      "reply": "550 5.7.1 no", "delay": 0}]}
+                      "reply": "550 5.7.1 no", "delay": 0}],
+                      "replies": [{"at": "mail", "reply": "432 4.3.2 ...",
+                      "times": 1, "after": 1, "close": true}]}
 A fault "NAME:N" applies to the next N connections (counted from the moment
 the faults file last changed), "NAME" to all.
 
@@ -25,6 +27,18 @@ PLAIN and LOGIN accept any user with --password (default "testpass").
 A failed bearer AUTH answers Gmail style (334 base64 JSON challenge, then
 535 5.7.8 after the client's empty line / AQ==) or Microsoft style (535
 5.7.3 directly), chosen with --auth-fail-style google|microsoft.
+
+Scripted replies ("replies", tried in order; the first that applies answers):
+  at      "auth", "mail", "rcpt" or "data_end": the command it answers
+  reply   the reply line(s) to send instead ("\r\n" between lines)
+  times   how many times it answers (counted from the moment the faults file
+          last changed); absent: always
+  after   only on a connection that has already stored this many messages
+  authed  true: only after a successful AUTH
+  match   at rcpt: only for addresses matching this regular expression
+  close   true: drop the connection right after the reply (as Exchange Online
+          does after 535 5.7.3 and after a 421)
+Every use counts in stats.json under "scripted" (by "at").
 
 Session faults (see FAULTS below), recipient faults by local part:
   tempfail@ -> 451 4.2.0   reject@ -> 550 5.1.1   slow@ -> delay then 250
@@ -135,6 +149,8 @@ class Faults:
         self.slow = slow
         self.sig = None
         self.used = {}
+        self.replies = []
+        self.replies_used = {}
         self.lock = threading.Lock()
 
     def for_connection(self):
@@ -154,6 +170,8 @@ class Faults:
             if raw != self.sig:
                 self.sig = raw
                 self.used = {}
+                self.replies = list(data.get("replies", []))
+                self.replies_used = {}
             for spec in names:
                 name, _, n = spec.partition(":")
                 if n:
@@ -165,6 +183,24 @@ class Faults:
         for r in data.get("rcpt_rules", []):
             rules.append((re.compile(r["match"], re.I), r.get("reply"), float(r.get("delay", 0))))
         return active, float(data.get("slow_seconds", self.slow)), rules
+
+    def take_reply(self, at, msgs, authed, addr=None):
+        """The first scripted reply for this command that applies, or None."""
+        with self.lock:
+            for i, r in enumerate(self.replies):
+                if r.get("at") != at:
+                    continue
+                if msgs < int(r.get("after", 0)):
+                    continue
+                if r.get("authed") and not authed:
+                    continue
+                if r.get("match") and not (addr and re.search(r["match"], addr, re.I)):
+                    continue
+                if "times" in r and self.replies_used.get(i, 0) >= int(r["times"]):
+                    continue
+                self.replies_used[i] = self.replies_used.get(i, 0) + 1
+                return r
+        return None
 
 
 class AuthData:
@@ -226,6 +262,16 @@ class Handler:
             server.note_fault("hang_data_end")
             await asyncio.sleep(3600)
         auth = session.auth_data
+        if server.script is not None:
+            r = server.script.take_reply("data_end", server.msg_count, bool(session.authenticated))
+            if r is not None:
+                server.stats.inc("scripted", sub="data_end")
+                server.log("#%d scripted reply at data_end" % server.conn_id)
+                if r.get("close"):
+                    await server.push(r["reply"])
+                    server.transport.close()
+                    await asyncio.sleep(3600)
+                return r["reply"]
         for name in ("data451", "data554", "sendas_denied", "quota_exceeded"):
             if name in f:
                 server.note_fault(name)
@@ -312,8 +358,9 @@ class Handler:
 class TestSMTP(SMTP):
     conn_counter = 0
 
-    def __init__(self, handler, faults, slow, rules, opts, stats, log, **kw):
+    def __init__(self, handler, faults, slow, rules, opts, stats, log, script=None, **kw):
         super().__init__(handler, **kw)
+        self.script = script
         self.faults = faults
         self.slow = slow
         self.rules = rules
@@ -331,6 +378,20 @@ class TestSMTP(SMTP):
         reader._limit = 65536
 
     # -- helpers -----------------------------------------------------------------
+    async def scripted(self, at, addr=None):
+        """Sends a scripted reply for this command; True if one was sent."""
+        if self.script is None:
+            return False
+        r = self.script.take_reply(at, self.msg_count, bool(self.session.authenticated), addr)
+        if r is None:
+            return False
+        self.stats.inc("scripted", sub=at)
+        self.log("#%d scripted reply at %s%s" % (self.conn_id, at, " (then close)" if r.get("close") else ""))
+        await self.push(r["reply"])
+        if r.get("close"):
+            self.transport.close()
+        return True
+
     def note_fault(self, name):
         self.stats.inc("faults_applied", sub=name)
         self.log("#%d fault %s" % (self.conn_id, name))
@@ -427,6 +488,11 @@ class TestSMTP(SMTP):
         if "auth_disabled_tenant" in f:
             self.note_fault("auth_disabled_tenant")
             return await self.push(FAULTS["auth_disabled_tenant"])
+        if self.session.extended_smtp and not self.session.authenticated and mech and \
+                await self.scripted("auth"):
+            if mech:
+                self.stats.inc("auth_failure")
+            return
         if "auth_expiring" in f and mech in ("XOAUTH2", "OAUTHBEARER"):
             self.note_fault("auth_expiring")
             return await self.push("501 5.5.127 Invalid XOAUTH2 auth data - Token will expire soon")
@@ -535,6 +601,8 @@ class TestSMTP(SMTP):
         if await self.check_helo_needed():
             return
         self.stats.inc("mail")
+        if await self.scripted("mail"):
+            return
         if self.opts.require_auth and not self.session.authenticated:
             self.stats.inc("mail_rejected_noauth")
             return await self.push("530 5.7.57 Client not authenticated to send mail")
@@ -597,6 +665,9 @@ class TestSMTP(SMTP):
         address, rest = self._getaddr(s)
         if not address:
             return await self.push("553 5.1.3 Error: malformed address")
+        if await self.scripted("rcpt", address):
+            self.stats.inc("rcpt_rejected")
+            return
         opts = (rest or "").split()
         allowed = set() if self.opts.no_dsn else {"NOTIFY", "ORCPT"}
         for p in opts:
@@ -752,7 +823,7 @@ def main():
         tls_ctx = None
         if opts.mode == "starttls" and "nostarttls" not in active:
             tls_ctx = ctx11 if "tls11" in active else ctx
-        return TestSMTP(handler, active, slow, rules, opts, stats, log,
+        return TestSMTP(handler, active, slow, rules, opts, stats, log, script=faults,
                         hostname=opts.hostname, ident="oauthmail test ESMTP",
                         tls_context=tls_ctx, require_starttls=False,
                         data_size_limit=opts.size or None, enable_SMTPUTF8=not opts.no_smtputf8,

@@ -31,7 +31,7 @@ unlike "$(cat "$T/out" "$T/err")" "$SEED_ACCESS|$SEED_REFRESH" "no token in the 
 # --- SMTP AUTH disabled for the tenant -------------------------------------------
 smtpd_faults auth_disabled
 run_rc 77 "check fails with exit 77 when SMTP AUTH is disabled" om check "$ACCOUNT"
-like "$(cat "$T/err")" "5\.7\.139.*admin must enable" "the 5.7.139 reply is explained"
+like "$(cat "$T/err")" "5\.7\.139.*Set-CASMailbox -Identity alice@example.test -SmtpClientAuthenticationDisabled" "the 5.7.139 reply is explained with the fix"
 
 # --- token refused (535 5.7.3) ---------------------------------------------------
 smtpd_faults auth_reject

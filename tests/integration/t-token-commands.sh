@@ -45,7 +45,7 @@ unlike "$(cat "$T/out" "$T/err")" "conf-secret" "nor printed"
 # --- status and logout (refresh-token account) ---------------------------
 write_config "st$$" "timeout 10" "revoke_endpoint $OAUTH_REVOKE_URL"
 at_exit "keyring_del $ACCOUNT token"
-run_ok "status without a token" om status "$ACCOUNT"
+run_rc 77 "status without a token exits 77" om status "$ACCOUNT"
 like "$(cat "$T/out")" "no token: run 'oauthmail login $ACCOUNT'" "status: no token, with the command"
 seed_token "$ACCOUNT" || bail "seed"
 run_ok "status" om status "$ACCOUNT"
@@ -71,7 +71,7 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$CERTS/ca.pem" \
     -d grant_type=refresh_token -d client_id=demo-client \
     --data-urlencode "refresh_token=$rt" "$OAUTH_TOKEN_URL")
 is "$code" 400 "the old refresh token no longer works"
-run_ok "status after logout" om status "$ACCOUNT"
+run_rc 77 "status after logout exits 77" om status "$ACCOUNT"
 like "$(cat "$T/out")" "no token" "status: no token after logout"
 run_rc 77 "token after logout exits 77" om token "$ACCOUNT"
 like "$(cat "$T/err")" "oauthmail login $ACCOUNT" "and names the login command"

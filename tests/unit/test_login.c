@@ -1,7 +1,7 @@
 /*
- * test_login.c -- the pure parts of login.c: the failure explanations,
- * PKCE S256, the loopback request parser (hostile input) and the device
- * flow's polling loop driven by a scripted poller and a fake clock.
+ * test_login.c -- the pure parts of login.c: PKCE S256, the loopback
+ * request parser (hostile input) and the device flow's polling loop
+ * driven by a scripted poller and a fake clock.
  */
 #include "unit.h"
 
@@ -9,86 +9,6 @@
 #include "login.h"
 #include "oauth.h"
 #include "status.h"
-
-/* --- login_explain ------------------------------------------------------ */
-
-static const struct {
-	const char	*text;
-	const char	*want;		/* in the fix; NULL: none */
-} explain_cases[] = {
-	{ "535 5.7.3 Authentication unsuccessful [SN4PR0501CA0054]",
-	    "aud must be https://outlook.office.com" },
-	{ "535 5.7.3 Authentication unsuccessful", "Set-CASMailbox" },
-	{ "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication "
-	    "is disabled for the Tenant. Visit "
-	    "https://aka.ms/smtp_auth_disabled",
-	    "whole tenant" },
-	{ "535 5.7.139 Authentication unsuccessful, user is locked by your "
-	    "organization's security defaults policy", "security defaults" },
-	{ "535 5.7.139 Authentication unsuccessful, the request did not meet "
-	    "the criteria", "admin must enable" },
-	{ "550 5.7.30 Basic authentication is not supported for Client "
-	    "Submission", "basic authentication is retired" },
-	{ "530 5.7.57 Client not authenticated to send mail",
-	    "no successful AUTH" },
-	{ "554 5.2.252 SendAsDenied; a@b not allowed to send as c@d",
-	    "Send As" },
-	{ "554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException."
-	    "MapiExceptionSendAsDenied", "Send As" },
-	{ "421 4.7.66 TLS 1.0 and 1.1 are not supported", "TLS 1.2" },
-	{ "555 5.5.2 Syntax error, command line too long", "too long" },
-	{ "535 5.7.8 https://support.google.com/mail/?p=BadCredentials",
-	    "https://mail.google.com/" },
-	{ "AADSTS7000218: The request body must contain the following "
-	    "parameter: 'client_assertion' or 'client_secret'",
-	    "Allow public client flows" },
-	{ "AADSTS700082: The refresh token has expired due to inactivity",
-	    "inactivity" },
-	{ "AADSTS70043: The refresh token has expired or is invalid",
-	    "Conditional" },
-	{ "AADSTS50011: The redirect URI does not match", "redirect URI" },
-	{ "AADSTS7000112: Application is disabled", "disabled in the tenant" },
-	{ "AADSTS70011: The provided value for scope is not valid",
-	    "invalid scope" },
-	{ "AADSTS7000215: Invalid client secret provided", "Value" },
-	{ "https://graph.microsoft.com", "Microsoft Graph, not Exchange" },
-	{ "Invalid device flow scope: https://mail.google.com/", "--browser" },
-	{ "250 2.0.0 OK", NULL },
-	{ "535 5.7.0 something new", NULL },
-	{ "", NULL },
-};
-
-static void
-test_explain(void **state)
-{
-	const char *fix;
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < nitems(explain_cases); i++) {
-		fix = login_explain(explain_cases[i].text);
-		if (explain_cases[i].want == NULL) {
-			if (fix != NULL)
-				fail_msg("case %zu: unexpected fix '%s'", i,
-				    fix);
-			continue;
-		}
-		if (fix == NULL || strstr(fix, explain_cases[i].want) == NULL)
-			fail_msg("case %zu (%s): got '%s', want '%s'", i,
-			    explain_cases[i].text, fix ? fix : "(null)",
-			    explain_cases[i].want);
-	}
-	assert_null(login_explain(NULL));
-}
-
-/* 5.7.30 must not be explained as 5.7.3, 7000218 not as 70011 etc. */
-static void
-test_explain_specific_first(void **state)
-{
-	(void)state;
-	assert_null(strstr(login_explain("550 5.7.30 Basic auth"), "aud"));
-	assert_null(strstr(login_explain("AADSTS7000112: x"), "scope"));
-}
 
 /* --- PKCE (RFC 7636 Appendix B) ------------------------------------------ */
 
@@ -382,8 +302,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_explain),
-		cmocka_unit_test(test_explain_specific_first),
 		cmocka_unit_test(test_pkce_vector),
 		cmocka_unit_test(test_parse_request),
 		cmocka_unit_test(test_parse_request_bounds),

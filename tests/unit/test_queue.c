@@ -939,6 +939,11 @@ test_runq_list(void **state)
 	    "account work\n"
 	    "    attempts 1, waiting for sign-in: oauthmail login work\n"
 	    "    last error: 535 5.7.3 Authentication unsuccessful\n"
+	    "    fix: token refused: the token's aud must be "
+	    "https://outlook.office.com or https://outlook.office365.com; "
+	    "check that user (MAILBOX) is the mailbox the token was issued "
+	    "for and that SMTP AUTH is enabled for it (Set-CASMailbox "
+	    "-Identity MAILBOX -SmtpClientAuthenticationDisabled $false)\n"
 	    "    pending  <bob@example.org>\n"
 	    "\n"
 	    "-- 4 Kbytes in 3 Requests.\n", e1.id, e2.id, e3.id);
