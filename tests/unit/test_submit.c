@@ -1,9 +1,16 @@
 /*
  * test_submit.c -- what the one submission path decides: a -bs message's
  * invocation, the intake options, the envelope fields, the sender rule,
- * the delivery mode and the exit status.
+ * the delivery mode and the exit status; the -bs dropper.
  */
 #include "unit.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "log.h"
@@ -212,6 +219,80 @@ test_exitcode(void **state)
 	assert_int_equal(err_refusal_exitcode(&e), EX_UNAVAILABLE);
 }
 
+/*
+ * The -bs dropper: a helper process creates each drop file and passes its
+ * descriptors back; the writer's lock travels with them. (The spool group
+ * here is our own group: the helper's setresgid is then allowed.)
+ */
+static void
+test_dropper(void **state)
+{
+	char root[] = "/tmp/test_submit.XXXXXX", md[64], text[256], path[128];
+	struct submit_dropper dr;
+	struct sysq_drop d[2];
+	struct config scf;
+	struct stat st;
+	struct err err;
+	int i, fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	(void)snprintf(md, sizeof(md), "%s/maildrop", root);
+	(void)snprintf(text, sizeof(text), "spool_dir %s\naccount a\nhost h\n"
+	    "auth off\ntls off\nfrom a@example.test\n", root);
+	err_clear(&err);
+	if (conf_load_buffer("s.conf", text, strlen(text), &scf, &err) != 0)
+		fail_msg("%s", err.msg);
+
+	/* no maildrop yet: the helper's error comes back, class and text */
+	assert_int_equal(submit_dropper_start(&dr, &scf, getgid(), &err), 0);
+	assert_true(dr.pid > 0);
+	assert_int_equal(submit_dropper_create(&dr, &d[0], &err), -1);
+	assert_int_equal(err.class, ERR_CONFIG);
+	assert_non_null(strstr(err.msg, "maildrop"));
+	assert_int_equal(d[0].fd, -1);
+
+	assert_int_equal(mkdir(md, 0730), 0);
+	assert_int_equal(chmod(md, 01730), 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(submit_dropper_create(&dr, &d[i], &err), 0);
+		assert_true(d[i].fd > 2);
+		assert_int_equal(strlen(d[i].name), QUEUE_ID_LEN);
+		/* the very file in the maildrop, written through our fd */
+		assert_int_equal(write(d[i].fd, "x", 1), 1);
+		(void)snprintf(path, sizeof(path), "%s/%s", md, d[i].name);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_size, 1);
+		/* still locked for the writer, though the helper closed it */
+		assert_true((fd = open(path, O_RDONLY)) != -1);
+		assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), -1);
+		assert_int_equal(errno, EWOULDBLOCK);
+		(void)close(fd);
+	}
+	assert_string_not_equal(d[0].name, d[1].name);
+	for (i = 0; i < 2; i++) {
+		sysq_drop_abort(&d[i]);
+		(void)snprintf(path, sizeof(path), "%s/%s", md, d[i].name);
+		(void)unlink(path);
+	}
+	submit_dropper_stop(&dr);
+	assert_int_equal(dr.pid, 0);
+	assert_int_equal(dr.sock, -1);
+
+	/* without a group to keep, no helper: files are made in-process */
+	assert_int_equal(submit_dropper_start(&dr, &scf, (gid_t)-1, &err), 0);
+	assert_int_equal(dr.pid, 0);
+	assert_int_equal(submit_dropper_create(&dr, &d[0], &err), 0);
+	sysq_drop_abort(&d[0]);
+	(void)snprintf(path, sizeof(path), "%s/%s", md, d[0].name);
+	(void)unlink(path);
+	submit_dropper_stop(&dr);
+
+	conf_free(&scf);
+	assert_int_equal(rmdir(md), 0);
+	assert_int_equal(rmdir(root), 0);
+}
+
 int
 main(void)
 {
@@ -222,6 +303,7 @@ main(void)
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_delivery_mode),
 		cmocka_unit_test(test_exitcode),
+		cmocka_unit_test(test_dropper),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
