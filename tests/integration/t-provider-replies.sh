@@ -7,7 +7,8 @@
 # three (one connection, the rest deferred); an idle-timeout 421 between
 # paced messages (one reconnect, all delivered); 530 5.7.57 after 235
 # (held, not bounced); Gmail's and Microsoft's daily limits (deferred a
-# day, nothing bounced, mailq says why and when).
+# day, nothing bounced, mailq says why and when); status exits 75 when
+# the keyring cannot be reached.
 . "$top_srcdir/tests/integration/lib.sh"
 _pf_on && skip_all "needs the fake server (smtpd.py)"
 need_oauthmail
@@ -181,4 +182,11 @@ run_ok "5.7.233: mailq" om -bp
 like "$(cat "$T/out")" "ext@external.test.*5\\.7\\.233" "5.7.233: mailq says why"
 like "$(mailq_next)" "^(23h[0-9]{2}m|1d00h)$" "5.7.233: mailq says when: $(mailq_next)"
 like "$(cat "$T/out")" "TERRL" "5.7.233: mailq explains the limit"
+
+# 8. status: a keyring that cannot be reached exits 75 and says so.
+write_config "kr$$" "keyring secret-service" "queue_dir $T/queue-kr"
+run_rc 75 "status: an unreachable keyring exits 75" \
+    env -u DBUS_SESSION_BUS_ADDRESS "$OAUTHMAIL" status -C "$CONFIG"
+like "$(cat "$T/err")" "account kr$$ cannot send: the keyring cannot be reached" \
+    "status: stderr names the account and why"
 done_testing
