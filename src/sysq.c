@@ -34,6 +34,7 @@
 #define DROP_MAGIC	"oauthmail-drop 1 "
 /* "oauthmail-drop 1 a=0 f=0 msg=" + 20 digits + "\n" */
 #define DROP_HDR_LEN	(sizeof(DROP_MAGIC) - 1 + 4 + 4 + 4 + 20 + 1)
+_Static_assert(DROP_HDR_LEN == SYSQ_HDR_LEN, "SYSQ_HDR_LEN");
 #define DROP_WRITING	0040	/* group-readable: the daemon may lock it */
 #define DROP_READY	0440
 #define DROP_ABANDONED	0400
@@ -42,6 +43,152 @@
 /* A refused file's notices: headers quoted, whole message. */
 #define NOTICE_HDR_MAX	(32 * 1024)
 #define NOTICE_MAX	(128 * 1024)
+#define LEDGER_NAME	".usage"
+#define LEDGER_MODE	0660
+#define LEDGER_MAX	(1024 * 1024)
+
+static int	write_all(int, const char *, size_t, off_t);
+static int	valid_drop_name(const char *);
+
+/* --------------------------------------------------- the usage ledger --- */
+
+static struct sysq_usage *
+ledger_get(struct ledger *l, unsigned long uid)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].uid == uid)
+			return &l->v[i];
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+	l->v[l->n].uid = uid;
+	return &l->v[l->n++];
+}
+
+/*
+ * "uid files bytes" lines, parsed defensively (a line that is not three
+ * numbers is dropped): the daemon rewrites it after every pickup anyway.
+ */
+void
+sysq_ledger_parse(const char *text, size_t len, struct ledger *l)
+{
+	unsigned long long x[3];
+	const char *p = text, *end = text + len, *nl;
+	size_t i;
+	int k;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			break;			/* a torn last line */
+		for (k = 0; k < 3 && p < nl; k++) {
+			for (i = 0, x[k] = 0; p < nl && *p >= '0' && *p <= '9' &&
+			    i < 19; i++, p++)
+				x[k] = x[k] * 10 + (unsigned long long)(*p - '0');
+			if (i == 0 || (k < 2 && (p == nl || *p++ != ' ')))
+				break;
+		}
+		if (k == 3 && p == nl && x[0] <= (unsigned long long)
+		    (uid_t)-1) {
+			struct sysq_usage *u = ledger_get(l, (unsigned long)x[0]);
+
+			u->files = x[1];
+			u->bytes = x[2];
+		}
+		p = nl + 1;
+	}
+}
+
+/* Replaces the ledger's content (lock held). */
+static int
+ledger_write(int fd, const struct ledger *l)
+{
+	struct buf b;
+	size_t i;
+	int rc;
+
+	buf_init(&b, LEDGER_MAX, 0);
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].files > 0 || l->v[i].bytes > 0)
+			(void)buf_addf(&b, "%lu %llu %llu\n", l->v[i].uid,
+			    l->v[i].files, l->v[i].bytes);
+	rc = (b.len > 0 && write_all(fd, b.data, b.len, 0) == -1) ||
+	    ftruncate(fd, (off_t)b.len) == -1 ? -1 : 0;
+	buf_free(&b);
+	return rc;
+}
+
+static void
+ledger_read(int fd, struct ledger *l)
+{
+	char *text = xmalloc(LEDGER_MAX);
+	ssize_t n;
+
+	n = pread(fd, text, LEDGER_MAX, 0);
+	if (n > 0)
+		sysq_ledger_parse(text, (size_t)n, l);
+	free(text);
+}
+
+/*
+ * The submitter's side, holding the spool group: opens and locks the
+ * ledger the daemon keeps in the maildrop, -1 if there is none yet (no
+ * accounting until the daemon's first run) or it is not the daemon's.
+ */
+static int
+ledger_open(int dirfd, uid_t owner)
+{
+	struct stat st;
+	int fd;
+
+	fd = openat(dirfd, LEDGER_NAME, O_RDWR | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != owner || st.st_nlink != 1 ||
+	    flock(fd, LOCK_EX) == -1) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Refuses a new drop file over the user's bounds (ERR_TEMP, exit 75). */
+static int
+ledger_check(const struct config *cf, const struct sysq_usage *u,
+    struct err *err)
+{
+	unsigned long long mf = (unsigned long long)sysq_max_files(cf);
+	unsigned long long mb = (unsigned long long)sysq_max_bytes(cf);
+
+	if (u->files >= mf)
+		return err_set(err, ERR_TEMP, "the maildrop holds %llu "
+		    "messages of uid %lu waiting for the delivery daemon "
+		    "(maildrop_max_files %llu); try again later, and make sure "
+		    "the oauthmail daemon runs", u->files, u->uid, mf);
+	if (u->bytes >= mb)
+		return err_set(err, ERR_TEMP, "the maildrop holds %llu bytes "
+		    "of uid %lu waiting for the delivery daemon "
+		    "(maildrop_max_bytes %llu); try again later, and make sure "
+		    "the oauthmail daemon runs", u->bytes, u->uid, mb);
+	return 0;
+}
+
+long long
+sysq_max_files(const struct config *cf)
+{
+	return cf->maildrop_max_files > 0 ? cf->maildrop_max_files :
+	    SYSQ_MAX_FILES;
+}
+
+long long
+sysq_max_bytes(const struct config *cf)
+{
+	return cf->maildrop_max_bytes > 0 ? cf->maildrop_max_bytes :
+	    SYSQ_MAX_BYTES;
+}
 
 static int
 drop_dir_path(const struct config *cf, char *dst, size_t size)
@@ -56,8 +203,10 @@ sysq_drop_create(const struct config *cf, gid_t spool_gid,
     struct sysq_drop *d, struct err *err)
 {
 	char path[1024];
+	struct ledger l;
+	struct sysq_usage *u = NULL;
 	struct stat st;
-	int tries;
+	int tries, lfd;
 
 	d->dirfd = d->fd = -1;
 	d->name[0] = '\0';
@@ -85,9 +234,22 @@ sysq_drop_create(const struct config *cf, gid_t spool_gid,
 		    "the spool group, mode 1730, not writable by others; "
 		    "run 'make install-system'", path);
 	}
+	/* Under the ledger's lock: the daemon's recount sees the file. */
+	memset(&l, 0, sizeof(l));
+	if ((lfd = ledger_open(d->dirfd, st.st_uid)) != -1) {
+		ledger_read(lfd, &l);
+		u = ledger_get(&l, (unsigned long)getuid());
+		if (ledger_check(cf, u, err) == -1) {
+			(void)close(lfd);
+			free(l.v);
+			(void)close(d->dirfd);
+			d->dirfd = -1;
+			return -1;
+		}
+	}
 	for (tries = 0; tries < 10; tries++) {
 		if (util_random_hex(d->name, QUEUE_ID_LEN / 2) == -1)
-			return err_set(err, ERR_OS, "no random bytes");
+			break;
 		d->fd = openat(d->dirfd, d->name, O_WRONLY | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0);
 		if (d->fd != -1 || errno != EEXIST)
@@ -106,10 +268,19 @@ sysq_drop_create(const struct config *cf, gid_t spool_gid,
 		d->fd = -1;
 		(void)close(d->dirfd);
 		d->dirfd = -1;
+		if (lfd != -1)
+			(void)close(lfd);
+		free(l.v);
 		return err_set(err, ERR_TEMP, "%s/%s: %s; the message was "
 		    "not accepted, try again later", path, d->name,
 		    strerror(e));
 	}
+	if (lfd != -1) {
+		u->files++;
+		(void)ledger_write(lfd, &l);	/* the daemon recounts */
+		(void)close(lfd);
+	}
+	free(l.v);
 	return 0;
 }
 
@@ -338,8 +509,8 @@ set_aside(struct queue *q, int dirfd, const char *name, const char *why)
 	log_warnx("maildrop: '%s' moved to corrupt/%s: %s", safe, to, why);
 }
 
-static int
-parse_header(const char *h, int *a, int *f, unsigned long long *msg)
+int
+sysq_parse_header(const char *h, int *a, int *f, unsigned long long *msg)
 {
 	const char *p;
 	size_t i;
@@ -412,7 +583,7 @@ pick_one(const struct config *cf, struct queue *q, int fd,
 		goto out;
 	}
 	hdr[DROP_HDR_LEN] = '\0';
-	if (parse_header(hdr, &a, &f, &msglen) == -1) {
+	if (sysq_parse_header(hdr, &a, &f, &msglen) == -1) {
 		(void)snprintf(why, whysize, "bad header");
 		goto out;
 	}
@@ -871,6 +1042,109 @@ pickup_one(const struct config *cf, struct queue *q, int dfd,
 	return r == 0;
 }
 
+/*
+ * The daemon's side: rewrites the ledger from the maildrop's content (every
+ * drop file by owner: files, bytes), under its lock so that no submitter
+ * adds a file meanwhile. Creates it (0660, the maildrop's group) if needed.
+ */
+static void
+ledger_recount(int dfd, const struct stat *dirst)
+{
+	struct ledger l;
+	struct sysq_usage *u;
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	int fd, lfd;
+
+	lfd = openat(dfd, LEDGER_NAME, O_RDWR | O_CREAT | O_NOFOLLOW |
+	    O_NONBLOCK | O_NOCTTY | O_CLOEXEC, LEDGER_MODE);
+	if (lfd != -1 && (fstat(lfd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || st.st_nlink != 1)) {
+		/* Not ours: only a process with the group could have made it. */
+		(void)close(lfd);
+		log_warnx("maildrop: %s is not the daemon's; replaced",
+		    LEDGER_NAME);
+		(void)unlinkat(dfd, LEDGER_NAME, 0);
+		lfd = openat(dfd, LEDGER_NAME, O_RDWR | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, LEDGER_MODE);
+		if (lfd != -1 && fstat(lfd, &st) == -1) {
+			(void)close(lfd);
+			lfd = -1;
+		}
+	}
+	if (lfd == -1) {
+		log_warn("maildrop: cannot open %s; local users' bounds are not "
+		    "enforced", LEDGER_NAME);
+		return;
+	}
+	if ((st.st_gid != dirst->st_gid &&
+	    fchown(lfd, (uid_t)-1, dirst->st_gid) == -1) ||
+	    ((st.st_mode & 07777) != LEDGER_MODE &&
+	    fchmod(lfd, LEDGER_MODE) == -1))
+		log_warn("maildrop: %s: cannot make it 0660 of the maildrop's "
+		    "group", LEDGER_NAME);
+	memset(&l, 0, sizeof(l));
+	if (flock(lfd, LOCK_EX) == -1 ||
+	    (fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    (dir = fdopendir(fd)) == NULL) {
+		(void)close(lfd);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (!valid_drop_name(de->d_name) ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		u = ledger_get(&l, (unsigned long)st.st_uid);
+		u->files++;
+		u->bytes += (unsigned long long)st.st_size;
+	}
+	(void)closedir(dir);
+	if (ledger_write(lfd, &l) == -1)
+		log_warn("maildrop: writing %s", LEDGER_NAME);
+	(void)close(lfd);
+	free(l.v);
+}
+
+int
+sysq_clean_corrupt(struct queue *q, long long max_age, time_t now)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	char safe[300];
+	int fd, cfd = q->areafd[QAREA_CORRUPT], n = 0;
+
+	if (max_age <= 0 || cfd == -1 ||
+	    (fd = openat(cfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return 0;
+	if ((dir = fdopendir(fd)) == NULL) {
+		(void)close(fd);
+		return 0;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    fstatat(cfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    S_ISDIR(st.st_mode) || st.st_ctime >= now - max_age)
+			continue;
+		util_sanitize(safe, sizeof(safe), de->d_name,
+		    strlen(de->d_name));
+		if (unlinkat(cfd, de->d_name, 0) == -1) {
+			log_warn("corrupt/%s: cannot remove it", safe);
+			continue;
+		}
+		log_info("corrupt/%s removed: set aside %lld days ago "
+		    "(corrupt_max_age %lld s)", safe,
+		    (long long)(now - st.st_ctime) / 86400, max_age);
+		n++;
+	}
+	(void)closedir(dir);
+	if (n > 0)
+		(void)fsync(cfd);
+	return n;
+}
+
 int
 sysq_pickup(const struct config *cf, struct queue *q, struct err *err)
 {
@@ -903,10 +1177,14 @@ sysq_pickup(const struct config *cf, struct queue *q, struct err *err)
 	}
 	while ((de = readdir(dir)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
+		    strcmp(de->d_name, "..") == 0 ||
+		    strcmp(de->d_name, LEDGER_NAME) == 0)
 			continue;
 		count += pickup_one(cf, q, dfd, de->d_name, now);
 	}
+	ledger_recount(dfd, &st);
 	(void)closedir(dir);
+	(void)sysq_clean_corrupt(q, cf->corrupt_max_age == 0 ?
+	    SYSQ_CORRUPT_MAX_AGE : cf->corrupt_max_age, time(NULL));
 	return count;
 }

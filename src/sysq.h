@@ -8,7 +8,29 @@
  *               sendmail may create files, nobody but the daemon may list
  *               or read them, the sticky bit keeps submitters from
  *               removing each other's files (Postfix's maildrop)
+ *   maildrop/.usage  mode 0660, owner oauthmail, group oauthmail: the
+ *               usage ledger (below)
  *   queue/      mode 0700 oauthmail: the daemon's queue (queue.h)
+ *
+ * Bounds per local user (maildrop_max_files, maildrop_max_bytes), so that
+ * one user cannot fill the spool while the daemon is slow or down. A
+ * submitter cannot list the maildrop (1730), so the daemon keeps a ledger
+ * of what each uid has waiting, "uid files bytes" lines, in a file of its
+ * own that only the spool group may write (i.e. only this program, in the
+ * moment it holds the group: a user cannot forge it, and cannot read it).
+ * The submitter, holding the group, locks the ledger, refuses (ERR_TEMP,
+ * exit 75, the reason named) when its uid is at a bound, creates its drop
+ * file and adds one to its count before unlocking. The daemon rewrites the
+ * ledger from the directory after every pickup, under the same lock
+ * (files and bytes by owner, whatever is still there: files being written
+ * included), so the counts never drift for long and the bytes of
+ * unfinished or waiting files are known. Between two pickups the bytes are
+ * the last recount's; the file count bounds the rest (each file is at most
+ * max_message_size). Until the daemon has run once there is no ledger and
+ * no bound. The group-writable file is safer than a per-uid file (which
+ * its owner could rewrite) and needs no help from the daemon at submission
+ * time. Files in queue/corrupt/ are removed after corrupt_max_age (default
+ * SYSQ_CORRUPT_MAX_AGE) with a log line each.
  *
  * A drop file (name: 32 lower-case hex digits) is created by the submitter
  * with mode 0000 while it holds the spool group; the submitter takes
@@ -59,6 +81,14 @@
 #include "queue.h"
 #include "status.h"
 
+/* The length of a drop file's first line (below). */
+#define SYSQ_HDR_LEN		50
+
+/* Bounds per local user in the maildrop, and corrupt/'s keeping time. */
+#define SYSQ_MAX_FILES		1000
+#define SYSQ_MAX_BYTES		(1024LL * 1024 * 1024)
+#define SYSQ_CORRUPT_MAX_AGE	(30LL * 86400)
+
 struct sysq_drop {
 	int	 dirfd;
 	int	 fd;
@@ -98,5 +128,36 @@ void	sysq_drop_abort(struct sysq_drop *);
  * -1 (ERR_CONFIG / ERR_IO) when the directory cannot be read.
  */
 int	sysq_pickup(const struct config *, struct queue *, struct err *);
+
+/*
+ * Removes the entries of q's corrupt/ set aside (by ctime) more than
+ * max_age seconds before now, with a log line for each; max_age <= 0
+ * keeps everything. Returns the number removed. sysq_pickup calls it with
+ * corrupt_max_age (default SYSQ_CORRUPT_MAX_AGE).
+ */
+int	sysq_clean_corrupt(struct queue *, long long max_age, time_t now);
+
+/* maildrop_max_files / maildrop_max_bytes, or their defaults. */
+long long sysq_max_files(const struct config *);
+long long sysq_max_bytes(const struct config *);
+
+/* The usage ledger (above), parsed; exposed for tests and fuzzing. */
+struct sysq_usage {
+	unsigned long		 uid;
+	unsigned long long	 files;
+	unsigned long long	 bytes;
+};
+struct ledger {
+	struct sysq_usage	*v;
+	size_t			 n;
+};
+void	sysq_ledger_parse(const char *text, size_t len, struct ledger *);
+/*
+ * The fixed-length first line of a drop file (SYSQ_HDR_LEN bytes, h need
+ * not be terminated): 0 and the a=, f= flags and the message length, or
+ * -1 when it is malformed.
+ */
+int	sysq_parse_header(const char *h, int *a, int *f,
+	    unsigned long long *msg);
 
 #endif
