@@ -51,7 +51,7 @@ static const char usage_text[] =
 "       mailq | newaliases\n"
 "       oauthmail login ACCOUNT [--device|--browser] [-C FILE] [-v]\n"
 "       oauthmail logout|check|token|secret|password ACCOUNT [-C FILE] [-v]\n"
-"       oauthmail secret ACCOUNT --systemd-credential\n"
+"       oauthmail secret ACCOUNT --systemd-credential | secret --seal-key\n"
 "       oauthmail status [ACCOUNT] [-C FILE] [-v]\n"
 "       oauthmail queue|flush [-C FILE] [-v]\n"
 "       oauthmail --help | --version\n"
@@ -90,7 +90,8 @@ static const char usage_text[] =
 "  token     print a valid access token (for msmtp's passwordeval)\n"
 "  secret    store the OAuth client secret in the keyring; with\n"
 "            --systemd-credential print how to give it to the daemon as an\n"
-"            encrypted systemd credential\n"
+"            encrypted systemd credential; --seal-key: how to create the\n"
+"            key that keeps the daemon's tokens sealed across reboots\n"
 "  password  store a SMTP password in the keyring (auth plain/login)\n"
 "  queue     list the queue (= mailq);  flush  deliver it (= sendmail -q)\n";
 
@@ -538,11 +539,13 @@ parse_command(int argc, char **argv, size_t ci, struct invocation *inv,
 			    LOGIN_BROWSER;
 			continue;
 		}
-		if (strcmp(p, "--systemd-credential") == 0) {
+		if (strcmp(p, "--systemd-credential") == 0 ||
+		    strcmp(p, "--seal-key") == 0) {
 			if (inv->cmd != CMD_SECRET)
 				return err_set(err, ERR_USAGE, "%s is only "
 				    "valid with 'oauthmail secret'", p);
-			inv->secret_how = SECRET_SYSTEMD;
+			inv->secret_how = strcmp(p, "--seal-key") == 0 ?
+			    SECRET_SEAL_KEY : SECRET_SYSTEMD;
 			continue;
 		}
 		if (p[1] == 'C') {
@@ -564,6 +567,12 @@ parse_command(int argc, char **argv, size_t ci, struct invocation *inv,
 		}
 		return err_set(err, ERR_USAGE, "'oauthmail %s': unknown "
 		    "option %s", word, p);
+	}
+	if (inv->secret_how == SECRET_SEAL_KEY) {
+		if (inv->cmd_account != NULL)
+			return err_set(err, ERR_USAGE, "'oauthmail secret "
+			    "--seal-key' takes no ACCOUNT");
+		return 0;
 	}
 	if (commands[ci].account == 2 && inv->cmd_account == NULL)
 		return err_set(err, ERR_USAGE, "'oauthmail %s' needs an "

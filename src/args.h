@@ -62,7 +62,8 @@ enum inv_login {
 
 enum inv_secret {
 	SECRET_STORE = 0,	/* read the secret into the keyring */
-	SECRET_SYSTEMD		/* --systemd-credential: print the commands */
+	SECRET_SYSTEMD,		/* --systemd-credential: print the commands */
+	SECRET_SEAL_KEY		/* --seal-key: the token-key's commands */
 };
 
 struct invocation {

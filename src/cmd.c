@@ -102,7 +102,7 @@ cmd_store_secret(const struct account *a, enum store_kind kind,
 	char prompt[256];
 	int r;
 
-	if (store_open(a->keyring, &st, err) == -1)
+	if (store_open_account(a, &st, err) == -1)
 		return -1;
 	buf_init(&sec, LIM_TOKEN, BUF_SECRET);
 	(void)snprintf(prompt, sizeof(prompt), "%s for account %s: ", what,
@@ -171,6 +171,21 @@ cmd_secret_systemd(const struct account *a, struct err *err)
 }
 
 static int
+cmd_seal_key(struct err *err)
+{
+	printf("# A random 256-bit key that seals the daemon's token records "
+	    "at rest,\n# as an encrypted systemd credential.\n");
+	print_credential(STORE_SEAL_CREDENTIAL, "head -c 32 /dev/urandom | ",
+	    NULL);
+	printf("# With it the daemon keeps each account's token record, "
+	    "encrypted, in\n# its queue directory as well as in the kernel "
+	    "keyring, and restores it\n# from there after a reboot: no new "
+	    "sign-in. See oauthmail(8), CREDENTIALS.\n");
+	return fflush(stdout) == 0 ? 0 : err_set(err, ERR_IO, "stdout: %s",
+	    strerror(errno));
+}
+
+static int
 cmd_token(const struct account *a, struct err *err)
 {
 	struct store *st;
@@ -180,7 +195,7 @@ cmd_token(const struct account *a, struct err *err)
 	if (!conf_is_oauth(a))
 		return err_set(err, ERR_CONFIG, "account '%s' does not use "
 		    "OAuth", a->name);
-	if (store_open(a->keyring, &st, err) == -1)
+	if (store_open_account(a, &st, err) == -1)
 		return -1;
 	buf_init(&tok, LIM_TOKEN, BUF_SECRET);
 	r = token_get(a, st, 0, &tok, &cached, err);
@@ -366,13 +381,15 @@ status_token(const struct account *a, const struct acct_queue *aq,
 	int r;
 
 	err_clear(&err);
-	if (store_open(a->keyring, &st, &err) == -1) {
+	if (store_open_account(a, &st, &err) == -1) {
 		printf("  %-16s unavailable: %s\n", "keyring", err.msg);
 		(void)strlcpy(why, "the keyring cannot be reached", whysize);
 		return BLK_KEYRING;
 	}
 	printf("  %-16s %s\n", "keyring", store_backend_name(st));
 	status_credential(a);
+	if (store_sealed(st))
+		printf("  %-16s kept (token-key credential)\n", "sealed copy");
 	buf_init(&raw, LIM_TOKEN * 2, BUF_SECRET);
 	memset(&rec, 0, sizeof(rec));
 	r = store_get(st, a->name, STORE_TOKEN, &raw, &err);
@@ -524,7 +541,7 @@ cmd_logout(const struct account *a, struct err *err)
 {
 	struct store *st;
 
-	if (store_open(a->keyring, &st, err) == -1)
+	if (store_open_account(a, &st, err) == -1)
 		return -1;
 	if (conf_is_oauth(a))
 		login_revoke(a, st);
@@ -547,6 +564,8 @@ cmd_run(const struct invocation *inv, const struct config *cf)
 	int r = -1;
 
 	err_clear(&err);
+	if (inv->cmd == CMD_SECRET && inv->secret_how == SECRET_SEAL_KEY)
+		return cmd_seal_key(&err) == 0 ? EX_OK : fail(&err);
 	if (inv->cmd != CMD_STATUS && (a = need_account(inv, cf, &err)) == NULL)
 		return fail(&err);
 	switch (inv->cmd) {

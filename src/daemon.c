@@ -324,7 +324,7 @@ check_one_token(const struct account *a, struct queue *q, time_t now)
 
 	err_clear(&err);
 	memset(&rec, 0, sizeof(rec));
-	if (store_open(a->keyring, &st, &err) == -1) {
+	if (store_open_account(a, &st, &err) == -1) {
 		log_warnx("account %s: token check: %s", a->name, err.msg);
 		return;
 	}

@@ -1110,7 +1110,7 @@ login_run(const struct account *acct, enum inv_login flow, struct err *err)
 		    acct->name);
 	if (pick_method(acct, flow, &m, err) == -1)
 		return -1;
-	if (store_open(acct->keyring, &st, err) == -1)
+	if (store_open_account(acct, &st, err) == -1)
 		return -1;
 	/* Optional for public clients; Google desktop clients need it. */
 	buf_init(&sec, LIM_TOKEN, BUF_SECRET);
@@ -1387,7 +1387,7 @@ login_check(const struct account *acct, FILE *out, struct err *err)
 		rc = 0;
 		goto done;
 	}
-	if (store_open(acct->keyring, &st, err) == -1) {
+	if (store_open_account(acct, &st, err) == -1) {
 		rc = check_fail(acct, err, "keyring");
 		goto out;
 	}

@@ -1,11 +1,14 @@
 /*
  * store.c -- picks the keyring backend and dispatches to it; reads systemd
- * credentials, which win over the keyring; see store.h.
+ * credentials, which win over the keyring; keeps the sealed token copy
+ * (seal.h) in step with the keyring when the token-key credential is
+ * there; see store.h.
  */
 #include "common.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +18,10 @@
 #include "buf.h"
 #include "conf.h"
 #include "log.h"
+#include "seal.h"
 #include "status.h"
 #include "store.h"
+#include "util.h"
 #include "xmalloc.h"
 
 enum store_backend {
@@ -27,7 +32,14 @@ enum store_backend {
 struct store {
 	enum store_backend	 backend;
 	long			 ring;		/* kernel: persistent keyring */
+	int			 sealed;	/* the token-key credential is there */
+	int			 qfd;		/* queue directory (sealed), or -1 */
+	char			*queue_dir;	/* the account's, or NULL (default) */
+	unsigned char		 key[SEAL_KEY_LEN];
 };
+
+static int	cred_read(const char *, struct buf *, size_t, int,
+		    struct err *);
 
 const char *
 store_kind_name(enum store_kind k)
@@ -43,8 +55,8 @@ store_kind_name(enum store_kind k)
 	return "unknown";
 }
 
-int
-store_open(enum conf_keyring which, struct store **out, struct err *err)
+static int
+open_backend(enum conf_keyring which, struct store **out, struct err *err)
 {
 	struct store *st;
 	struct err serr, kerr;
@@ -86,10 +98,99 @@ store_open(enum conf_keyring which, struct store **out, struct err *err)
 	return 0;
 }
 
+int
+store_queue_dir(const struct account *acct, int create, struct err *err)
+{
+	char def[PATH_MAX];
+	const char *dir = acct->queue_dir;
+	struct stat sb;
+	int fd;
+
+	if (dir == NULL) {
+		if (util_xdg_dir(def, sizeof(def), "XDG_STATE_HOME",
+		    ".local/state") == -1 ||
+		    strlcat(def, "/" OM_PROGNAME "/queue", sizeof(def)) >=
+		    sizeof(def))
+			return err_set(err, ERR_CONFIG, "no queue directory "
+			    "for account %s: set HOME, XDG_STATE_HOME or "
+			    "queue_dir", acct->name);
+		dir = def;
+	}
+	if (create && util_mkdirs(dir, 0700) == -1 && errno != EEXIST)
+		return err_set(err, ERR_CANTCREAT, "cannot create %s: %s", dir,
+		    strerror(errno));
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return err_set(err, errno == ENOENT ? ERR_TEMP : ERR_CONFIG,
+		    "%s: %s", dir, strerror(errno));
+	if (fstat(fd, &sb) == -1 || !S_ISDIR(sb.st_mode) ||
+	    sb.st_uid != geteuid() || (sb.st_mode & 022) != 0) {
+		(void)close(fd);
+		return err_set(err, ERR_CONFIG, "%s is not a directory owned "
+		    "by uid %lu and closed to others: fix its owner and mode "
+		    "(chmod 700)", dir, (unsigned long)geteuid());
+	}
+	return fd;
+}
+
+/*
+ * Sealing is on when the unit was given the token-key credential: the
+ * key, and the account's queue directory where the sealed copies live.
+ */
+static int
+seal_setup(struct store *st, const struct account *acct, struct err *err)
+{
+	struct buf kb;
+	int rc;
+
+	buf_init(&kb, 256, BUF_SECRET);
+	rc = cred_read(STORE_SEAL_CREDENTIAL, &kb, 256, 0, err);
+	if (rc == 0)
+		rc = seal_key_parse(kb.data, kb.len, st->key, err);
+	buf_free(&kb);
+	if (rc != 0)
+		return rc == 1 ? 0 : -1;
+	if ((st->qfd = store_queue_dir(acct, 1, err)) == -1)
+		return err_prefix(err, "sealed token copies");
+	st->sealed = 1;
+	return 0;
+}
+
+int
+store_open_account(const struct account *acct, struct store **out,
+    struct err *err)
+{
+	struct store *st;
+
+	if (open_backend(acct->keyring, &st, err) == -1)
+		return -1;
+	st->qfd = -1;
+	if (acct->queue_dir != NULL)
+		st->queue_dir = xstrdup(acct->queue_dir);
+	if (seal_setup(st, acct, err) == -1) {
+		store_close(st);
+		*out = NULL;
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+int
+store_sealed(const struct store *st)
+{
+	return st != NULL && st->sealed;
+}
+
 void
 store_close(struct store *st)
 {
-	free(st);
+	if (st == NULL)
+		return;
+	if (st->qfd != -1)
+		(void)close(st->qfd);
+	free(st->queue_dir);
+	freezero(st, sizeof(*st));
 }
 
 const char *
@@ -106,6 +207,14 @@ store_backend_name(const struct store *st)
 
 int
 store_credential(const char *name, struct buf *out, size_t max,
+    struct err *err)
+{
+	return cred_read(name, out, max, 1, err);
+}
+
+/* Reads a credential; strip: remove one trailing newline (CRLF). */
+static int
+cred_read(const char *name, struct buf *out, size_t max, int strip,
     struct err *err)
 {
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
@@ -170,10 +279,11 @@ store_credential(const char *name, struct buf *out, size_t max,
 		}
 	}
 	/* What a terminal or an editor adds: one trailing newline. */
-	if (out->len > 0 && out->data[out->len - 1] == '\n')
+	if (strip && out->len > 0 && out->data[out->len - 1] == '\n') {
 		out->data[--out->len] = '\0';
-	if (out->len > 0 && out->data[out->len - 1] == '\r')
-		out->data[--out->len] = '\0';
+		if (out->len > 0 && out->data[out->len - 1] == '\r')
+			out->data[--out->len] = '\0';
+	}
 	if (out->len == 0) {
 		err_set(err, ERR_CONFIG, "credential %s/%s is empty", dir,
 		    name);
@@ -218,6 +328,81 @@ store_credential_for(const char *account, enum store_kind kind,
 	return store_credential(name, out, out->max, err);
 }
 
+static int
+backend_get(struct store *st, const char *account, enum store_kind kind,
+    struct buf *out, struct err *err)
+{
+	if (st->backend == BACKEND_SECRET)
+		return store_secret_get(account, kind, out, err);
+	return store_kernel_get(st->ring, account, kind, out, err);
+}
+
+static int
+backend_put(struct store *st, const char *account, enum store_kind kind,
+    const char *data, size_t len, struct err *err)
+{
+	if (st->backend == BACKEND_SECRET)
+		return store_secret_put(account, kind, data, len, err);
+	return store_kernel_put(st->ring, account, kind, data, len, err);
+}
+
+/*
+ * The keyring holds the newest record (every writer writes it first):
+ * rewrite the sealed copy when it differs, e.g. after a sign-in made
+ * without the key. Best effort; the next read tries again.
+ */
+static void
+seal_sync(struct store *st, const char *account, const struct buf *cur)
+{
+	struct buf old;
+	struct err err;
+	int r;
+
+	buf_init(&old, SEAL_MAX_PLAIN, BUF_SECRET);
+	err_clear(&err);
+	r = seal_read(st->qfd, st->key, account, &old, &err);
+	if (r != 0 || old.len != cur->len ||
+	    memcmp(old.data, cur->data, cur->len) != 0) {
+		if (r == -1)
+			log_debug("account %s: replacing the sealed token copy: "
+			    "%s", account, err.msg);
+		if (seal_write(st->qfd, st->key, account, cur->data, cur->len,
+		    &err) == -1)
+			log_warnx("account %s: the sealed token copy is not up "
+			    "to date: %s", account, err.msg);
+	}
+	buf_free(&old);
+}
+
+/* The keyring has no record: the sealed copy (after a reboot). */
+static int
+seal_restore(struct store *st, const char *account, struct buf *out,
+    struct err *err)
+{
+	struct err perr;
+	int r;
+	char msg[sizeof(err->msg)];
+
+	r = seal_read(st->qfd, st->key, account, out, err);
+	if (r == -1 && err->class == ERR_DATA) {
+		(void)strlcpy(msg, err->msg, sizeof(msg));
+		err_set(err, ERR_AUTH, "%s: run 'oauthmail login %s'", msg,
+		    account);
+	}
+	if (r != 0)
+		return r;
+	err_clear(&perr);
+	if (backend_put(st, account, STORE_TOKEN, out->data, out->len,
+	    &perr) == -1)
+		log_warnx("account %s: token record restored from the sealed "
+		    "copy, but not into the keyring: %s", account, perr.msg);
+	else
+		log_info("account %s: token record restored from the sealed "
+		    "copy into the %s keyring", account,
+		    store_backend_name(st));
+	return 0;
+}
+
 int
 store_get(struct store *st, const char *account, enum store_kind kind,
     struct buf *out, struct err *err)
@@ -226,25 +411,59 @@ store_get(struct store *st, const char *account, enum store_kind kind,
 
 	if ((rc = store_credential_for(account, kind, out, err)) != 1)
 		return rc;
-	if (st->backend == BACKEND_SECRET)
-		return store_secret_get(account, kind, out, err);
-	return store_kernel_get(st->ring, account, kind, out, err);
+	rc = backend_get(st, account, kind, out, err);
+	if (kind != STORE_TOKEN || !st->sealed || rc == -1)
+		return rc;
+	if (rc == 0) {
+		seal_sync(st, account, out);
+		return 0;
+	}
+	return seal_restore(st, account, out, err);
 }
 
 int
 store_put(struct store *st, const char *account, enum store_kind kind,
     const char *data, size_t len, struct err *err)
 {
-	if (st->backend == BACKEND_SECRET)
-		return store_secret_put(account, kind, data, len, err);
-	return store_kernel_put(st->ring, account, kind, data, len, err);
+	struct err serr;
+
+	if (backend_put(st, account, kind, data, len, err) == -1)
+		return -1;
+	if (kind == STORE_TOKEN && st->sealed) {
+		err_clear(&serr);
+		if (seal_write(st->qfd, st->key, account, data, len,
+		    &serr) == -1)
+			log_warnx("account %s: the sealed token copy is not up "
+			    "to date: %s; retried at the next use", account,
+			    serr.msg);
+	}
+	return 0;
 }
 
 int
 store_delete(struct store *st, const char *account, enum store_kind kind,
     struct err *err)
 {
+	struct account a;
+	int rc, fd;
+
 	if (st->backend == BACKEND_SECRET)
-		return store_secret_delete(account, kind, err);
-	return store_kernel_delete(st->ring, account, kind, err);
+		rc = store_secret_delete(account, kind, err);
+	else
+		rc = store_kernel_delete(st->ring, account, kind, err);
+	if (rc == -1 || kind != STORE_TOKEN)
+		return rc;
+	/* A sealed copy goes too, key or not: a logout must stick. */
+	if (st->qfd != -1)
+		return seal_remove(st->qfd, account, err);
+	memset(&a, 0, sizeof(a));
+	a.name = (char *)account;
+	a.queue_dir = st->queue_dir;
+	if ((fd = store_queue_dir(&a, 0, err)) == -1) {
+		err_clear(err);
+		return 0;
+	}
+	rc = seal_remove(fd, account, err);
+	(void)close(fd);
+	return rc;
 }

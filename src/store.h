@@ -1,6 +1,8 @@
 /*
  * store.h -- the keyring: one account's secrets, by kind, in the Secret
- * Service (libsecret) or the kernel keyring (libkeyutils). Never a file.
+ * Service (libsecret) or the kernel keyring (libkeyutils); systemd
+ * credentials, which win over it; and, with the token-key credential, an
+ * encrypted copy of the token record (seal.h). Never a file in clear.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -18,13 +20,34 @@ enum store_kind {
 
 struct store;
 
+/* The systemd credential holding the key of the sealed token copies. */
+#define STORE_SEAL_CREDENTIAL	"token-key"
+
 /*
- * Opens the backend chosen by the config (auto: Secret Service when a
- * session bus and an unlocked collection exist, else the kernel
- * keyring). Never hangs or prompts: every call is bounded. ERR_TEMP
- * when no backend can serve, with what to start or configure.
+ * Opens the backend chosen by the account's keyring (auto: Secret
+ * Service when a session bus and an unlocked collection exist, else the
+ * kernel keyring). Never hangs or prompts: every call is bounded.
+ * ERR_TEMP when no backend can serve, with what to start or configure.
+ *
+ * With the credential STORE_SEAL_CREDENTIAL (a 256-bit key) the token
+ * record is also kept sealed (seal.h) in the account's queue directory:
+ * every store_put of a token updates both, a store_get that finds the
+ * keyring empty (after a reboot) restores the record from the sealed
+ * copy into the keyring, and one that finds it there rewrites a sealed
+ * copy that differs. ERR_CONFIG for a malformed key or an unusable
+ * directory.
  */
-int	store_open(enum conf_keyring, struct store **, struct err *);
+int	store_open_account(const struct account *, struct store **,
+	    struct err *);
+/* Whether the sealed copy is kept (the key is there). */
+int	store_sealed(const struct store *);
+/*
+ * Opens the account's queue directory (queue_dir, else
+ * $XDG_STATE_HOME/oauthmail/queue), made 0700 when create is set, never
+ * through a symlink; refused unless it is the caller's and closed to
+ * others. Returns the fd or -1 (ERR_CONFIG, ERR_CANTCREAT, ERR_TEMP).
+ */
+int	store_queue_dir(const struct account *, int create, struct err *);
 void	store_close(struct store *);
 const char *store_backend_name(const struct store *);
 /*
@@ -39,7 +62,7 @@ int	store_get(struct store *, const char *account, enum store_kind,
 /* Stores (replacing atomically). */
 int	store_put(struct store *, const char *account, enum store_kind,
 	    const char *data, size_t len, struct err *);
-/* Deletes; 0 also when there was nothing. */
+/* Deletes; 0 also when there was nothing. A token's sealed copy too. */
 int	store_delete(struct store *, const char *account, enum store_kind,
 	    struct err *);
 /*

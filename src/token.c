@@ -15,7 +15,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,68 +222,35 @@ rec_save(struct store *st, const char *account, const struct token_record *r,
  */
 
 /*
- * Opens a directory for the lock files: made 0700 if missing, never
- * through a symlink, and used only if it is ours and closed to others
- * (nobody else can then create, replace or hold a lock in it).
- */
-static int
-lock_dir_open(const char *dir, struct err *err)
-{
-	struct stat sb;
-	int fd;
-
-	if (util_mkdirs(dir, 0700) == -1 && errno != EEXIST)
-		return err_set(err, ERR_TEMP, "cannot create %s: %s", dir,
-		    strerror(errno));
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1)
-		return err_set(err, ERR_TEMP, "%s: %s", dir, strerror(errno));
-	if (fstat(fd, &sb) == -1 || !S_ISDIR(sb.st_mode) ||
-	    sb.st_uid != geteuid() || (sb.st_mode & 022) != 0) {
-		(void)close(fd);
-		return err_set(err, ERR_TEMP, "%s is not a directory owned by "
-		    "uid %lu and closed to others: fix its owner and mode "
-		    "(chmod 700)", dir, (unsigned long)geteuid());
-	}
-	return fd;
-}
-
-/*
- * The lock directory: the account's queue directory (its queue_dir, else
- * $XDG_STATE_HOME/oauthmail/queue), which only the user can create, and
- * which every process of the user and configuration finds at the same
- * place; $XDG_RUNTIME_DIR/oauthmail only when that cannot be used. Never
- * a name in a shared directory such as /tmp, where another local user
- * could create it first and so block every refresh.
+ * The lock directory: the account's queue directory (store_queue_dir),
+ * which only the user can create and which every process of the user and
+ * configuration finds at the same place; $XDG_RUNTIME_DIR/oauthmail only
+ * when that cannot be used. Never a name in a shared directory such as
+ * /tmp, where another local user could create it first and so block
+ * every refresh.
  */
 static int
 lock_dir(const struct account *acct, struct err *err)
 {
-	char def[PATH_MAX], run[PATH_MAX];
-	const char *dir = acct->queue_dir, *x;
+	struct account run;
 	struct err qerr;
-	int fd, n;
+	const char *x;
+	char *dir;
+	int fd;
 
 	err_clear(&qerr);
-	if (dir == NULL) {
-		if (util_xdg_dir(def, sizeof(def), "XDG_STATE_HOME",
-		    ".local/state") == -1 ||
-		    strlcat(def, "/" OM_PROGNAME "/queue", sizeof(def)) >=
-		    sizeof(def))
-			err_set(&qerr, ERR_TEMP, "no queue directory (set HOME, "
-			    "XDG_STATE_HOME or queue_dir)");
-		else
-			dir = def;
-	}
-	if (dir != NULL && (fd = lock_dir_open(dir, &qerr)) != -1)
+	if ((fd = store_queue_dir(acct, 1, &qerr)) != -1)
 		return fd;
 	x = getenv("XDG_RUNTIME_DIR");
 	if (x != NULL && *x == '/') {
-		n = snprintf(run, sizeof(run), "%s/%s", x, OM_PROGNAME);
-		if (n > 0 && (size_t)n < sizeof(run) &&
-		    (fd = lock_dir_open(run, err)) != -1) {
-			log_debug("account %s: refresh lock in %s: %s",
-			    acct->name, run, qerr.msg);
+		memset(&run, 0, sizeof(run));
+		run.name = acct->name;
+		run.queue_dir = dir = xasprintf("%s/%s", x, OM_PROGNAME);
+		fd = store_queue_dir(&run, 1, err);
+		free(dir);
+		if (fd != -1) {
+			log_debug("account %s: refresh lock in %s/%s: %s",
+			    acct->name, x, OM_PROGNAME, qerr.msg);
 			return fd;
 		}
 	}

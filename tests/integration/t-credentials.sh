@@ -6,6 +6,12 @@
 # only the credential fetches a client-credentials token and delivers, no
 # person needed. The credential is read defensively (no symlink, size cap,
 # one trailing newline stripped, never printed).
+# With the credential token-key (32 random bytes) the token record is
+# also kept sealed (AES-256-GCM) in the queue directory: after a
+# "reboot" (a fresh user namespace, whose kernel keyring is empty) the
+# next send and the daemon restore it from there, refresh the rotating
+# refresh token and deliver without a new sign-in; an altered copy or
+# another key is refused; a logout removes the copy.
 . "$top_srcdir/tests/integration/lib.sh"
 need_oauthmail
 start_kernel_keyring || skip_all "no kernel keyring"
@@ -136,4 +142,134 @@ if command -v systemd-creds >/dev/null 2>&1 &&
 else
 	skip "no systemd-creds with a host key" 1
 fi
+
+# ------------------------------------------------- sealed token copy ----
+# fresh_boot CMD...: CMD in a new user namespace with its own (empty)
+# kernel keyrings, as after a reboot; files and network are the same.
+fresh_boot() {
+	unshare --user --map-root-user sh -c '
+		exec 3>&2 2>/dev/null	# keyctl says "Joined session keyring"
+		exec keyctl session - sh -c "exec 2>&3 3>&-; exec \"\$@\"" sh "$@"
+	' sh "$@"
+}
+if ! fresh_boot true || ! fresh_boot sh -c \
+    'p=$(keyctl get_persistent @s) && [ -z "$(keyctl rlist "$p")" ]'; then
+	skip "no user namespace with a fresh kernel keyring" 32
+	done_testing
+fi
+SEALACCT=seal$$
+write_config "$SEALACCT" "timeout 10" "refresh_margin 0"
+at_exit "keyring_del $SEALACCT token"
+KEYDIR=$T/sealcred
+mkdir -m 700 "$KEYDIR"
+head -c 32 /dev/urandom >"$KEYDIR/token-key"
+chmod 400 "$KEYDIR/token-key"
+SEALED=$Q/token-$SEALACCT.sealed
+omk() { CREDENTIALS_DIRECTORY=$KEYDIR "$@"; }
+sendk() {	# sendk SUBJECT [fresh_boot]: a send with the key
+	printf 'To: bob@example.test\nSubject: %s\n\nbody\n' "$1" >"$T/msg"
+	${2:+fresh_boot} env CREDENTIALS_DIRECTORY="$KEYDIR" \
+	    "$OAUTHMAIL" -C "$CONFIG" -odi bob@example.test <"$T/msg" \
+	    >"$T/out" 2>"$T/err"
+	RC=$?
+}
+arrived() { msg_list >/dev/null; grep -l "^Subject: $1[[:space:]]*\$" "$SMTP_MAILDIR"/new/*.eml 2>/dev/null | wc -l | tr -d ' '; }
+
+# A sign-in made without the key (the keyring only), then an expired
+# access token: the send refreshes and seals the record.
+oauth_config "access_ttl=3" >/dev/null
+seed_token "$SEALACCT" "" "expires_in=1" || bail "seed"
+sleep 2
+r0=$(oauth_stat counts.refresh_ok)
+sendk seal-1
+is "$RC" 0 "sealed: a send with the key exits 0"
+is "$(arrived seal-1)" 1 "sealed: delivered"
+is "$(oauth_stat counts.refresh_ok)" "$((r0 + 1))" "sealed: one refresh"
+if [ -f "$SEALED" ]; then pass "sealed: the copy is in the queue directory"
+else fail "sealed: the copy is in the queue directory" "$(ls -la "$Q")"; fi
+is "$(stat -c %a "$SEALED" 2>/dev/null)" 600 "sealed: mode 0600"
+is "$(stat -c %u "$SEALED" 2>/dev/null)" "$(id -u)" "sealed: owned by the user"
+rt=$(token_record "$SEALACCT" refresh_token)
+if [ -n "$rt" ] && ! grep -qaF "$rt" "$SEALED" && ! grep -qa refresh_token "$SEALED"; then
+	pass "sealed: no refresh token in clear in the file"
+else
+	fail "sealed: no refresh token in clear in the file"
+fi
+run_ok "status shows the sealed copy" omk "$OAUTHMAIL" status -C "$CONFIG" "$SEALACCT"
+like "$(cat "$T/out")" "sealed copy +kept" "status says the copy is kept"
+
+# Reboot 1: the keyring is empty; the send restores the record, refreshes
+# the (expired) access token with the sealed refresh token and delivers.
+sleep 4
+before=$(od -An -tx1 "$SEALED" | tr -d ' \n')
+r0=$(oauth_stat counts.refresh_ok)
+sendk seal-2 fresh_boot
+is "$RC" 0 "after a reboot: the send exits 0"
+[ "$RC" = 0 ] || diag "$(cat "$T/err")"
+is "$(arrived seal-2)" 1 "after a reboot: delivered without a new sign-in"
+is "$(oauth_stat counts.refresh_ok)" "$((r0 + 1))" "after a reboot: refreshed with the sealed refresh token"
+after=$(od -An -tx1 "$SEALED" | tr -d ' \n')
+isnt "$after" "$before" "after a reboot: the rotated refresh token is sealed again"
+log_contains "restored from the sealed copy" "the restore is logged"
+
+# Reboot 2: the daemon, with mail waiting, comes back by itself.
+sleep 4
+printf 'To: bob@example.test\nSubject: seal-3\n\nbody\n' |
+    "$OAUTHMAIL" -C "$CONFIG" -odq bob@example.test
+r0=$(oauth_stat counts.refresh_ok)
+fresh_boot env CREDENTIALS_DIRECTORY="$KEYDIR" \
+    "$OAUTHMAIL" -C "$CONFIG" -q1h >"$T/daemon2.out" 2>&1 &
+DPID=$!
+_lib_pids="$_lib_pids $DPID"
+_seal3() { [ "$(arrived seal-3)" -ge 1 ]; }
+wait_for 20 _seal3
+is "$(arrived seal-3)" 1 "after a reboot: the daemon delivered queued mail by itself"
+is "$(oauth_stat counts.refresh_ok)" "$((r0 + 1))" "after a reboot: the daemon refreshed once"
+kill -TERM "$DPID" 2>/dev/null
+wait "$DPID" 2>/dev/null
+
+# Without the key, a reboot loses the sign-in (what the copy is for).
+run_fails "after a reboot without the key: no token" fresh_boot \
+    "$OAUTHMAIL" token -C "$CONFIG" "$SEALACCT"
+like "$(cat "$T/err")" "oauthmail login" "... and it says to sign in"
+
+# Another key, or an altered file: refused with one line, nothing sent.
+head -c 32 /dev/urandom >"$T/otherkey"
+mkdir -m 700 "$T/other"
+cp "$T/otherkey" "$T/other/token-key"
+run_rc 77 "another key: refused (exit 77, sign-in needed)" fresh_boot \
+    env CREDENTIALS_DIRECTORY="$T/other" "$OAUTHMAIL" token -C "$CONFIG" "$SEALACCT"
+like "$(cat "$T/err")" "does not open with this key" "another key: the message says so"
+cp "$SEALED" "$T/sealed.bak"
+$PY -c 'import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[30] ^= 1
+open(p, "wb").write(b)' "$SEALED"
+run_rc 77 "an altered copy: refused (exit 77)" fresh_boot \
+    env CREDENTIALS_DIRECTORY="$KEYDIR" "$OAUTHMAIL" token -C "$CONFIG" "$SEALACCT"
+is "$(wc -l <"$T/err" | tr -d ' ')" 1 "an altered copy: one line on stderr"
+cp "$T/sealed.bak" "$SEALED"
+run_ok "the intact copy opens again" fresh_boot \
+    env CREDENTIALS_DIRECTORY="$KEYDIR" "$OAUTHMAIL" token -C "$CONFIG" "$SEALACCT"
+
+# A malformed key is a configuration error that names the fix.
+printf 'too short' >"$T/other/k"
+rm -f "$T/other/token-key"
+mv "$T/other/k" "$T/other/token-key"
+run_rc 78 "a malformed token-key: exit 78" \
+    env CREDENTIALS_DIRECTORY="$T/other" "$OAUTHMAIL" token -C "$CONFIG" "$SEALACCT"
+like "$(cat "$T/err")" "--seal-key" "it names oauthmail secret --seal-key"
+
+# A logout, even without the key, removes the sealed copy for good.
+run_ok "logout" om logout "$SEALACCT"
+if [ ! -e "$SEALED" ]; then pass "logout removed the sealed copy"
+else fail "logout removed the sealed copy"; fi
+run_fails "after logout and a reboot: no token" fresh_boot \
+    env CREDENTIALS_DIRECTORY="$KEYDIR" "$OAUTHMAIL" token -C "$CONFIG" "$SEALACCT"
+
+# oauthmail secret --seal-key prints the recipe.
+run_ok "secret --seal-key exits 0" om secret --seal-key
+file_contains "$T/out" "^head -c 32 /dev/urandom \\| systemd-creds encrypt --name=token-key - /etc/credstore\\.encrypted/token-key\$" \
+    "it prints the key's systemd-creds command"
+file_contains "$T/out" "^LoadCredentialEncrypted=token-key:/etc/credstore\\.encrypted/token-key\$" \
+    "and the LoadCredentialEncrypted= line"
 done_testing

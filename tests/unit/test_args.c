@@ -215,6 +215,9 @@ static const struct okcase okcases[] = {
 	{ { "oauthmail", "secret", "w", "--systemd-credential" },
 	  { .mode = MODE_COMMAND, .cmd = CMD_SECRET, .cmd_account = "w",
 	    .secret_how = SECRET_SYSTEMD } },
+	{ { "oauthmail", "secret", "--seal-key" },
+	  { .mode = MODE_COMMAND, .cmd = CMD_SECRET,
+	    .secret_how = SECRET_SEAL_KEY } },
 	{ { "oauthmail", "password", "w" },
 	  { .mode = MODE_COMMAND, .cmd = CMD_PASSWORD, .cmd_account = "w" } },
 	{ { "oauthmail", "queue" }, { .mode = MODE_MAILQ } },
@@ -288,6 +291,8 @@ static const struct badcase badcases[] = {
 	{ { "oauthmail", "token", "a", "--systemd-credential" },
 	  "--systemd-credential is only valid with 'oauthmail secret'" },
 	{ { "oauthmail", "secret", "--systemd-credential" }, "needs an ACCOUNT" },
+	{ { "oauthmail", "secret", "w", "--seal-key" }, "takes no ACCOUNT" },
+	{ { "oauthmail", "login", "w", "--seal-key" }, "only valid with" },
 	{ { "oauthmail", "login", "a", "-C" }, "-C needs a file name" },
 	{ { "oauthmail", "-h" }, "option -h needs a value" },
 	/* Never a message to "status" because an option came first. */

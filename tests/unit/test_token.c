@@ -6,9 +6,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include "json.h"
 #include "log.h"
 #include "oauth.h"
+#include "seal.h"
 #include "status.h"
 #include "store.h"
 #include "token.h"
@@ -365,11 +368,6 @@ setup(void **state)
 	struct err err;
 
 	f = xcalloc(1, sizeof(*f));
-	if (store_open(KEYRING_KERNEL, &f->st, &err) == -1) {
-		fprintf(stderr, "kernel keyring unavailable: %s\n", err.msg);
-		free(f);
-		return -1;
-	}
 	snprintf(f->name, sizeof(f->name), "unit-%d-%d-%ld", (int)getpid(),
 	    nacct++, (long)time(NULL));
 	f->acct.name = f->name;
@@ -381,6 +379,12 @@ setup(void **state)
 	(void)strlcpy(f->qdir, "/tmp/om-unit-token.XXXXXX", sizeof(f->qdir));
 	assert_non_null(mkdtemp(f->qdir));
 	f->acct.queue_dir = f->qdir;
+	if (store_open_account(&f->acct, &f->st, &err) == -1) {
+		fprintf(stderr, "kernel keyring unavailable: %s\n", err.msg);
+		rmtree(f->qdir);
+		free(f);
+		return -1;
+	}
 	*state = f;
 	return 0;
 }
@@ -828,6 +832,295 @@ test_debug_redacts(void **state)
 	buf_free(&out);
 }
 
+/*
+ * --- The sealed token copy ---------------------------------------------------
+ */
+
+static const unsigned char key1[SEAL_KEY_LEN] = "0123456789abcdef0123456789abcdef";
+static const unsigned char key2[SEAL_KEY_LEN] = "0123456789abcdef0123456789abcdeF";
+
+static void
+test_seal_roundtrip(void **state)
+{
+	const char *rec = "{\"access_token\":\"AT\",\"refresh_token\":\"RT\"}";
+	struct buf a, b, pt;
+	struct err err;
+
+	(void)state;
+	buf_init(&a, SEAL_MAX_PLAIN + SEAL_OVERHEAD, 0);
+	buf_init(&b, SEAL_MAX_PLAIN + SEAL_OVERHEAD, 0);
+	buf_init(&pt, SEAL_MAX_PLAIN, BUF_SECRET);
+	assert_int_equal(seal_encrypt(key1, "acct", rec, strlen(rec), &a, &err),
+	    0);
+	assert_int_equal(a.len, strlen(rec) + SEAL_OVERHEAD);
+	assert_memory_equal(a.data, "OMS1", 4);
+	/* No plaintext in the blob. */
+	assert_null(memmem(a.data, a.len, "refresh_token", 13));
+	/* A random nonce per write: the same record seals differently. */
+	assert_int_equal(seal_encrypt(key1, "acct", rec, strlen(rec), &b, &err),
+	    0);
+	assert_int_not_equal(memcmp(a.data + 4, b.data + 4, SEAL_NONCE_LEN), 0);
+	assert_int_not_equal(memcmp(a.data, b.data, a.len), 0);
+	assert_int_equal(seal_decrypt(key1, "acct", a.data, a.len, &pt, &err),
+	    0);
+	assert_int_equal(pt.len, strlen(rec));
+	assert_memory_equal(pt.data, rec, pt.len);
+	assert_int_equal(seal_decrypt(key1, "acct", b.data, b.len, &pt, &err),
+	    0);
+	assert_memory_equal(pt.data, rec, pt.len);
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&pt);
+}
+
+static void
+test_seal_refuses(void **state)
+{
+	const char *rec = "{\"refresh_token\":\"RT-secret\"}";
+	struct buf a, pt;
+	struct err err;
+	size_t i;
+
+	(void)state;
+	buf_init(&a, SEAL_MAX_PLAIN + SEAL_OVERHEAD, 0);
+	buf_init(&pt, SEAL_MAX_PLAIN, BUF_SECRET);
+	assert_int_equal(seal_encrypt(key1, "acct", rec, strlen(rec), &a, &err),
+	    0);
+	/* Wrong key, wrong account (AAD): refused, nothing returned. */
+	assert_int_equal(seal_decrypt(key2, "acct", a.data, a.len, &pt, &err),
+	    -1);
+	assert_int_equal(err.class, ERR_DATA);
+	assert_int_equal(pt.len, 0);
+	assert_int_equal(seal_decrypt(key1, "acct2", a.data, a.len, &pt, &err),
+	    -1);
+	assert_int_equal(seal_decrypt(key1, "acc", a.data, a.len, &pt, &err),
+	    -1);
+	assert_int_equal(seal_decrypt(key1, "", a.data, a.len, &pt, &err), -1);
+	/* Any flipped bit anywhere (magic, nonce, ciphertext, tag). */
+	for (i = 0; i < a.len; i++) {
+		a.data[i] ^= 0x01;
+		assert_int_equal(seal_decrypt(key1, "acct", a.data, a.len, &pt,
+		    &err), -1);
+		assert_int_equal(pt.len, 0);
+		a.data[i] ^= 0x01;
+	}
+	/* Truncated or extended. */
+	for (i = 0; i < a.len; i++)
+		assert_int_equal(seal_decrypt(key1, "acct", a.data, i, &pt,
+		    &err), -1);
+	assert_int_equal(buf_addc(&a, 0), 0);
+	assert_int_equal(seal_decrypt(key1, "acct", a.data, a.len, &pt, &err),
+	    -1);
+	a.data[--a.len] = '\0';
+	assert_int_equal(seal_decrypt(key1, "acct", a.data, a.len, &pt, &err),
+	    0);
+	/* Nothing to seal, or too much. */
+	assert_int_equal(seal_encrypt(key1, "acct", "", 0, &a, &err), -1);
+	buf_free(&a);
+	buf_free(&pt);
+}
+
+static void
+test_seal_key_parse(void **state)
+{
+	unsigned char k[SEAL_KEY_LEN];
+	struct err err;
+	char hex[66];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(seal_key_parse((const char *)key1, 32, k, &err), 0);
+	assert_memory_equal(k, key1, 32);
+	/* A raw key ending in a newline byte is taken as is. */
+	assert_int_equal(seal_key_parse("0123456789abcdef0123456789abcde\n",
+	    32, k, &err), 0);
+	assert_int_equal(k[31], '\n');
+	for (i = 0; i < 32; i++)
+		(void)snprintf(hex + 2 * i, 3, "%02x", key1[i]);
+	assert_int_equal(seal_key_parse(hex, 64, k, &err), 0);
+	assert_memory_equal(k, key1, 32);
+	hex[64] = '\n';
+	hex[65] = '\0';
+	assert_int_equal(seal_key_parse(hex, 65, k, &err), 0);
+	assert_memory_equal(k, key1, 32);
+	assert_int_equal(seal_key_parse(hex, 31, k, &err), -1);
+	assert_int_equal(err.class, ERR_CONFIG);
+	assert_non_null(strstr(err.msg, "--seal-key"));
+	assert_int_equal(seal_key_parse(hex, 33, k, &err), -1);
+	assert_int_equal(seal_key_parse(hex, 63, k, &err), -1);
+	hex[5] = 'g';
+	assert_int_equal(seal_key_parse(hex, 64, k, &err), -1);
+	assert_int_equal(seal_key_parse("", 0, k, &err), -1);
+}
+
+static void
+test_seal_file(void **state)
+{
+	struct fixture *f = *state;
+	struct buf pt;
+	struct err err;
+	struct stat sb;
+	char path[256];
+	int dfd;
+
+	buf_init(&pt, SEAL_MAX_PLAIN, BUF_SECRET);
+	dfd = open(f->qdir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_int_equal(seal_read(dfd, key1, "a", &pt, &err), 1);
+	assert_int_equal(seal_write(dfd, key1, "a", "rec-1", 5, &err), 0);
+	assert_int_equal(seal_write(dfd, key1, "a", "rec-22", 6, &err), 0);
+	assert_int_equal(seal_read(dfd, key1, "a", &pt, &err), 0);
+	assert_string_equal(pt.data, "rec-22");
+	snprintf(path, sizeof(path), "%s/token-a.sealed", f->qdir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	/* Another account's file copied over this one's name: refused. */
+	assert_int_equal(seal_write(dfd, key1, "b", "rec-b", 5, &err), 0);
+	assert_int_equal(renameat(dfd, "token-b.sealed", dfd, "token-a.sealed"),
+	    0);
+	assert_int_equal(seal_read(dfd, key1, "a", &pt, &err), -1);
+	assert_int_equal(err.class, ERR_DATA);
+	/* A symlink is not followed. */
+	assert_int_equal(unlinkat(dfd, "token-a.sealed", 0), 0);
+	assert_int_equal(seal_write(dfd, key1, "c", "rec-c", 5, &err), 0);
+	assert_int_equal(symlinkat("token-c.sealed", dfd, "token-a.sealed"), 0);
+	assert_int_equal(seal_read(dfd, key1, "a", &pt, &err), -1);
+	assert_int_equal(seal_remove(dfd, "a", &err), 0);
+	assert_int_equal(seal_remove(dfd, "a", &err), 0);
+	assert_int_equal(seal_read(dfd, key1, "a", &pt, &err), 1);
+	assert_int_equal(seal_remove(dfd, "c", &err), 0);
+	close(dfd);
+	buf_free(&pt);
+}
+
+/*
+ * Writes the token-key credential into a fresh directory and points
+ * CREDENTIALS_DIRECTORY at it.
+ */
+static void
+with_seal_key(char *dir, size_t size, const void *key, size_t keylen)
+{
+	char path[256];
+	int fd;
+
+	(void)strlcpy(dir, "/tmp/om-unit-cred.XXXXXX", size);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/token-key", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0400);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, key, keylen), (ssize_t)keylen);
+	close(fd);
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
+}
+
+static void
+no_seal_key(const char *dir)
+{
+	unsetenv("CREDENTIALS_DIRECTORY");
+	rmtree(dir);
+}
+
+static void
+get_is(struct store *st, const char *name, const char *want)
+{
+	struct buf b;
+	struct err err;
+
+	buf_init(&b, SEAL_MAX_PLAIN, BUF_SECRET);
+	assert_int_equal(store_get(st, name, STORE_TOKEN, &b, &err), 0);
+	assert_string_equal(b.data, want);
+	buf_free(&b);
+}
+
+static void
+test_sealed_store(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st, *plain;
+	struct buf b;
+	struct err err;
+	struct stat sb;
+	char cred[64], path[256], c;
+	const char *rec1 = "{\"refresh_token\":\"RT-1\"}";
+	const char *rec2 = "{\"refresh_token\":\"RT-2\"}";
+	long ring;
+	int fd;
+
+	buf_init(&b, SEAL_MAX_PLAIN, BUF_SECRET);
+	assert_int_equal(store_kernel_open(&ring, &err), 0);
+	with_seal_key(cred, sizeof(cred), key1, SEAL_KEY_LEN);
+	assert_int_equal(store_open_account(&f->acct, &st, &err), 0);
+	assert_true(store_sealed(st));
+	snprintf(path, sizeof(path), "%s/token-%s.sealed", f->qdir, f->name);
+
+	/* A put writes the keyring and the sealed copy (0600). */
+	assert_int_equal(store_put(st, f->name, STORE_TOKEN, rec1,
+	    strlen(rec1), &err), 0);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	/* "Reboot": the keyring forgets; a get restores from the copy... */
+	assert_int_equal(store_kernel_delete(ring, f->name, STORE_TOKEN, &err),
+	    0);
+	get_is(st, f->name, rec1);
+	/* ...into the keyring. */
+	assert_int_equal(store_kernel_get(ring, f->name, STORE_TOKEN, &b,
+	    &err), 0);
+	assert_string_equal(b.data, rec1);
+
+	/* A record written to the keyring alone (a sign-in without the key)
+	 * is sealed at the next get. */
+	assert_int_equal(store_kernel_put(ring, f->name, STORE_TOKEN, rec2,
+	    strlen(rec2), &err), 0);
+	get_is(st, f->name, rec2);
+	assert_int_equal(store_kernel_delete(ring, f->name, STORE_TOKEN, &err),
+	    0);
+	get_is(st, f->name, rec2);
+
+	/* An altered copy: refused, sign-in needed, nothing returned. */
+	assert_int_equal(store_kernel_delete(ring, f->name, STORE_TOKEN, &err),
+	    0);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &c, 1, 20), 1);
+	c ^= 0x40;
+	assert_int_equal(pwrite(fd, &c, 1, 20), 1);
+	close(fd);
+	assert_int_equal(store_get(st, f->name, STORE_TOKEN, &b, &err), -1);
+	assert_int_equal(err.class, ERR_AUTH);
+	assert_non_null(strstr(err.msg, "oauthmail login"));
+	assert_int_equal(b.len, 0);
+
+	/* Another key: refused too. */
+	assert_int_equal(store_put(st, f->name, STORE_TOKEN, rec1,
+	    strlen(rec1), &err), 0);
+	store_close(st);
+	no_seal_key(cred);
+	with_seal_key(cred, sizeof(cred), key2, SEAL_KEY_LEN);
+	assert_int_equal(store_open_account(&f->acct, &st, &err), 0);
+	assert_int_equal(store_kernel_delete(ring, f->name, STORE_TOKEN, &err),
+	    0);
+	assert_int_equal(store_get(st, f->name, STORE_TOKEN, &b, &err), -1);
+	assert_int_equal(err.class, ERR_AUTH);
+	store_close(st);
+
+	/* A logout without the key still removes the sealed copy. */
+	no_seal_key(cred);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(store_open_account(&f->acct, &plain, &err), 0);
+	assert_false(store_sealed(plain));
+	assert_int_equal(store_delete(plain, f->name, STORE_TOKEN, &err), 0);
+	assert_int_equal(stat(path, &sb), -1);
+	store_close(plain);
+
+	/* A malformed key: the store does not open, the fix is named. */
+	with_seal_key(cred, sizeof(cred), "short", 5);
+	assert_int_equal(store_open_account(&f->acct, &st, &err), -1);
+	assert_int_equal(err.class, ERR_CONFIG);
+	assert_non_null(strstr(err.msg, "--seal-key"));
+	no_seal_key(cred);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -836,6 +1129,13 @@ main(void)
 		cmocka_unit_test(test_record_rejects),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_check_url),
+		cmocka_unit_test(test_seal_roundtrip),
+		cmocka_unit_test(test_seal_refuses),
+		cmocka_unit_test(test_seal_key_parse),
+		cmocka_unit_test_setup_teardown(test_seal_file, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sealed_store, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_store_kernel, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_get_cached, setup,
