@@ -4,7 +4,9 @@
  * Layout under the queue directory (mode 0700):
  *   tmp/            files being written
  *   q/<id>.msg      the message exactly as it will be sent (LF endings)
- *   q/<id>.env      the envelope; its presence means "committed"
+ *   q/<id>.env      the envelope; its presence means "committed"; its
+ *                   last line, the recipients' progress, is updated in
+ *                   place (queue_mark), the rest by rename (queue_update)
  *   hold/<id>.*     held-auth entries
  *   failed/<id>.*   permanent failures, kept
  *   corrupt/<id>.*  entries that failed validation, moved aside
