@@ -38,6 +38,7 @@
 #include "login.h"
 #include "oauth.h"
 #include "smtp.h"
+#include "smtpreply.h"
 #include "status.h"
 #include "store.h"
 #include "token.h"
@@ -1403,15 +1404,26 @@ login_check(const struct account *acct, FILE *out, struct err *err)
 		goto out;
 	}
 	rc = smtp_auth(s, mech, user, secret.data, secret.len, err);
-	/* A cached token may be stale: refresh once and retry once. */
+	/*
+	 * A cached token may be stale: refresh once and retry once, on a
+	 * new connection (Exchange Online closes it after 535 5.7.3);
+	 * not when only an administrator can help (advice.h).
+	 */
 	if (rc == -1 && err->class == ERR_AUTH && conf_is_oauth(acct) &&
-	    acct->flow != FLOW_CLIENT_CREDENTIALS) {
+	    acct->flow != FLOW_CLIENT_CREDENTIALS &&
+	    smtpreply_react(err->msg) != ADV_HOLD) {
 		fprintf(out, "auth: refused (%s); refreshing the token and "
-		    "trying once more\n", err->msg);
+		    "trying once more on a new connection\n", err->msg);
 		if (check_secret(acct, st, 1, &secret, out, err) == -1) {
 			rc = check_fail(acct, err, "token");
 			goto out;
 		}
+		smtp_close(s);
+		if (smtp_connect(acct, &s, err) == -1) {
+			rc = check_fail(acct, err, "connect");
+			goto out;
+		}
+		mech = smtp_pick_mech(s, acct);
 		rc = smtp_auth(s, mech, user, secret.data, secret.len, err);
 	}
 	if (rc == -1) {

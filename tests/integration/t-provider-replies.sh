@@ -65,6 +65,13 @@ is "$RC" 0 "535 twice: exit 0"
 is "$(nq hold)" 1 "535 twice: the message is held"
 is "$(smtp_stat auth_attempts)" "$((a0 + 2))" "535 twice: AUTH tried twice, not more"
 unlike "$(cat "$T/oauthmail.log")" "TLS read" "535 twice: no TLS read error"
+# check does the same: refresh, reconnect, authenticated.
+script "[{\"at\": \"auth\", \"reply\": \"$MS535\", \"close\": true, \"times\": 1}]"
+seed_token "$ACCOUNT" || bail "seed"
+c0=$(smtp_stat connections)
+run_ok "check, 535 then close: exit 0" om check "$ACCOUNT"
+like "$(cat "$T/out")" "authenticated" "check, 535 then close: authenticated after the refresh"
+is "$(smtp_stat connections)" "$((c0 + 2))" "check, 535 then close: a new connection for the retry"
 
 # 2. SMTP AUTH disabled for the tenant: held with the admin's fix.
 scenario tenant
@@ -78,6 +85,10 @@ is "$(smtp_stat auth_attempts)" "$((a0 + 1))" "5.7.139: no refresh and retry (it
 is "$(oauth_stat counts.refresh_ok)" "$r0" "5.7.139: no token refresh"
 log_contains "Set-CASMailbox -Identity alice@example.test -SmtpClientAuthenticationDisabled \\\$false" \
     "5.7.139: the log gives the admin's fix for the mailbox"
+a0=$(smtp_stat auth_attempts)
+run_rc 77 "5.7.139: check exits 77" om check "$ACCOUNT"
+is "$(smtp_stat auth_attempts)" "$((a0 + 1))" "5.7.139: check does not retry"
+like "$(cat "$T/err")" "Set-TransportConfig -SmtpClientAuthenticationDisabled" "5.7.139: check gives the fix"
 run_ok "5.7.139: mailq" om -bp
 like "$(cat "$T/out")" "Set-TransportConfig -SmtpClientAuthenticationDisabled" "5.7.139: mailq gives the tenant's fix"
 unlike "$(cat "$T/out")" "waiting for sign-in" "5.7.139: mailq does not ask for a sign-in"
