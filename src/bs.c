@@ -679,7 +679,7 @@ deliver_now(struct sess *s, const struct invocation *minv, struct queue *q,
 	case DOUT_SKIPPED:
 	case DOUT_HELD:
 		reply(s, "250 2.0.0 Ok: queued as %s (%s)", id,
-		    out == DOUT_HELD ? "held until sign-in works" :
+		    out == DOUT_HELD ? "held, will retry once fixed" :
 		    "will retry");
 		break;
 	case DOUT_FAILED:

@@ -231,7 +231,7 @@ report(const char *id, enum deliver_outcome out, const struct err *why)
 		tell_user(id, "queued, will retry", why->msg);
 		break;
 	case DOUT_HELD:
-		tell_user(id, "held until sign-in works", why->msg);
+		tell_user(id, "held, will retry once fixed", why->msg);
 		break;
 	case DOUT_PARTIAL:
 	case DOUT_FAILED:
