@@ -111,19 +111,21 @@ drop_group(void)
 }
 
 /*
- * Opens a configuration for a set-gid run once, by a name that must not be
- * a symbolic link, and checks what was opened (fstat): a regular file owned
- * by root and writable by nobody else. Nothing can swap the file between
- * the check and the parse: both use this descriptor.
+ * Opens a configuration for a set-gid run once and checks what was opened
+ * (fstat): a regular file owned by root and writable by nobody else.
+ * Nothing can swap the file between the check and the parse: both use
+ * this descriptor. A name the caller gave (-C) must not be a symbolic
+ * link (nofollow); the built-in path may be one, as configuration
+ * managers make them: root put it there.
  */
 static int
-open_root_config(const char *path, struct err *err)
+open_root_config(const char *path, int nofollow, struct err *err)
 {
 	struct stat st;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-	    O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
+	    (nofollow ? O_NOFOLLOW : 0));
 	if (fd == -1 && errno == ELOOP)
 		return err_set(err, ERR_CONFIG, "%s: is a symbolic link; a "
 		    "set-group-id run reads only a configuration that root "
@@ -168,7 +170,7 @@ load_setid_config(const struct invocation *inv, struct config *cf)
 			die(&err);
 		path = inv->config;
 	}
-	if ((fd = open_root_config(path, &err)) == -1)
+	if ((fd = open_root_config(path, inv->config != NULL, &err)) == -1)
 		die(&err);
 	if (conf_load_fd(fd, path, cf, &err) == -1)
 		die(&err);
