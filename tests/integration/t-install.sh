@@ -1,7 +1,8 @@
 #!/bin/sh
 # t-install.sh -- `make install DESTDIR=...` from the configured build tree
 # installs the binary (0755, runs), the man pages, the example config and
-# the systemd units (ExecStart naming the installed binary); `make
+# the systemd units (ExecStart naming the installed binary, the system unit
+# the configured spool and configuration file); `make
 # uninstall` removes everything again. The sendmail/mailq/newaliases links
 # are opt-in: a default configure installs none, --enable-sendmail-links
 # installs all three (pointing at $(bindir)/oauthmail, DESTDIR-safe) and
@@ -21,7 +22,8 @@ mk() {
 dirs() {
 	make -s -C "$1" --no-print-directory --eval 'om-dirs: ; @echo \
 bindir=$(bindir) sbindir=$(sbindir) mandir=$(mandir) docdir=$(docdir) \
-sysunit=$(systemdsystemunitdir) userunit=$(systemduserunitdir)' om-dirs
+sysunit=$(systemdsystemunitdir) userunit=$(systemduserunitdir) \
+localstatedir=$(localstatedir) sysconfdir=$(sysconfdir)' om-dirs
 }
 mode_of() { stat -c %a "$1" 2>/dev/null; }
 
@@ -48,8 +50,13 @@ if [ -n "$sysunit" ]; then
 	u=$D$sysunit/oauthmail.service
 	is "$(mode_of "$u")" 644 "oauthmail.service is installed in $sysunit"
 	file_contains "$u" "^ExecStart=$bindir/oauthmail -bd\$" "its ExecStart names the installed binary"
+	file_contains "$u" "^ReadWritePaths=-$localstatedir/spool/oauthmail\$" \
+	    "it may write the configured spool (ProtectSystem=strict)"
+	file_contains "$u" "^ConditionPathExists=$sysconfdir/oauthmail.conf\$" \
+	    "it starts only with the configured system configuration"
+	file_contains "$u" "^Type=notify\$" "it is Type=notify"
 else
-	skip "configured without system units" 2
+	skip "configured without system units" 5
 fi
 if [ -n "$userunit" ]; then
 	is "$(mode_of "$D$userunit/oauthmail-user.service")" 644 "oauthmail-user.service is installed in $userunit"
