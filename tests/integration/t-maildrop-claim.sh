@@ -76,4 +76,23 @@ is "$(find "$S/spool/queue/corrupt" -name 'maildrop-*' | wc -l | tr -d ' ')" 1 "
 like "$(cat "$T/daemon.err")" "never completed" "the daemon said why"
 unlike "$(cat "$SMTP_MAILDIR"/new/*.eml)" "dead writer" "it was not delivered"
 
+# 4. The running daemon (-bd, the interval an hour) takes each drop file as
+#    soon as its writer is done: the chmod that marks it ready wakes it,
+#    and a file still locked at that instant is retried, not left for the
+#    next interval.
+before=$(msg_count)
+env -i PATH=/usr/bin:/bin HOME="$S/d" XDG_RUNTIME_DIR="$S/d/run" \
+    XDG_STATE_HOME="$S/d" setpriv --reuid=$DU --regid=$GQ --init-groups \
+    keyctl session - "$BIN" -C "$CF" -bd -q1h >"$T/bd.out" 2>&1 &
+bdpid=$!
+at_exit "kill $bdpid 2>/dev/null"
+sleep 1
+for i in 1 2 3 4 5; do
+	printf 'Subject: live %d\n\nx\n' $i | as_user $WU "$BIN" -C "$CF" bob@example.test
+done
+wait_msgs $((before + 5)) 15
+is "$(grep -l '^Subject: live' "$SMTP_MAILDIR"/new/*.eml | wc -l | tr -d ' ')" 5 "the daemon delivered all 5 within seconds"
+kill $bdpid 2>/dev/null
+wait $bdpid 2>/dev/null
+
 done_testing
