@@ -172,6 +172,9 @@ run_ok "5.4.5: mailq" om -bp
 like "$(cat "$T/out")" "Daily user sending limit exceeded" "5.4.5: mailq says why"
 like "$(mailq_next)" "^(23h[0-9]{2}m|1d00h)$" "5.4.5: mailq says when (a day later): $(mailq_next)"
 like "$(cat "$T/out")" "24-hour window" "5.4.5: mailq explains the limit"
+run_ok "5.4.5: status exits 0 (the mail goes out by itself)" om status
+like "$(cat "$T/out")" "waiting +1 message: Gmail daily sending limit reached" "5.4.5: status says what waits"
+like "$(cat "$T/out")" "until .*\(in (143[0-9]|1440) min\)" "5.4.5: status says until when"
 # the run stops: a second message does not make another connection
 send_msg -odq dave@example.test
 c0=$(smtp_stat connections)
