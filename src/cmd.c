@@ -2,9 +2,11 @@
 #include "common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +22,7 @@
 #include "oauth.h"
 #include "queue.h"
 #include "runq.h"
+#include "seal.h"
 #include "smtp.h"
 #include "store.h"
 #include "token.h"
@@ -229,6 +232,34 @@ print_time(const char *label, time_t t, time_t now)
 		    (long long)(now - t) / 60);
 }
 
+/*
+ * The sealed token copy: kept by this process (it has the token-key
+ * credential), or left by the daemon, with its age.
+ */
+static void
+status_sealed(const struct account *a, const struct store *st)
+{
+	struct stat sb;
+	struct err err;
+	char name[512];
+	int fd, r;
+
+	err_clear(&err);
+	if ((fd = store_queue_dir(a, 0, &err)) == -1)
+		return;
+	r = seal_file_name(name, sizeof(name), a->name) == 0 &&
+	    fstatat(fd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(sb.st_mode);
+	(void)close(fd);
+	if (store_sealed(st))
+		printf("  %-16s kept (token-key credential)\n", "sealed copy");
+	else if (r)
+		printf("  %-16s present, but no token-key credential here "
+		    "(the daemon's unit has it)\n", "sealed copy");
+	if (r)
+		print_time("sealed written", sb.st_mtime, time(NULL));
+}
+
 /* Whether a systemd credential supplies the client secret. */
 static void
 status_credential(const struct account *a)
@@ -388,8 +419,7 @@ status_token(const struct account *a, const struct acct_queue *aq,
 	}
 	printf("  %-16s %s\n", "keyring", store_backend_name(st));
 	status_credential(a);
-	if (store_sealed(st))
-		printf("  %-16s kept (token-key credential)\n", "sealed copy");
+	status_sealed(a, st);
 	buf_init(&raw, LIM_TOKEN * 2, BUF_SECRET);
 	memset(&rec, 0, sizeof(rec));
 	r = store_get(st, a->name, STORE_TOKEN, &raw, &err);

@@ -197,6 +197,10 @@ else
 fi
 run_ok "status shows the sealed copy" omk "$OAUTHMAIL" status -C "$CONFIG" "$SEALACCT"
 like "$(cat "$T/out")" "sealed copy +kept" "status says the copy is kept"
+run_ok "status without the key" om status "$SEALACCT"
+like "$(cat "$T/out")" "sealed copy +present, but no token-key credential here" \
+    "status without the key says a copy is there"
+like "$(cat "$T/out")" "sealed written +.* min ago" "and when it was written"
 
 # Reboot 1: the keyring is empty; the send restores the record, refreshes
 # the (expired) access token with the sealed refresh token and delivers.
