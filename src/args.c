@@ -1,6 +1,6 @@
 /*
  * args.c -- the sendmail command line (Postfix sendmail(1) semantics,
- * PROTOCOL.md §4.2) and oauthmail's management words.
+ * doc/design.md §4) and oauthmail's management words.
  *
  * The option scanner is written by hand instead of using getopt(3): glibc's
  * getopt permutes arguments unless told otherwise and keeps global state.

@@ -1,5 +1,5 @@
 /*
- * args.h -- the sendmail command line (Postfix semantics, PROTOCOL.md §4.2)
+ * args.h -- the sendmail command line (Postfix semantics, doc/design.md §4)
  * and oauthmail's management words, parsed into one invocation record.
  * Nothing else reads argv.
  */
@@ -109,7 +109,7 @@ struct invocation {
  * "newaliases" in MODE_NEWALIASES; "oauthmail" followed by one of the
  * management words (login logout status check token secret password queue
  * flush) or by exactly --help / --version is a command line; everything
- * else is sendmail's command line (Postfix semantics, PROTOCOL.md §4.2).
+ * else is sendmail's command line (Postfix semantics, doc/design.md §4).
  *
  * In MODE_SEND without -t, at least one recipient operand is required
  * (ERR_USAGE, as Postfix). sender: "" is the null sender (-f '<>' or -f '').

@@ -38,7 +38,7 @@
 #define OM_UNUSED	__attribute__((__unused__))
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
-/* Named limits (STYLE.md §8.3). */
+/* Named limits (doc/design.md §9). */
 #define LIM_SMTP_LINE	1000		/* RFC 5321 text line incl. CRLF */
 #define LIM_SMTP_CMD	512		/* RFC 5321 command line incl. CRLF */
 #define LIM_SMTP_REPLY	(64 * 1024)	/* a whole multi-line reply */

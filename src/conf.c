@@ -1,5 +1,5 @@
 /*
- * conf.c -- the configuration file (DESIGN.md §3, oauthmail.conf(5)).
+ * conf.c -- the configuration file (doc/design.md §3, oauthmail.conf(5)).
  *
  * msmtp's line format and vocabulary: "defaults", "account NAME [: PARENT,
  * ...]", "key value" lines, '#' comment lines, values optionally in double

@@ -1,6 +1,6 @@
 /*
  * conf.h -- the configuration file (msmtp vocabulary + OAuth keys,
- * DESIGN.md §3) parsed into immutable account records.
+ * doc/design.md §3) parsed into immutable account records.
  */
 #ifndef CONF_H
 #define CONF_H

@@ -1,5 +1,5 @@
 /*
- * queue.c -- the durable spool (DESIGN.md §5, STYLE.md §8.6).
+ * queue.c -- the durable spool (doc/design.md §5).
  *
  * Layout under the queue directory (every directory 0700, owned by the
  * euid, no symlinks):

@@ -1,5 +1,5 @@
 /*
- * queue.h -- the durable spool (DESIGN.md §5, STYLE.md §8.6).
+ * queue.h -- the durable spool (doc/design.md §5).
  *
  * Layout under the queue directory (mode 0700):
  *   tmp/            files being written

@@ -1,7 +1,7 @@
 /*
  * smtp.c -- the SMTP submission client; see smtp.h.
  *
- * The protocol is two switches over named states (STYLE.md §8.10 item 1,
+ * The protocol is two switches over named states (doc/design.md §6,
  * after OpenSMTPD's smtp_client.c): smtp_enter() sends the command of a
  * state and returns the state whose reply is awaited; smtp_response()
  * maps that reply to the next state. smtp_run() drives them and traces

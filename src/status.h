@@ -1,5 +1,6 @@
 /*
- * status.h -- every error carries its class and its meaning (STYLE.md §8.4).
+ * status.h -- every error carries its class and its meaning
+ * (doc/design.md §8).
  *
  * Functions return 0 on success and -1 with *err filled on failure;
  * err_set() returns -1 so that `return err_set(e, ERR_TEMP, ...)` works.

@@ -2,7 +2,7 @@
  * store_kernel.c -- the kernel keyring backend (libkeyutils): "user" keys
  * "oauthmail:<account>:<kind>" in the uid's persistent keyring, linked
  * into our session keyring (so forked children can read it too). See
- * /work/shared/KEYRING.md for the measured facts this follows.
+ * doc/design.md §7 for the keyring model this follows.
  */
 #include "common.h"
 

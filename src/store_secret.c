@@ -1,6 +1,6 @@
 /*
  * store_secret.c -- the Secret Service backend (libsecret). Headless rules
- * from /work/shared/KEYRING.md §3: no session bus means "not available";
+ * (doc/design.md §7): no session bus means "not available";
  * the collection must be checked for "locked" before any lookup (a lookup
  * in a locked collection returns nothing, like "not found"); every call is
  * bounded by a GCancellable that a watchdog thread cancels after

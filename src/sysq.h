@@ -1,5 +1,5 @@
 /*
- * sysq.h -- system mode (DESIGN.md §5): the maildrop between any local
+ * sysq.h -- system mode (doc/design.md §5): the maildrop between any local
  * user's sendmail and the delivery daemon running as the oauthmail user.
  *
  * Layout under the spool root (config "spool_dir", default

@@ -1,4 +1,4 @@
-/* test_args.c -- the sendmail command-line matrix (PROTOCOL.md §4, §5). */
+/* test_args.c -- the sendmail command-line matrix (doc/design.md §4). */
 #include "unit.h"
 
 #include "args.h"
