@@ -233,8 +233,11 @@ key_in(const char *text, const char *key)
 	if (klen == 0)
 		return 0;
 	while ((p = strstr(p, key)) != NULL) {
-		int before = p > text && is_digit(key[0]) && is_digit(p[-1]);
-		int after = is_digit(key[klen - 1]) && is_digit(p[klen]);
+		/* An address such as 10.5.5.2 is no status code "5.5.2". */
+		int before = p > text && is_digit(key[0]) &&
+		    (is_digit(p[-1]) || p[-1] == '.');
+		int after = is_digit(key[klen - 1]) && (is_digit(p[klen]) ||
+		    (p[klen] == '.' && is_digit(p[klen + 1])));
 
 		if (!before && !after)
 			return 1;

@@ -37,7 +37,9 @@ struct advice {
 /*
  * The first row whose key occurs in text, or NULL. A key that ends in a
  * digit does not match when a digit follows ("5.7.3" is not "5.7.30",
- * "AADSTS5001" not "AADSTS50011"), nor when one precedes it.
+ * "AADSTS5001" not "AADSTS50011"), nor when a digit or a dot precedes a
+ * key that starts with one, or a dot and a digit follow it (the address
+ * 10.5.5.2 is not the status code 5.5.2).
  */
 const struct advice *advice_find(const char *text);
 /* Row i of the catalogue, NULL past the end (for tests and docs). */

@@ -222,6 +222,10 @@ test_boundaries(void **state)
 	assert_null(advice_find("550 5.7.31 x"));
 	assert_null(advice_find("550 15.4.5 x"));
 	assert_null(advice_find("AADSTS700112: x"));
+	/* Addresses are not status codes. */
+	assert_null(advice_find("connect to 10.5.5.2:587: timed out"));
+	assert_null(advice_find("connect to 5.7.3.9:587: refused"));
+	assert_string_equal(advice_find("(5.7.3.) x")->key, "5.7.3");
 	assert_string_equal(advice_find("AADSTS7000112: x")->key,
 	    "AADSTS7000112");
 	assert_string_equal(advice_find("x AADSTS70011: y")->key,
