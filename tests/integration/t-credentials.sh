@@ -2,9 +2,9 @@
 # t-credentials.sh -- credentials that survive a reboot on a headless
 # server. A systemd credential secret.ACCOUNT ($CREDENTIALS_DIRECTORY, as
 # LoadCredentialEncrypted= gives it to the unit) supplies the client secret
-# and wins over the keyring: a daemon started with an empty keyring and
-# only the credential fetches a client-credentials token and delivers, no
-# person needed. The credential is read defensively (no symlink, size cap,
+# (password.ACCOUNT a password) and wins over the keyring: a daemon
+# started with an empty keyring and only the credential fetches a
+# client-credentials token and delivers, no person needed. The credential is read defensively (no symlink, size cap,
 # one trailing newline stripped, never printed).
 # With the credential token-key (32 random bytes) the token record is
 # also kept sealed (AES-256-GCM) in the queue directory: after a
@@ -115,6 +115,25 @@ keyring_del "$ACCOUNT" token
 run_ok "a credentials directory without secret.ACCOUNT: the keyring's secret" \
     env CREDENTIALS_DIRECTORY="$T/run" "$OAUTHMAIL" token -C "$CONFIG" "$ACCOUNT"
 keyring_del "$ACCOUNT" client_secret
+
+# ---- password.ACCOUNT supplies a PLAIN/LOGIN account's password.
+PWACCT=pw$$
+write_config "$PWACCT" "auth plain" "timeout 10"
+sed -i '/^provider\|^client_id\|^token_endpoint/d' "$CONFIG"
+at_exit "keyring_del $PWACCT password"
+printf 'testpass\n' >"$CRED/password.$PWACCT"
+chmod 400 "$CRED/password.$PWACCT"
+n0=$(msg_count)
+printf 'To: bob@example.test\nSubject: pw-cred\n\nbody\n' >"$T/msg"
+run_ok "a password account with only the credential sends" sh -c \
+    'CREDENTIALS_DIRECTORY="$1" "$OAUTHMAIL" -odi bob@example.test <"$2"' \
+    - "$CRED" "$T/msg"
+is "$(msg_count)" "$((n0 + 1))" "delivered with the credential's password"
+is "$(msg_field auth_mech)" "PLAIN" "authenticated with PLAIN"
+keyring_get "$PWACCT" password >/dev/null
+is "$?" 1 "the password is not copied into the keyring"
+write_config "cc$$" "timeout 10" "client_id conf-client" \
+    "flow client_credentials" "scope https://outlook.office365.com/.default"
 
 # ---- oauthmail secret ACCOUNT --systemd-credential prints the recipe.
 run_ok "secret --systemd-credential exits 0" om secret "$ACCOUNT" --systemd-credential
