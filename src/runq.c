@@ -587,9 +587,9 @@ note_attempt(struct queue *q, const struct account *acct, char **ids,
 	if (nheld == 0)
 		return;
 	fmt_when(when, sizeof(when), next, now);
-	log_warnx("account %s: %zu message%s held (%s); next try %s, or "
-	    "at once after 'oauthmail login %s'", acct->name, nheld,
-	    nheld == 1 ? "" : "s", e->msg, when, acct->name);
+	log_warnx("account %s: %zu message%s held (%s); next try %s "
+	    "('oauthmail flush' tries now)", acct->name, nheld,
+	    nheld == 1 ? "" : "s", e->msg, when);
 }
 
 int

@@ -45,7 +45,7 @@ c0=$(conns)
 run_ok "-q with the AUTH refused" "$OAUTHMAIL" -q
 is "$(nq hold)" 5 "the 5 messages are held"
 is "$(( $(conns) - c0 ))" 1 "one connection for the 5 messages"
-log_contains "5 messages held \\(.*5\\.7\\.139.*\\); next try in 1m" \
+log_contains "5 messages held \\(.*5\\.7\\.139.*\\); next try in 1m .*'oauthmail flush' tries now" \
     "the log says they are held and when the next try is"
 run_ok "mailq" "$OAUTHMAIL" -bp
 like "$(cat "$T/out")" "account held: next try in [0-9]+[sm]" \
