@@ -240,7 +240,8 @@ sleep 4
 printf 'To: bob@example.test\nSubject: seal-3\n\nbody\n' |
     "$OAUTHMAIL" -C "$CONFIG" -odq bob@example.test
 r0=$(oauth_stat counts.refresh_ok)
-fresh_boot env CREDENTIALS_DIRECTORY="$KEYDIR" \
+# unshare and keyctl exec the daemon: $! is its pid.
+unshare --user --map-root-user keyctl session - env CREDENTIALS_DIRECTORY="$KEYDIR" \
     "$OAUTHMAIL" -C "$CONFIG" -q1h >"$T/daemon2.out" 2>&1 &
 DPID=$!
 _lib_pids="$_lib_pids $DPID"
@@ -248,6 +249,7 @@ _seal3() { [ "$(arrived seal-3)" -ge 1 ]; }
 wait_for 20 _seal3
 is "$(arrived seal-3)" 1 "after a reboot: the daemon delivered queued mail by itself"
 is "$(oauth_stat counts.refresh_ok)" "$((r0 + 1))" "after a reboot: the daemon refreshed once"
+is "$(cat "$Q/daemon.pid" 2>/dev/null)" "$DPID" "the daemon is the process started"
 kill -TERM "$DPID" 2>/dev/null
 wait "$DPID" 2>/dev/null
 
