@@ -4,7 +4,9 @@
 # command of src/args.c's table and every option of `oauthmail --help`
 # (args_usage) is in oauthmail(8); every exit code of err_exitcode() is
 # under EXIT STATUS; the commands of `oauthmail --help` are the ones in
-# README's Commands table; both man pages render without a groff warning.
+# README's Commands table; every text of the advice catalogue is in
+# README's Troubleshooting table; both man pages render without a groff
+# warning.
 . "$top_srcdir/tests/integration/lib.sh"
 need_oauthmail
 MAN8=$top_srcdir/doc/oauthmail.8
@@ -152,6 +154,20 @@ if [ "$sysconf" = /etc ] && [ "$statedir" = /var ]; then
 else
 	skip "configured with sysconfdir=$sysconf localstatedir=$statedir" 5
 fi
+
+# --- the advice catalogue ------------------------------------------------------
+# Every text of src/advice.c's catalogue is in README's Troubleshooting table.
+sed -n 's/^[[:space:]]*{ "\([^"]*\)", ADV_.*/\1/p' "$top_srcdir/src/advice.c" \
+    >"$T/advice-keys"
+n=$(wc -l <"$T/advice-keys" | tr -d ' ')
+[ "$n" -ge 40 ] && pass "advice.c's catalogue has $n rows" ||
+    fail "could not read advice.c's catalogue (got $n rows)"
+sed -n '/^## Troubleshooting/,/^## /p' "$README" >"$T/readme-trouble"
+missing=
+while IFS= read -r k; do
+	grep -qF -- "$k" "$T/readme-trouble" || missing="$missing '$k'"
+done <"$T/advice-keys"
+is "$missing" "" "every text of the advice catalogue is in README's Troubleshooting"
 
 # --- groff ----------------------------------------------------------------------
 if command -v groff >/dev/null 2>&1; then
