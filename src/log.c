@@ -1,6 +1,8 @@
 /* log.c -- logging sinks; see log.h. */
 #include "common.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -85,6 +87,39 @@ to_file(const char *line)
 	    (long)getpid(), log_qid, log_qid[0] ? ": " : "", line);
 }
 
+/*
+ * 1 if stderr is the journal ($JOURNAL_STREAM names its device and inode,
+ * systemd.exec(5)): syslog reaches the journal already, and a warning
+ * written to both would show twice. Decided once.
+ */
+static int
+stderr_is_journal(void)
+{
+	static int known = -1;
+	unsigned long long dev, ino;
+	const char *js;
+	struct stat st;
+	char *end;
+
+	if (known != -1)
+		return known;
+	known = 0;
+	if ((js = getenv("JOURNAL_STREAM")) == NULL ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	errno = 0;
+	dev = strtoull(js, &end, 10);
+	if (errno != 0 || end == js || *end != ':')
+		return 0;
+	js = end + 1;
+	ino = strtoull(js, &end, 10);
+	if (errno != 0 || end == js || *end != '\0')
+		return 0;
+	known = dev == (unsigned long long)st.st_dev &&
+	    ino == (unsigned long long)st.st_ino;
+	return known;
+}
+
 static void
 vlog(int pri, int on_stderr, const char *suffix, const char *fmt, va_list ap)
 {
@@ -93,6 +128,8 @@ vlog(int pri, int on_stderr, const char *suffix, const char *fmt, va_list ap)
 
 	(void)vsnprintf(raw, sizeof(raw), fmt, ap);
 	util_sanitize(line, sizeof(line), raw, strlen(raw));
+	if (on_stderr && log_syslog && pri != LOG_DEBUG && stderr_is_journal())
+		on_stderr = 0;
 	if (on_stderr)
 		fprintf(stderr, "%s: %s%s%s%s\n", OM_PROGNAME, log_qid,
 		    log_qid[0] ? ": " : "", line, suffix != NULL ? suffix : "");
