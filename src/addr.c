@@ -694,10 +694,40 @@ addr_parse_one(const char *s, struct addr *out, struct err *err)
 	}
 	if (at != NULL && check_domain(at + 1, err, spec) == -1)
 		goto fail;
+	if (!addr_smtp_ok(spec)) {
+		err_set(err, ERR_ADDR, "invalid address: its quoted local "
+		    "part holds a control character; remove it");
+		goto fail;
+	}
 	return 0;
 fail:
 	addr_clear(out);
 	return -1;
+}
+
+int
+addr_smtp_ok(const char *spec)
+{
+	const unsigned char *p = (const unsigned char *)spec;
+
+	if (strlen(spec) > LIM_ADDR)
+		return 0;
+	if (*p == '"') {
+		/* qtextSMTP / quoted-pairSMTP: %d32-126, UTF-8 (RFC 6531) */
+		for (p++; *p != '"'; p++) {
+			if (*p == '\\')
+				p++;
+			if (*p < 0x20 || *p == 0x7f)	/* also the end */
+				return 0;
+		}
+		p++;
+		if (*p != '@' && *p != '\0')
+			return 0;
+	}
+	for (; *p != '\0'; p++)
+		if (*p <= 0x20 || *p == 0x7f || *p == '<' || *p == '>')
+			return 0;
+	return 1;
 }
 
 char *

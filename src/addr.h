@@ -71,6 +71,15 @@ int	addr_parse_one(const char *s, struct addr *out, struct err *err);
 void	addr_clear(struct addr *);
 
 /*
+ * 1 if spec (a normalised addr-spec, or "" for the null address) can be
+ * sent in MAIL FROM:<...> / RCPT TO:<...>: a local part that is either
+ * free of white space, controls and angle brackets, or an RFC 5321
+ * §4.1.2 Quoted-string (printable ASCII, space, quoted pairs, UTF-8),
+ * then nothing or "@" and a domain of the same kind; at most LIM_ADDR.
+ */
+int	addr_smtp_ok(const char *spec);
+
+/*
  * "name <spec>" with name quoted (RFC 5322 quoted-string) if it is not a
  * plain phrase, RFC 2047-encoded (UTF-8, base64) if it is not ASCII; just
  * spec when name is NULL or empty. xmalloc'd; NULL only if the result

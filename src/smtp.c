@@ -29,6 +29,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "conf.h"
 #include "conn.h"
@@ -1061,8 +1062,7 @@ smtp_send(struct smtp_session *s, struct envelope *env, int msg_fd,
 	if (s->broken)
 		return err_set(err, ERR_TEMP, "%s:%d: connection lost",
 		    s->host, s->port);
-	if (env->sender == NULL || (*env->sender != '\0' &&
-	    !addr_ok(env->sender)))
+	if (env->sender == NULL || !addr_smtp_ok(env->sender))
 		return err_set(err, ERR_DATA, "invalid envelope sender");
 	free(s->ridx);
 	free(s->acc);
@@ -1074,7 +1074,8 @@ smtp_send(struct smtp_session *s, struct envelope *env, int msg_fd,
 
 		if (r->state != RCPT_PENDING && r->state != RCPT_DEFERRED)
 			continue;
-		if (r->addr == NULL || *r->addr == '\0' || !addr_ok(r->addr))
+		if (r->addr == NULL || *r->addr == '\0' ||
+		    !addr_smtp_ok(r->addr))
 			return err_set(err, ERR_DATA, "invalid recipient "
 			    "address");
 		s->ridx[s->nridx++] = i;

@@ -197,7 +197,11 @@ static const struct one_case one_cases[] = {
 	  ADDR_UTF8 },
 	{ "a-b.c@sub-1.example.com", "a-b.c@sub-1.example.com", 0 },
 	{ "x@y.org (comment)", "x@y.org", 0 },
+	{ "\"a<b>\\\"c\"@x.org", "\"a<b>\\\"c\"@x.org", 0 },
+	{ "\"a.b\"@x.org", "a.b@x.org", 0 },
 	/* errors */
+	{ "\"a\tb\"@x.org", NULL, 0 },
+	{ "\"a\\\x01\"@x.org", NULL, 0 },
 	{ "a@b@c", NULL, 0 },
 	{ "a@-x.org", NULL, 0 },
 	{ "a@x-.org", NULL, 0 },
@@ -243,6 +247,40 @@ test_parse_one(void **state)
 		    ADDR_NULL), c->flags);
 		addr_clear(&a);
 	}
+}
+
+/* What MAIL FROM / RCPT TO may carry (RFC 5321 §4.1.2). */
+static void
+test_smtp_ok(void **state)
+{
+	static const struct {
+		const char	*spec;
+		int		 ok;
+	} c[] = {
+		{ "", 1 },
+		{ "a@x.org", 1 },
+		{ "root", 1 },
+		{ "\"a b\"@x.org", 1 },
+		{ "\"a\\\"b\\\\\"@x.org", 1 },
+		{ "\"<a> (b)\"@x.org", 1 },
+		{ "\"\xc3\xa4 b\"@x.org", 1 },
+		{ "\"\"@x.org", 1 },
+		{ "a b@x.org", 0 },
+		{ "\"a\tb\"@x.org", 0 },
+		{ "\"a\x7f\"@x.org", 0 },
+		{ "\"a b@x.org", 0 },
+		{ "\"a\\\"@x.org", 0 },
+		{ "\"a\"b@x.org", 0 },
+		{ "\"a\"@x y.org", 0 },
+		{ "a@<x>.org", 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(c); i++)
+		if (addr_smtp_ok(c[i].spec) != c[i].ok)
+			fail_msg("case %zu '%s': want %d", i, c[i].spec,
+			    c[i].ok);
 }
 
 static void
@@ -335,6 +373,7 @@ main(void)
 		cmocka_unit_test(test_list_limits),
 		cmocka_unit_test(test_parse_one),
 		cmocka_unit_test(test_parse_one_limits),
+		cmocka_unit_test(test_smtp_ok),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_roundtrip),
 	};

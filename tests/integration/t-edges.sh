@@ -1,0 +1,54 @@
+#!/bin/sh
+# t-edges.sh -- addressing and sign-in edge cases: a quoted local part
+# ("a b"@example.test) goes out as an RFC 5321 Quoted-string in RCPT TO and
+# MAIL FROM (a control character in it is refused at submission); -f '<>'
+# sends the null sender MAIL FROM:<>.
+. "$top_srcdir/tests/integration/lib.sh"
+
+need_oauthmail
+[ "$(om_server)" = smtpd ] || skip_all "reads the fake server's envelope"
+start_oauth || bail "OAuth server did not start"
+start_smtpd || bail "SMTP server did not start"
+start_kernel_keyring || skip_all "no kernel keyring"
+write_config "" "allow_from_override on"
+seed_token "$ACCOUNT" || bail "seed"
+at_exit "keyring_del $ACCOUNT token"
+Q=$XDG_STATE_HOME/oauthmail/queue
+nq() { find "$Q" -name '*.env' 2>/dev/null | wc -l | tr -d ' '; }
+
+# 1. A quoted local part is accepted and sent quoted, recipient and sender.
+run_ok "a quoted local part is accepted" sh -c \
+    'printf "Subject: q\n\nhi\n" | "$OAUTHMAIL" -f "\"x y\"@example.test" "\"a b\"@example.test" bob@example.test'
+is "$(msg_count)" 1 "the message arrived at once"
+is "$(msg_field rcpt_tos | tr '\n' ' ')" '"a b"@example.test bob@example.test ' \
+    "RCPT TO carried the quoted local part"
+is "$(msg_field mail_from)" '"x y"@example.test' "MAIL FROM carried the quoted local part"
+is "$(nq)" 0 "nothing left in the queue"
+
+run_ok "a quoted local part in To: with -t" sh -c \
+    'printf "To: \"c d\"@example.test\nSubject: t\n\nhi\n" | "$OAUTHMAIL" -t'
+is "$(msg_count)" 2 "the -t message arrived"
+is "$(msg_field rcpt_tos)" '"c d"@example.test' "RCPT TO from To: quoted"
+
+tab=$(printf '\t')
+run_rc 67 "a control character in a quoted local part is refused at once" sh -c \
+    'printf "Subject: q\n\nhi\n" | "$OAUTHMAIL" "\"a${1}b\"@example.test"' - "$tab"
+like "$(cat "$T/err")" "control character" "the error says why"
+is "$(msg_count)" 2 "nothing more arrived"
+is "$(nq)" 0 "and nothing was queued"
+
+# 2. -f '<>' sends the null sender.
+write_config "$ACCOUNT"
+run_ok "-f '<>' is accepted" sh -c \
+    'printf "Subject: auto-reply\n\nhi\n" | "$OAUTHMAIL" -f "<>" bob@example.test'
+is "$(msg_count)" 3 "the auto-reply arrived"
+is "$(msg_field mail_from)" "" "MAIL FROM:<> (the null sender)"
+run_ok "-f '' is the null sender too" sh -c \
+    'printf "Subject: auto-reply\n\nhi\n" | "$OAUTHMAIL" -f "" bob@example.test'
+is "$(msg_count)" 4 "it arrived"
+is "$(msg_field mail_from)" "" "MAIL FROM:<> again"
+run_ok "a foreign -f is still replaced" sh -c \
+    'printf "Subject: x\n\nhi\n" | "$OAUTHMAIL" -f mallory@evil.test bob@example.test'
+is "$(msg_field mail_from)" "alice@example.test" "by the account's address"
+
+done_testing
