@@ -1446,9 +1446,10 @@ conf_pick_sender(const struct account *a, const char *sender)
 {
 	if (sender == NULL)
 		return a->from;
-	if (a->allow_from_override)
+	/* the null sender (-f '<>': bounces, auto-replies) goes out as is */
+	if (a->allow_from_override || sender[0] == '\0')
 		return sender;
-	if (sender[0] != '\0' && conf_sender_allowed(a, sender))
+	if (conf_sender_allowed(a, sender))
 		return sender;
 	log_info("envelope sender <%s> is not an address account '%s' may "
 	    "send as; using <%s> (set allow_from_override or send_as to "

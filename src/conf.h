@@ -175,8 +175,9 @@ const char *conf_flow_name(enum conf_flow);
 /*
  * The sender rule, for every submission: who may send as whom. The
  * envelope sender of a new message is sender (-f, MAIL FROM under -bs;
- * NULL if none given) when account a may send as it (conf_sender_allowed),
- * else a's address, with an info line saying so. A sender the provider
+ * NULL if none given) when account a may send as it (conf_sender_allowed)
+ * or when it is "" (the null sender), else a's address, with an info line
+ * saying so. A sender the provider
  * would refuse is never sent as given (SendAsDenied would come only after
  * DATA).
  */

@@ -77,8 +77,8 @@ test_pick_sender(void **state)
 	    "alice@example.test");
 	assert_string_equal(conf_pick_sender(w, "x@evil.lists.example.test"),
 	    "alice@example.test");
-	/* the null sender of MAIL FROM:<> / -f '' is no address either */
-	assert_string_equal(conf_pick_sender(w, ""), "alice@example.test");
+	/* the null sender of MAIL FROM:<> / -f '' goes out as it is */
+	assert_string_equal(conf_pick_sender(w, ""), "");
 	assert_string_equal(conf_pick_sender(l, "ceo@example.test"),
 	    "ceo@example.test");
 }
