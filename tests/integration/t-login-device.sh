@@ -44,7 +44,8 @@ else
 	fail "the user code is shown on stderr" "$(cat "$T/login.err")"
 fi
 like "$(cat "$T/login.err")" "/device" "the verification URI (or the server's message) is shown"
-sleep 2
+_polled() { [ "$(oauth_stat 'counts.device_poll:authorization_pending')" != 0 ]; }
+wait_for 10 _polled
 isnt "$(oauth_stat 'counts.device_poll:authorization_pending')" "0" \
     "the program polls while the code is pending"
 oauth_ctl POST "/_control/device/approve?user_code=$USER_CODE" >/dev/null

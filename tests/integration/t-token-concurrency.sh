@@ -13,9 +13,8 @@ burst() {
 	_b=$1
 	write_config "conc$$$_b" "timeout 30" "refresh_margin 0"
 	at_exit "KEYRING=$KEYRING keyring_del $ACCOUNT token"
-	seed_token "$ACCOUNT" "" "expires_in=1" || bail "seed"
+	seed_token "$ACCOUNT" "" "expires_in=-1" || bail "seed"
 	old_rt=$SEED_REFRESH
-	sleep 2
 	oauth_ctl POST /_control/reset_stats >/dev/null
 	n0=$(msg_count)
 	mkdir -p "$T/burst-$_b"

@@ -19,14 +19,16 @@ nq() { ls "$Q/$1" 2>/dev/null | grep -c '\.env$'; }
 
 # expired_seed: a token pair whose access token has just expired.
 expired_seed() {
-	seed_token "$ACCOUNT" "" "expires_in=1" || bail "seed"
-	sleep 2
+	seed_token "$ACCOUNT" "" "expires_in=-1" || bail "seed"
 }
 
 for f in down 500 slow temporarily_unavailable; do
 	expired_seed
 	before=$(token_record "$ACCOUNT")
-	if [ "$f" = slow ]; then oauth_fault slow 0 8; else oauth_fault "$f"; fi
+	# slow: the endpoint answers after 30 s, long after the client's 3 s
+	# timeout and after the -q below, so that late answer cannot rotate the
+	# refresh token before -q uses it (with 8 s it could, on a busy machine).
+	if [ "$f" = slow ]; then oauth_fault slow 0 30; else oauth_fault "$f"; fi
 	n=$(msg_count)
 	t0=$(date +%s)
 	send_msg bob@example.test

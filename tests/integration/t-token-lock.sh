@@ -39,9 +39,8 @@ in_private_tmp() {
 
 # case_ NAME SETUP
 case_() {
-	seed_token "$ACCOUNT" "" "expires_in=2" || bail "seed"
+	seed_token "$ACCOUNT" "" "expires_in=-1" || bail "seed"
 	old_rt=$SEED_REFRESH
-	sleep 3
 	r0=$(oauth_stat counts.refresh_ok)
 	n0=$(msg_count)
 	in_private_tmp "$2"

@@ -35,6 +35,12 @@ rt1=$(token_record "$ACCOUNT" refresh_token)
 isnt "$rt1" "" "a refresh token from oidc-provider is in the keyring"
 is "$(introspect "$at1")" true "the provider says the stored access token is active"
 
+# record_expired: the stored access token's expiry has passed (then the
+# provider's has too: it issued the token before we stored it).
+record_expired() {
+	[ "$(date +%s)" -gt "$(token_record "$ACCOUNT" expires_at)" ]
+}
+
 # Fresh: no refresh.
 g0=$(grants)
 run_ok "token while fresh" om token "$ACCOUNT"
@@ -42,7 +48,7 @@ is "$(cat "$T/out")" "$at1" "token prints the stored token"
 is "$(grants)" "$g0" "no grant at the provider while the token is fresh"
 
 # Expired (access TTL 3 s): one refresh with rotation.
-sleep 4
+wait_for 10 record_expired
 is "$(introspect "$at1")" false "the provider says the old access token expired"
 run_ok "token after expiry" om token "$ACCOUNT"
 at2=$(cat "$T/out")
@@ -84,7 +90,7 @@ is "$(introspect "$cct")" true "the provider says the app token is active"
 ctl -d client_id=demo-client -d grant_type=refresh_token \
     --data-urlencode "refresh_token=$rt1" "$U/token" >"$T/reuse.json"
 file_contains "$T/reuse.json" invalid_grant "reusing the old refresh token is refused"
-sleep 4
+wait_for 10 record_expired
 run_rc 77 "after the provider revoked the grant, token exits 77" om token "$ACCOUNT"
 like "$(cat "$T/err")" "oauthmail login $ACCOUNT" "and names 'oauthmail login ACCOUNT'"
 is "$(token_record "$ACCOUNT" needs_login)" true "needs_login is recorded"
