@@ -55,8 +55,10 @@ if [ -n "$sysunit" ]; then
 	file_contains "$u" "^ConditionPathExists=$sysconfdir/oauthmail.conf\$" \
 	    "it starts only with the configured system configuration"
 	file_contains "$u" "^Type=notify\$" "it is Type=notify"
+	file_contains "$u" "^ExecCondition=.* $sysconfdir/oauthmail.conf\$" \
+	    "it is skipped while that configuration has no account"
 else
-	skip "configured without system units" 5
+	skip "configured without system units" 6
 fi
 if [ -n "$userunit" ]; then
 	is "$(mode_of "$D$userunit/oauthmail-user.service")" 644 "oauthmail-user.service is installed in $userunit"

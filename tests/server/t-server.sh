@@ -206,6 +206,11 @@ like "$(B dpkg-query -W -f '${Conffiles}' oauthmail)" "/etc/oauthmail.conf [0-9a
 like "$(B grep -c '^mode system$' /etc/oauthmail.conf)" "^1$" "it says mode system"
 is "$(B systemctl is-enabled oauthmail)" enabled "oauthmail.service is enabled"
 is "$(B systemctl is-active oauthmail)" inactive "but not started while unconfigured"
+# What a boot does with the enabled unit: it is skipped, not failed.
+B systemctl start oauthmail >/dev/null 2>&1
+sleep 1
+is "$(B systemctl is-active oauthmail)" inactive "started while unconfigured, it is skipped (ExecCondition)"
+isnt "$(B systemctl is-failed oauthmail)" failed "and not failed (no restart loop)"
 B useradd -m -s /bin/sh lu1
 B useradd -m -s /bin/sh carol
 printf 'Subject: x\n\nx\n' | as lu1 /usr/sbin/sendmail bob@example.test >"$T/unconf.out" 2>&1
