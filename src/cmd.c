@@ -632,5 +632,7 @@ cmd_run(const struct invocation *inv, const struct config *cf)
 	if (r == 0 && (inv->cmd == CMD_LOGIN || inv->cmd == CMD_SECRET ||
 	    inv->cmd == CMD_PASSWORD))
 		holdsched_reset_account(a);
+	if (r == 0 && inv->cmd == CMD_LOGIN)
+		login_send_held(cf, a);
 	return r == 0 ? EX_OK : fail(&err);
 }

@@ -37,6 +37,8 @@
 #include "log.h"
 #include "login.h"
 #include "oauth.h"
+#include "queue.h"
+#include "runq.h"
 #include "smtp.h"
 #include "smtpreply.h"
 #include "status.h"
@@ -1444,4 +1446,38 @@ out:
 	buf_free(&secret);
 	(void)fflush(out);
 	return rc;
+}
+
+/*
+ * --- login_send_held -----------------------------------------------------
+ */
+
+void
+login_send_held(const struct config *cf, const struct account *acct)
+{
+	const struct account *qa = cf->def != NULL ? cf->def : acct;
+	struct queue q;
+	struct err err;
+	size_t nheld, nsent;
+
+	if (cf->system_mode)
+		return;
+	err_clear(&err);
+	/* the queue of sendmail -q: the default account's queue_dir */
+	if (queue_open(&q, qa->queue_dir, &err) == -1) {
+		log_warnx("held mail not sent: %s; run 'oauthmail flush'",
+		    err.msg);
+		return;
+	}
+	(void)runq_send_held(cf, &q, acct, &nheld, &nsent, &err);
+	queue_close(&q);
+	if (nheld == 0)
+		return;
+	if (nsent == nheld)
+		fprintf(stderr, "%s: %zu held message%s of account %s sent\n",
+		    OM_PROGNAME, nsent, nsent == 1 ? "" : "s", acct->name);
+	else
+		fprintf(stderr, "%s: %zu of %zu held messages of account %s "
+		    "sent; the rest stay queued (%s); see 'mailq'\n",
+		    OM_PROGNAME, nsent, nheld, acct->name, err.msg);
 }

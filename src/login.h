@@ -51,6 +51,14 @@ int	login_check(const struct account *acct, FILE *out, struct err *err);
 void	login_revoke(const struct account *acct, struct store *st);
 
 /*
+ * The end of a successful sign-in (not in system mode, where the
+ * delivery daemon owns the queue): delivers the account's held mail at
+ * once (runq_send_held) and says on stderr how many messages went out.
+ * Never fails: what cannot go stays held for the next queue run.
+ */
+void	login_send_held(const struct config *cf, const struct account *acct);
+
+/*
  * --- Exposed for the unit tests ----------------------------------------
  */
 

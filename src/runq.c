@@ -687,3 +687,54 @@ runq_flush(const struct config *cf, struct queue *q, enum inv_qselect sel,
 {
 	return runq_run(cf, q, sel, value, force ? RUNQ_FORCE : 0, err);
 }
+
+/* 1 if the entry id is still in q/, hold/ or failed/: it did not go. */
+static int
+still_queued(struct queue *q, const char *id)
+{
+	char name[QUEUE_ID_LEN + 8];
+	struct stat st;
+	int a;
+
+	if (snprintf(name, sizeof(name), "%s.env", id) >= (int)sizeof(name))
+		return 1;
+	for (a = QAREA_ACTIVE; a <= QAREA_FAILED; a++)
+		if (fstatat(q->areafd[a], name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			return 1;
+	return 0;
+}
+
+int
+runq_send_held(const struct config *cf, struct queue *q,
+    const struct account *acct, size_t *nheld, size_t *nsent,
+    struct err *err)
+{
+	struct sel_list held;
+	char **ids;
+	size_t i, n = 0;
+	int rc = 0;
+
+	*nheld = *nsent = 0;
+	memset(&held, 0, sizeof(held));
+	err_clear(err);
+	if (select_area(q, QAREA_HOLD, QSEL_ALL, NULL, 0, 0, &held,
+	    err) == -1) {
+		sel_free(&held);
+		return -1;
+	}
+	ids = xreallocarray(NULL, held.n ? held.n : 1, sizeof(*ids));
+	for (i = 0; i < held.n; i++)
+		if (strcmp(held.v[i].account, acct->name) == 0)
+			ids[n++] = held.v[i].id;
+	if (n > 0) {
+		rc = deliver_entries(cf, acct, q, ids, n, err);
+		note_attempt(q, acct, ids, n, rc, err);
+		for (i = 0; i < n; i++)
+			if (!still_queued(q, ids[i]))
+				(*nsent)++;
+	}
+	*nheld = n;
+	free(ids);
+	sel_free(&held);
+	return rc;
+}

@@ -75,4 +75,15 @@ int	runq_run(const struct config *cf, struct queue *q,
 	    enum inv_qselect sel, const char *value, int flags,
 	    struct err *err);
 
+/*
+ * After a sign-in: delivers every held entry of account acct now, over
+ * one session, and records the outcome in the hold schedule. *nheld gets
+ * how many were held, *nsent how many of them left the queue (sent; a
+ * failed entry stays in failed/). Returns 0 if every one was sent (or none was held); -1
+ * with the first failure otherwise (the rest stay queued or held).
+ */
+int	runq_send_held(const struct config *cf, struct queue *q,
+	    const struct account *acct, size_t *nheld, size_t *nsent,
+	    struct err *err);
+
 #endif

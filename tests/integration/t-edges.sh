@@ -2,7 +2,8 @@
 # t-edges.sh -- addressing and sign-in edge cases: a quoted local part
 # ("a b"@example.test) goes out as an RFC 5321 Quoted-string in RCPT TO and
 # MAIL FROM (a control character in it is refused at submission); -f '<>'
-# sends the null sender MAIL FROM:<>.
+# sends the null sender MAIL FROM:<>; `oauthmail login` ends by sending
+# the account's mail held for want of a token, and says so.
 . "$top_srcdir/tests/integration/lib.sh"
 
 need_oauthmail
@@ -50,5 +51,27 @@ is "$(msg_field mail_from)" "" "MAIL FROM:<> again"
 run_ok "a foreign -f is still replaced" sh -c \
     'printf "Subject: x\n\nhi\n" | "$OAUTHMAIL" -f mallory@evil.test bob@example.test'
 is "$(msg_field mail_from)" "alice@example.test" "by the account's address"
+
+# 3. Mail held for "no token" leaves at the end of `oauthmail login`
+#    (the sign-in here is client_credentials: it needs no person).
+CC=${ACCOUNT}cc
+write_config "$CC"
+at_exit "keyring_del $CC token; keyring_del $CC client_secret"
+n0=$(msg_count)
+run_ok "with no token, the message is accepted" sh -c \
+    'printf "Subject: held\n\nwait for me\n" | "$OAUTHMAIL" bob@example.test'
+is "$(find "$Q/hold" -name '*.env' | wc -l | tr -d ' ')" 1 "and held"
+like "$(om -bp)" "no token" "for want of a token"
+is "$(msg_count)" "$n0" "nothing arrived yet"
+write_config "$CC" "client_id conf-client" "flow client_credentials" \
+    "scope https://outlook.office365.com/.default"
+keyring_put "$CC" client_secret conf-secret || bail "keyring_put"
+run_ok "login succeeds" om login "$CC"
+is "$(msg_count)" $((n0 + 1)) "the held message arrived without a flush"
+is "$(msg_header Subject)" "held" "it is the held one"
+like "$(cat "$T/err")" "1 held message of account $CC sent" "login says it went out"
+is "$(nq)" 0 "the queue is empty"
+run_ok "a second login" om login "$CC"
+unlike "$(cat "$T/err")" "held message" "says nothing when nothing is held"
 
 done_testing
