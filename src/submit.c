@@ -27,7 +27,8 @@ submit_bs_invocation(struct invocation *out, const struct invocation *inv,
     int smtputf8)
 {
 	*out = *inv;
-	if (sender != NULL && sender[0] != '\0')
+	/* MAIL FROM:<> is the null sender, unless -f says otherwise */
+	if (sender != NULL && (sender[0] != '\0' || inv->sender == NULL))
 		out->sender = sender;
 	out->rcpts = rcpts;
 	out->nrcpts = nrcpts;

@@ -39,7 +39,8 @@
 
 /*
  * The invocation of one -bs message: inv's options with sender (MAIL FROM;
- * NULL or "" keeps inv's -f), the recipients, BODY=8BITMIME and SMTPUTF8
+ * NULL keeps inv's -f, so does "" when -f was given; "" without -f is the
+ * null sender), the recipients, BODY=8BITMIME and SMTPUTF8
  * added to inv's; -i (the data is dot-unstuffed already), never -t. out
  * points into inv and rcpts: keep them while out is used.
  */

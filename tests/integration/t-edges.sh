@@ -48,6 +48,12 @@ run_ok "-f '' is the null sender too" sh -c \
     'printf "Subject: auto-reply\n\nhi\n" | "$OAUTHMAIL" -f "" bob@example.test'
 is "$(msg_count)" 4 "it arrived"
 is "$(msg_field mail_from)" "" "MAIL FROM:<> again"
+printf '%s\r\n' "EHLO h" "MAIL FROM:<>" "RCPT TO:<bob@example.test>" DATA \
+    "Subject: bs auto-reply" "" hi . QUIT >"$T/bs.in"
+run_ok "-bs with MAIL FROM:<>" sh -c '"$OAUTHMAIL" -bs <"$1"' - "$T/bs.in"
+like "$(cat "$T/out")" "250 2\.0\.0" "the -bs message was taken"
+is "$(msg_count)" 5 "it arrived"
+is "$(msg_field mail_from)" "" "MAIL FROM:<> from -bs too"
 run_ok "a foreign -f is still replaced" sh -c \
     'printf "Subject: x\n\nhi\n" | "$OAUTHMAIL" -f mallory@evil.test bob@example.test'
 is "$(msg_field mail_from)" "alice@example.test" "by the account's address"

@@ -112,6 +112,9 @@ test_bs_invocation(void **state)
 	inv.sender = NULL;
 	submit_bs_invocation(&m, &inv, NULL, rcpts, 1, 0, 0);
 	assert_null(m.sender);
+	/* without -f, MAIL FROM:<> is the null sender */
+	submit_bs_invocation(&m, &inv, "", rcpts, 1, 0, 0);
+	assert_string_equal(m.sender, "");
 }
 
 static void
