@@ -28,7 +28,17 @@
 
 BOX_CACHE=${BOX_CACHE:-/var/cache/oauthmail-test}
 BOX_SUITE=bookworm
-BOX_MIRROR=${BOX_MIRROR:-http://deb.debian.org/debian}
+# The mirror this host's apt already uses (deb822 .sources or the classic
+# sources.list), so the box needs no network the host lacks.
+box_host_mirror() {
+	for _f in /etc/apt/sources.list.d/*.sources; do
+		[ -r "$_f" ] || continue
+		awk '/^URIs:/ { u = $2 } /^Suites:/ { if ($0 ~ /[[:space:]]bookworm([[:space:]]|$)/ && u != "") { print u; exit } }' "$_f"
+	done | head -n 1 | grep . && return 0
+	sed -n 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]\{1,\}\)\{0,1\}\([^[:space:]]*\)[[:space:]]\{1,\}bookworm[[:space:]].*/\2/p' \
+	    /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | head -n 1
+}
+BOX_MIRROR=${BOX_MIRROR:-$(box_host_mirror)}
 BOX_PATH=/usr/sbin:/usr/bin:/sbin:/bin
 # What the cached root holds on top of minbase. No MTA: the test installs
 # oauthmail, and bsd-mailx (which needs one) beside it from /opt/om-debs.
@@ -53,6 +63,8 @@ box_can_run() {
 	    [ "$(cat "$(_box_root_dir)/.stamp")" != "$(_box_stamp)" ]; then
 		if ! command -v debootstrap >/dev/null 2>&1; then
 			BOX_WHY="no cached root and debootstrap is not installed"
+		elif [ -z "$BOX_MIRROR" ]; then
+			BOX_WHY="no cached root and no bookworm mirror in /etc/apt (set BOX_MIRROR)"
 		elif ! _box_mirror_up; then
 			BOX_WHY="no cached root and the Debian mirror $BOX_MIRROR cannot be reached"
 		fi
