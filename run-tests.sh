@@ -17,7 +17,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--sanitizers)
 		BUILD_DIR=build-asan
-		TIER="default fuzz"
+		TIER="fuzz default"
 		san=--enable-sanitizers
 		;;
 	--tier)
