@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "log.h"
 #include "runq.h"
 #include "submit.h"
@@ -98,6 +99,14 @@ submit_spool(struct queue *q, const struct invocation *inv,
 		goto out;
 	}
 	submit_envelope(&env, inv, acct);
+	/* refused now rather than at every delivery attempt */
+	if (!addr_smtp_ok(env.sender)) {
+		queue_abort(q, &env, fd);
+		err_set(err, ERR_DATA, "invalid envelope sender '%.100s': "
+		    "SMTP cannot carry it; give -f a plain address "
+		    "(user@example.com)", env.sender);
+		goto out;
+	}
 	if (queue_commit(q, &env, fd, err) == -1)
 		goto out;
 	*idp = xstrdup(env.id);

@@ -38,6 +38,11 @@ like "$(cat "$T/err")" "control character" "the error says why"
 is "$(msg_count)" 2 "nothing more arrived"
 is "$(nq)" 0 "and nothing was queued"
 
+run_rc 65 "an -f SMTP cannot carry is refused at once" sh -c \
+    'printf "Subject: q\n\nhi\n" | "$OAUTHMAIL" -f "a b@example.test" bob@example.test'
+like "$(cat "$T/err")" "invalid envelope sender" "the error says why"
+is "$(nq)" 0 "and nothing was queued"
+
 # 2. -f '<>' sends the null sender.
 write_config "$ACCOUNT"
 run_ok "-f '<>' is accepted" sh -c \
