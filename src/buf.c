@@ -180,7 +180,8 @@ span_eq(struct span s, const char *t)
 {
 	size_t n = strlen(t);
 
-	return s.len == n && memcmp(s.p, t, n) == 0;
+	/* n == 0: the span may be {NULL, 0}, which memcmp must not see. */
+	return s.len == n && (n == 0 || memcmp(s.p, t, n) == 0);
 }
 
 int
@@ -188,7 +189,7 @@ span_ieq(struct span s, const char *t)
 {
 	size_t n = strlen(t);
 
-	return s.len == n && strncasecmp(s.p, t, n) == 0;
+	return s.len == n && (n == 0 || strncasecmp(s.p, t, n) == 0);
 }
 
 static int

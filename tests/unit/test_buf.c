@@ -316,9 +316,11 @@ test_span(void **state)
 	char *d;
 
 	(void)state;
-	s = span_from(NULL);
+	s = span_from(NULL);		/* {NULL, 0}: no NULL to memcmp */
 	assert_int_equal(s.len, 0);
 	assert_true(span_eq(s, ""));
+	assert_true(span_ieq(s, ""));
+	assert_false(span_eq(s, "x"));
 	s = span_from("Bearer");
 	assert_int_equal(s.len, 6);
 	assert_true(span_eq(s, "Bearer"));
