@@ -9,8 +9,17 @@
 case ${TMPDIR:-/tmp} in
 /tmp|/tmp/*) TMPDIR=/var/tmp; export TMPDIR ;;	# $T must not be under /tmp
 esac
+# A build tree under /tmp would vanish under the private /tmp too: the
+# certificates and the binary then come from $TMPDIR.
+case ${top_builddir:-$(pwd)} in
+/tmp|/tmp/*) CERTS=${TMPDIR}/om-t-token-lock-certs.$$; export CERTS ;;
+esac
 . "$top_srcdir/tests/integration/lib.sh"
 need_oauthmail
+case $CERTS in "$TMPDIR"/om-t-token-lock-certs.*) at_exit "rm -rf '$CERTS'" ;; esac
+case $OAUTHMAIL in
+/tmp|/tmp/*) cp "$OAUTHMAIL" "$T/oauthmail" && OAUTHMAIL=$T/oauthmail ;;
+esac
 [ "$(id -u)" = 0 ] || skip_all "needs root for a private mount namespace"
 unshare --mount --propagation private true 2>/dev/null ||
     skip_all "unshare --mount is not available"
