@@ -10,7 +10,7 @@
 need_oauthmail
 . "$top_srcdir/tests/integration/lib-oidc.sh"
 start_kernel_keyring || start_keyring || skip_all "no keyring available"
-start_oidc --access-ttl 3
+start_oidc --access-ttl 12
 
 write_config "" "token_endpoint $U/token" "device_endpoint $U/device/auth" \
     "revoke_endpoint $U/token/revocation" "flow device" \
@@ -47,8 +47,8 @@ run_ok "token while fresh" om token "$ACCOUNT"
 is "$(cat "$T/out")" "$at1" "token prints the stored token"
 is "$(grants)" "$g0" "no grant at the provider while the token is fresh"
 
-# Expired (access TTL 3 s): one refresh with rotation.
-wait_for 10 record_expired
+# Expired (access TTL 12 s): one refresh with rotation.
+wait_for 30 record_expired
 is "$(introspect "$at1")" false "the provider says the old access token expired"
 run_ok "token after expiry" om token "$ACCOUNT"
 at2=$(cat "$T/out")
@@ -90,7 +90,7 @@ is "$(introspect "$cct")" true "the provider says the app token is active"
 ctl -d client_id=demo-client -d grant_type=refresh_token \
     --data-urlencode "refresh_token=$rt1" "$U/token" >"$T/reuse.json"
 file_contains "$T/reuse.json" invalid_grant "reusing the old refresh token is refused"
-wait_for 10 record_expired
+wait_for 30 record_expired
 run_rc 77 "after the provider revoked the grant, token exits 77" om token "$ACCOUNT"
 like "$(cat "$T/err")" "oauthmail login $ACCOUNT" "and names 'oauthmail login ACCOUNT'"
 is "$(token_record "$ACCOUNT" needs_login)" true "needs_login is recorded"
