@@ -116,6 +116,10 @@ _tried() { [ "$(conns)" -gt "$c0" ]; }
 wait_for 10 _tried
 sleep 3
 is "$(( $(conns) - c0 ))" 1 "a due held account: exactly one connection"
+# The daemon rewrites the schedule after the refused attempt: wait for it
+# (a sanitizer build is slower).
+_counted() { [ "$(awk -F '\t' -v a="$ACCOUNT" '$1 == a { print $2 }' "$Q/hold-schedule")" = 2 ]; }
+wait_for 15 _counted
 fails=$(awk -F '\t' -v a="$ACCOUNT" '$1 == a { print $2 }' "$Q/hold-schedule")
 next=$(awk -F '\t' -v a="$ACCOUNT" '$1 == a { print $4 }' "$Q/hold-schedule")
 is "$fails" 2 "the schedule counts the second refusal"
