@@ -17,6 +17,12 @@ dir=${1:?usage: gen-certs.sh DIR}
 mkdir -p "$dir"
 chmod 700 "$dir"
 # (A cached set whose server certificate expires within a week is remade.)
+# Parallel tests share one cache: one of them makes it, the others wait
+# for it (the lock is held by the generator below until it exits).
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$dir/.lock"
+	flock 9
+fi
 if [ -s "$dir/server.pem" ] && [ -s "$dir/selfsigned.key" ] && [ -s "$dir/other-ca.pem" ] &&
     openssl x509 -checkend 604800 -noout -in "$dir/server.pem" >/dev/null 2>&1; then
 	exit 0
