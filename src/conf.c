@@ -352,22 +352,12 @@ parse_secs(struct parser *p, const char *key, const char *v, long long max,
 static int
 parse_size(const char *v, long long *out)
 {
-	char num[32];
-	size_t n = strlen(v);
-	long long mult = 1, x;
-	const char *errstr;
+	static const long long mults[] = { 1024, 1024, 1024 * 1024,
+	    1024 * 1024, 1024 * 1024 * 1024, 1024 * 1024 * 1024 };
+	long long x, mult;
 
-	if (n == 0 || n >= sizeof(num))
-		return -1;
-	memcpy(num, v, n + 1);
-	switch (num[n - 1]) {
-	case 'k': case 'K': mult = 1024; num[--n] = '\0'; break;
-	case 'm': case 'M': mult = 1024 * 1024; num[--n] = '\0'; break;
-	case 'g': case 'G': mult = 1024 * 1024 * 1024; num[--n] = '\0'; break;
-	default: break;
-	}
-	if (util_parse_ll(num, 1, (1LL << 40) / mult, &x, &errstr) == -1 ||
-	    x * mult < 1024)
+	if (util_parse_scaled(v, "kKmMgG", mults, 1LL << 40, &x, &mult) == -1 ||
+	    x < 1 || x > (1LL << 40) / mult || x * mult < 1024)
 		return -1;
 	*out = x * mult;
 	return 0;

@@ -459,18 +459,6 @@ flow_device(const struct account *acct, struct store *st, const char *secret,
  * --- The loopback listener ----------------------------------------------
  */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* application/x-www-form-urlencoded value; NULL on a bad escape or NUL. */
 static char *
 form_decode(const char *s, size_t len)
@@ -487,8 +475,8 @@ form_decode(const char *s, size_t len)
 		else {
 			if (i + 2 >= len)
 				goto bad;
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = util_hexval((unsigned char)s[i + 1]);
+			lo = util_hexval((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				goto bad;
 			out[o++] = (char)(hi << 4 | lo);

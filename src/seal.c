@@ -19,18 +19,6 @@
 #include "util.h"
 #include "xmalloc.h"
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 seal_key_parse(const char *data, size_t len, unsigned char key[SEAL_KEY_LEN],
     struct err *err)
@@ -46,8 +34,9 @@ seal_key_parse(const char *data, size_t len, unsigned char key[SEAL_KEY_LEN],
 		len--;
 	if (len == SEAL_KEY_LEN * 2) {
 		for (i = 0; i < SEAL_KEY_LEN; i++) {
-			if ((hi = hexval((unsigned char)data[2 * i])) == -1 ||
-			    (lo = hexval((unsigned char)data[2 * i + 1])) == -1)
+			hi = util_hexval((unsigned char)data[2 * i]);
+			lo = util_hexval((unsigned char)data[2 * i + 1]);
+			if (hi == -1 || lo == -1)
 				break;
 			key[i] = (unsigned char)(hi << 4 | lo);
 		}

@@ -343,24 +343,45 @@ util_parse_ll(const char *s, long long min, long long max, long long *out,
 }
 
 int
-util_parse_duration(const char *s, long long *secs)
+util_parse_scaled(const char *s, const char *suffixes,
+    const long long *mults, long long max, long long *num, long long *mult)
 {
-	char num[32];
+	char buf[32];
+	const char *p;
 	size_t n = strlen(s);
-	long long mult = 1, v;
 	const char *errstr;
 
-	if (n == 0 || n >= sizeof(num))
+	if (n == 0 || n >= sizeof(buf))
 		return -1;
-	memcpy(num, s, n + 1);
-	switch (num[n - 1]) {
-	case 's': mult = 1; num[--n] = '\0'; break;
-	case 'm': mult = 60; num[--n] = '\0'; break;
-	case 'h': mult = 3600; num[--n] = '\0'; break;
-	case 'd': mult = 86400; num[--n] = '\0'; break;
-	default: break;
+	memcpy(buf, s, n + 1);
+	*mult = 1;
+	if ((p = strchr(suffixes, buf[n - 1])) != NULL) {
+		*mult = mults[p - suffixes];
+		buf[--n] = '\0';
 	}
-	if (util_parse_ll(num, 0, 100LL * 365 * 86400, &v, &errstr) == -1)
+	return util_parse_ll(buf, 0, max, num, &errstr);
+}
+
+int
+util_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+util_parse_duration(const char *s, long long *secs)
+{
+	static const long long mults[] = { 1, 60, 3600, 86400 };
+	long long v, mult;
+
+	if (util_parse_scaled(s, "smhd", mults, 100LL * 365 * 86400, &v,
+	    &mult) == -1)
 		return -1;
 	*secs = v * mult;
 	return 0;

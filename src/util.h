@@ -38,6 +38,16 @@ int	 util_b64url_decode(struct buf *out, const char *in, size_t len);
 /* strtonum(3)-like: -1 with errstr set ("invalid", "too small", ...). */
 int	 util_parse_ll(const char *s, long long min, long long max,
 	    long long *out, const char **errstr);
+/*
+ * A number 0..max with an optional one-character suffix: the suffix at
+ * index i of suffixes gives *mult = mults[i] (else 1). The caller bounds
+ * the product. -1 on anything else.
+ */
+int	 util_parse_scaled(const char *s, const char *suffixes,
+	    const long long *mults, long long max, long long *num,
+	    long long *mult);
+/* The value of a hexadecimal digit, or -1. */
+int	 util_hexval(int c);
 /* "30", "30s", "5m", "2h", "1d" -> seconds. */
 int	 util_parse_duration(const char *s, long long *secs);
 
