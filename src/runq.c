@@ -27,6 +27,15 @@
 #include "sysq.h"
 #include "xmalloc.h"
 
+/* The delivery call of a run: deliver_entries, or a test's stand-in. */
+static runq_deliver_fn *deliver_fn = deliver_entries;
+
+void
+runq_set_deliver(runq_deliver_fn *fn)
+{
+	deliver_fn = fn != NULL ? fn : deliver_entries;
+}
+
 struct sel_item {
 	char	*id;
 	char	*account;
@@ -657,7 +666,7 @@ runq_run(const struct config *cf, struct queue *q, enum inv_qselect sel,
 			missing_account(&warned, name, &failed, err);
 		else {
 			err_clear(&lerr);
-			if ((rc = deliver_entries(cf, acct, q, ids, n,
+			if ((rc = deliver_fn(cf, acct, q, ids, n,
 			    &lerr)) == -1) {
 				if (!failed)
 					*err = lerr;
@@ -727,7 +736,7 @@ runq_send_held(const struct config *cf, struct queue *q,
 		if (strcmp(held.v[i].account, acct->name) == 0)
 			ids[n++] = held.v[i].id;
 	if (n > 0) {
-		rc = deliver_entries(cf, acct, q, ids, n, err);
+		rc = deliver_fn(cf, acct, q, ids, n, err);
 		note_attempt(q, acct, ids, n, rc, err);
 		for (i = 0; i < n; i++)
 			if (!still_queued(q, ids[i]))

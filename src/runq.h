@@ -63,6 +63,16 @@ int	runq_flush(const struct config *cf, struct queue *q,
 	    enum inv_qselect sel, const char *value, int force,
 	    struct err *err);
 
+/*
+ * The call that delivers one account's entries in a run (runq_run,
+ * runq_send_held): deliver_entries (deliver.h) unless a test sets its
+ * own stand-in; NULL restores deliver_entries.
+ */
+typedef int runq_deliver_fn(const struct config *cf,
+    const struct account *acct, struct queue *q, char **ids, size_t nids,
+    struct err *err);
+void	runq_set_deliver(runq_deliver_fn *fn);
+
 #define RUNQ_FORCE	0x01	/* every selected entry of q/, due or not */
 #define RUNQ_SCHEDULE	0x02	/* held accounts only in their turn */
 /*

@@ -2,8 +2,8 @@
  * test_queue.c -- the spool (queue.c), the runner (runq.c) and bounces
  * (bounce.c) in a mkdtemp directory: commit, list, load, lock, update,
  * move, remove, unsafe permissions, disk full, quarantine, backoff, the
- * mailq listing, selection, flush grouping (deliver_entries is mocked
- * here) and bounces.
+ * mailq listing, selection, flush grouping (deliver_entries replaced
+ * through runq_set_deliver) and bounces.
  */
 #include "unit.h"
 
@@ -32,7 +32,7 @@
 static char topdir[256];
 static char qdir[300];
 
-/* ---- mock of deliver_entries (deliver.c is not linked in) ---- */
+/* ---- stand-in for deliver_entries, set with runq_set_deliver ---- */
 
 #define MAXCALLS 8
 static struct {
@@ -43,8 +43,8 @@ static struct {
 static size_t ncalls;
 static const char *fail_account;	/* deliver_entries fails for it */
 
-int
-deliver_entries(const struct config *cf, const struct account *acct,
+static int
+mock_deliver(const struct config *cf, const struct account *acct,
     struct queue *q, char **ids, size_t nids, struct err *err)
 {
 	size_t i;
@@ -78,6 +78,7 @@ setup(void **state)
 		fail_msg("queue_open: %s", err.msg);
 	*state = q;
 	ncalls = 0;
+	runq_set_deliver(mock_deliver);
 	fail_account = NULL;
 	return 0;
 }
