@@ -1,4 +1,5 @@
-# lib-sysmode.sh -- system mode with real users, for t-maildrop*.sh.
+# lib-sysmode.sh -- system mode with real users, for t-system-mode.sh,
+# t-bs-system.sh and t-maildrop*.sh.
 # Source it after lib.sh; it skips the test unless it can run (root, the
 # user tools, not a sanitizer build) and then sets up:
 #   $DU $GQ     the daemon user and the spool group (this run's names)
@@ -8,14 +9,15 @@
 #   $BIN $CF $MD (the maildrop) $ACCOUNT
 #   the fake OAuth and SMTP servers, a token in $DU's persistent keyring
 # SYS_GLOBAL_CONF and SYS_ACCOUNT_CONF, if set before sourcing, hold extra
-# lines for the configuration (above the account, and in it).
+# lines for the configuration (above the account, and in it); with
+# SYS_NO_ADMIN set, the account has no admin address.
 #
 #   as_user USER CMD...   runs CMD as USER (the set-gid bit is honoured)
 #   daemon ARGS...        runs the binary as the daemon user
 #   drop_files            lists the drop files (not the .usage ledger)
 need_oauthmail
 [ "$(id -u)" = 0 ] || skip_all "needs root (creates users)"
-for c in useradd userdel groupadd groupdel setpriv keyctl; do
+for c in useradd userdel groupadd groupdel setpriv su keyctl; do
 	command -v $c >/dev/null 2>&1 || skip_all "no $c"
 done
 # A set-gid process is not dumpable: LeakSanitizer cannot run in it.
@@ -76,7 +78,7 @@ ACCOUNT=sys$$
 	echo "token_endpoint $OAUTH_URL/token"
 	echo "keyring kernel"
 	echo "aliases $S/etc/aliases"
-	echo "admin postmaster@example.test"
+	[ -n "${SYS_NO_ADMIN:-}" ] || echo "admin postmaster@example.test"
 	echo "syslog off"
 	[ -z "${SYS_ACCOUNT_CONF:-}" ] || printf '%s\n' "$SYS_ACCOUNT_CONF"
 	echo "account default : $ACCOUNT"
