@@ -16,6 +16,7 @@
 
 #include "args.h"
 #include "status.h"
+#include "util.h"
 
 /* Postfix's getopt string plus msmtp's -a. 'q' is special (see below). */
 static const char	 opts_arg[] = "ABCFLNORVXabefhopr";
@@ -52,8 +53,10 @@ static const char usage_text[] =
 "       oauthmail login ACCOUNT [--device|--browser] [-C FILE] [-v]\n"
 "       oauthmail logout|check|token|secret|password ACCOUNT [-C FILE] [-v]\n"
 "       oauthmail secret ACCOUNT --systemd-credential | secret --seal-key\n"
-"       oauthmail status [ACCOUNT] [-C FILE] [-v]\n"
-"       oauthmail queue|flush [-C FILE] [-v]\n"
+"       oauthmail status [ACCOUNT] [--json|--prometheus] [-C FILE] [-v]\n"
+"       oauthmail check [ACCOUNT] --nagios [-w AGE] [-c AGE] [-C FILE]\n"
+"       oauthmail queue [--json] [-C FILE] [-v]\n"
+"       oauthmail flush [-C FILE] [-v]\n"
 "       oauthmail --help | --version\n"
 "       (-C FILE, -a ACCOUNT and -v may also come before the command word)\n"
 "\n"
@@ -85,15 +88,18 @@ static const char usage_text[] =
 "commands:\n"
 "  login     sign in and store the account's tokens in the keyring\n"
 "  logout    forget (and where possible revoke) the account's tokens\n"
-"  status    token state and queue summary\n"
-"  check     connect, authenticate and send nothing\n"
+"  status    token state and queue summary; --json: the same as JSON,\n"
+"            --prometheus: metrics for node exporter's textfile collector\n"
+"  check     connect, authenticate and send nothing; --nagios: a\n"
+"            monitoring plugin from the local state, no connection\n"
 "  token     print a valid access token (for msmtp's passwordeval)\n"
 "  secret    store the OAuth client secret in the keyring; with\n"
 "            --systemd-credential print how to give it to the daemon as an\n"
 "            encrypted systemd credential; --seal-key: how to create the\n"
 "            key that keeps the daemon's tokens sealed across reboots\n"
 "  password  store a SMTP password in the keyring (auth plain/login)\n"
-"  queue     list the queue (= mailq);  flush  deliver it (= sendmail -q)\n";
+"  queue     list the queue (= mailq; --json: as JSON);  flush  deliver\n"
+"            it (= sendmail -q)\n";
 
 const char *
 args_usage(void)
@@ -508,13 +514,68 @@ parse_sendmail(int argc, char **argv, struct invocation *inv,
 	return 0;
 }
 
+/*
+ * The output options: --json (status, queue), --prometheus (status),
+ * --nagios and its -w AGE / -c AGE (check). Returns 1 if argv[*ip] was
+ * one (*ip moves past a value), 0 if not, -1 on error.
+ */
+static int
+command_format(int argc, char **argv, int *ip, struct invocation *inv,
+    struct err *err)
+{
+	static const struct {
+		const char	*opt;
+		enum inv_format	 fmt;
+		enum inv_cmd	 cmd;
+		enum inv_mode	 mode;
+	} fmts[] = {
+		{ "--json", FMT_JSON, CMD_STATUS, MODE_COMMAND },
+		{ "--json", FMT_JSON, CMD_NONE, MODE_MAILQ },
+		{ "--prometheus", FMT_PROMETHEUS, CMD_STATUS, MODE_COMMAND },
+		{ "--nagios", FMT_NAGIOS, CMD_CHECK, MODE_COMMAND },
+	};
+	const char *p = argv[*ip], *v;
+	long long *age;
+	size_t k;
+	int known = 0;
+
+	for (k = 0; k < nitems(fmts); k++) {
+		if (strcmp(p, fmts[k].opt) != 0)
+			continue;
+		known = 1;
+		if (fmts[k].cmd == inv->cmd && fmts[k].mode == inv->mode) {
+			inv->format = fmts[k].fmt;
+			return 1;
+		}
+	}
+	if (known)
+		return err_set(err, ERR_USAGE, "%s is only valid with %s", p,
+		    strcmp(p, "--json") == 0 ? "'oauthmail status' or "
+		    "'oauthmail queue'" : strcmp(p, "--nagios") == 0 ?
+		    "'oauthmail check'" : "'oauthmail status'");
+	if (p[0] != '-' || (p[1] != 'w' && p[1] != 'c'))
+		return 0;
+	age = p[1] == 'w' ? &inv->warn_age : &inv->crit_age;
+	if (p[2] != '\0')
+		v = p + 2;
+	else if (*ip + 1 < argc)
+		v = argv[++*ip];
+	else
+		return err_set(err, ERR_USAGE, "option -%c needs an age, e.g. "
+		    "-%c 1h", p[1], p[1]);
+	if (util_parse_duration(v, age) == -1 || *age <= 0)
+		return err_set(err, ERR_USAGE, "-%c %s: not an age; use e.g. "
+		    "-%c 30m, -%c 2h or -%c 1d", p[1], v, p[1], p[1], p[1]);
+	return 1;
+}
+
 /* oauthmail WORD [options] [ACCOUNT]: options may follow the operand. */
 static int
 parse_command(int argc, char **argv, size_t ci, struct invocation *inv,
     struct err *err)
 {
 	const char *word = commands[ci].word, *p;
-	int i, nopers = 0, optsdone = 0;
+	int i, r, nopers = 0, optsdone = 0;
 
 	inv->mode = commands[ci].mode;
 	inv->cmd = commands[ci].cmd;
@@ -548,6 +609,11 @@ parse_command(int argc, char **argv, size_t ci, struct invocation *inv,
 			    SECRET_SEAL_KEY : SECRET_SYSTEMD;
 			continue;
 		}
+		if ((r = command_format(argc, argv, &i, inv, err)) != 0) {
+			if (r == -1)
+				return -1;
+			continue;
+		}
 		if (p[1] == 'C') {
 			if (p[2] != '\0')
 				inv->config = p + 2;
@@ -574,7 +640,12 @@ parse_command(int argc, char **argv, size_t ci, struct invocation *inv,
 			    "--seal-key' takes no ACCOUNT");
 		return 0;
 	}
-	if (commands[ci].account == 2 && inv->cmd_account == NULL)
+	if ((inv->warn_age > 0 || inv->crit_age > 0) &&
+	    inv->format != FMT_NAGIOS)
+		return err_set(err, ERR_USAGE, "-w and -c are only valid with "
+		    "'oauthmail check --nagios'");
+	if (commands[ci].account == 2 && inv->cmd_account == NULL &&
+	    inv->format != FMT_NAGIOS)
 		return err_set(err, ERR_USAGE, "'oauthmail %s' needs an "
 		    "ACCOUNT name", word);
 	if (inv->cmd_account != NULL && *inv->cmd_account == '\0')

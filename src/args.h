@@ -66,6 +66,13 @@ enum inv_secret {
 	SECRET_SEAL_KEY		/* --seal-key: the token-key's commands */
 };
 
+enum inv_format {
+	FMT_TEXT = 0,
+	FMT_JSON,		/* status --json, queue --json */
+	FMT_PROMETHEUS,		/* status --prometheus */
+	FMT_NAGIOS		/* check --nagios */
+};
+
 struct invocation {
 	const char	*progname;	/* basename of argv[0] */
 	enum inv_mode	 mode;
@@ -73,6 +80,9 @@ struct invocation {
 	const char	*cmd_account;	/* ACCOUNT operand of a command */
 	enum inv_login	 login_flow;
 	enum inv_secret	 secret_how;	/* CMD_SECRET only */
+	enum inv_format	 format;	/* status, queue, check */
+	long long	 warn_age;	/* check --nagios -w (seconds), or 0 */
+	long long	 crit_age;	/* check --nagios -c (seconds), or 0 */
 
 	const char	*config;	/* -C FILE */
 	const char	*account;	/* -a ACCOUNT */

@@ -21,6 +21,7 @@
 #include "login.h"
 #include "oauth.h"
 #include "queue.h"
+#include "report.h"
 #include "runq.h"
 #include "seal.h"
 #include "smtp.h"
@@ -596,6 +597,8 @@ cmd_run(const struct invocation *inv, const struct config *cf)
 	err_clear(&err);
 	if (inv->cmd == CMD_SECRET && inv->secret_how == SECRET_SEAL_KEY)
 		return cmd_seal_key(&err) == 0 ? EX_OK : fail(&err);
+	if (inv->cmd == CMD_CHECK && inv->format == FMT_NAGIOS)
+		return report_nagios(inv, cf, stdout);
 	if (inv->cmd != CMD_STATUS && (a = need_account(inv, cf, &err)) == NULL)
 		return fail(&err);
 	switch (inv->cmd) {
@@ -613,7 +616,10 @@ cmd_run(const struct invocation *inv, const struct config *cf)
 		r = cmd_store_secret(a, STORE_PASSWORD, "password", &err);
 		break;
 	case CMD_STATUS:
-		r = cmd_status(inv, cf, &err);
+		if (inv->format != FMT_TEXT)
+			r = report_status(inv, cf, stdout, &err);
+		else
+			r = cmd_status(inv, cf, &err);
 		break;
 	case CMD_LOGOUT:
 		r = cmd_logout(a, &err);

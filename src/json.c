@@ -5,6 +5,7 @@
 #include "common.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "buf.h"
 #include "json.h"
+#include "log.h"
 #include "status.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -337,4 +339,103 @@ const char *
 json_library_version(void)
 {
 	return jansson_version_str();
+}
+
+/* ---- output documents ---- */
+
+static json_t *
+jnode(struct jout *j)
+{
+	return (json_t *)(void *)j;
+}
+
+static struct jout *
+jwrap(json_t *v)
+{
+	if (v == NULL)
+		fatalx("out of memory building JSON output");
+	return (struct jout *)(void *)v;
+}
+
+struct jout *
+jout_object(void)
+{
+	json_secure_alloc();
+	return jwrap(json_object());
+}
+
+struct jout *
+jout_array(void)
+{
+	json_secure_alloc();
+	return jwrap(json_array());
+}
+
+void
+jout_set(struct jout *obj, const char *key, struct jout *child)
+{
+	if (json_object_set_new(jnode(obj), key, jnode(child)) == -1)
+		fatalx("out of memory building JSON output");
+}
+
+/* A string value; bytes >= 0x80 of invalid UTF-8 become '?'. */
+static json_t *
+jstring(const char *v)
+{
+	json_t *s;
+	char *copy, *p;
+
+	if (v == NULL)
+		return json_null();
+	if ((s = json_string(v)) != NULL)
+		return s;
+	copy = xstrdup(v);
+	for (p = copy; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	s = json_string(copy);
+	free(copy);
+	return s;
+}
+
+void
+jout_set_str(struct jout *obj, const char *key, const char *v)
+{
+	jout_set(obj, key, jwrap(jstring(v)));
+}
+
+void
+jout_set_int(struct jout *obj, const char *key, long long v)
+{
+	jout_set(obj, key, jwrap(json_integer((json_int_t)v)));
+}
+
+void
+jout_set_null(struct jout *obj, const char *key)
+{
+	jout_set(obj, key, jwrap(json_null()));
+}
+
+void
+jout_append(struct jout *arr, struct jout *child)
+{
+	if (json_array_append_new(jnode(arr), jnode(child)) == -1)
+		fatalx("out of memory building JSON output");
+}
+
+int
+jout_print(struct jout *j, FILE *out, struct err *err)
+{
+	if (json_dumpf(jnode(j), out, JSON_INDENT(2)) == -1 ||
+	    fputc('\n', out) == EOF || fflush(out) == EOF)
+		return err_set(err, ERR_IO, "writing JSON output: %s",
+		    strerror(errno));
+	return 0;
+}
+
+void
+jout_free(struct jout *j)
+{
+	if (j != NULL)
+		json_decref(jnode(j));
 }

@@ -1,10 +1,13 @@
 /*
  * json.h -- the OAuth token endpoint's JSON replies (RFC 6749 §5, RFC 8628
- * §3.2) and a JWT payload reader for diagnostics. Only json.c, oauth.c and
- * token.c include jansson; jansson's memory is wiped when it is freed.
+ * §3.2), a JWT payload reader for diagnostics, and a document builder for
+ * the program's own JSON output. Only json.c, oauth.c and token.c include
+ * jansson; jansson's memory is wiped when it is freed.
  */
 #ifndef JSON_H
 #define JSON_H
+
+#include <stdio.h>
 
 #include "common.h"
 #include "status.h"
@@ -67,6 +70,27 @@ struct json_jwt {
  */
 int	json_jwt_claims(const char *token, struct json_jwt *out, struct err *err);
 void	json_jwt_free(struct json_jwt *);
+
+/*
+ * Building a JSON document for output (status --json, mailq --json).
+ * A struct jout is a jansson object or array; jout_set* add a member to
+ * an object (in order), jout_append an element to an array; both take
+ * over child. A string that is not valid UTF-8 goes out with each byte
+ * >= 0x80 replaced by '?'; a NULL string is null. Allocation failure is
+ * fatal, as xmalloc's.
+ */
+struct jout;
+
+struct jout *jout_object(void);
+struct jout *jout_array(void);
+void	jout_set(struct jout *obj, const char *key, struct jout *child);
+void	jout_set_str(struct jout *obj, const char *key, const char *v);
+void	jout_set_int(struct jout *obj, const char *key, long long v);
+void	jout_set_null(struct jout *obj, const char *key);
+void	jout_append(struct jout *arr, struct jout *child);
+/* The document, indented by 2, and a newline. Errors: ERR_IO. */
+int	jout_print(struct jout *, FILE *out, struct err *err);
+void	jout_free(struct jout *);	/* NULL is fine */
 
 /* The jansson version the program runs with, e.g. "2.14". */
 const char *json_library_version(void);

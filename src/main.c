@@ -32,6 +32,7 @@
 #include "intake.h"
 #include "log.h"
 #include "queue.h"
+#include "report.h"
 #include "runq.h"
 #include "status.h"
 #include "submit.h"
@@ -399,7 +400,9 @@ do_mailq(const struct invocation *inv, const struct config *cf)
 		}
 	}
 	open_queue(queue_account(cf), &q);
-	if (runq_list(&q, stdout, &err) == -1)
+	if (inv->format == FMT_JSON ?
+	    report_queue(cf, &q, stdout, time(NULL), &err) == -1 :
+	    runq_list(&q, stdout, &err) == -1)
 		die(&err);
 	queue_close(&q);
 	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
@@ -435,6 +438,8 @@ main(int argc, char **argv)
 	check_process();
 	err_clear(&err);
 	if (args_parse(argc, argv, &inv, &err) == -1) {
+		if (inv.format == FMT_NAGIOS)
+			return report_nagios_unknown(stdout, err.msg);
 		fprintf(stderr, "%s: %s\n%s", OM_PROGNAME, err.msg,
 		    args_usage());
 		return EX_USAGE;
@@ -458,8 +463,11 @@ main(int argc, char **argv)
 		/* Only a submission ever uses the group. */
 		if (inv.mode != MODE_SEND && inv.mode != MODE_SMTP_STDIO)
 			drop_group();
-	} else if (conf_load(inv.config, &cf, &err) == -1)
+	} else if (conf_load(inv.config, &cf, &err) == -1) {
+		if (inv.format == FMT_NAGIOS)
+			return report_nagios_unknown(stdout, err.msg);
 		die(&err);
+	}
 	switch (inv.mode) {
 	case MODE_SEND:
 		rc = cf.system_mode ? do_system_send(&inv, &cf) :

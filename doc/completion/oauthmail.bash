@@ -43,6 +43,7 @@ _oauthmail() {
 	-R) COMPREPLY=($(compgen -W "hdrs full" -- "$cur")); return ;;
 	-N) COMPREPLY=($(compgen -W "never success failure delay success,failure failure,delay success,failure,delay" -- "$cur")); return ;;
 	-f|-r|-F|-V|-O) return ;;
+	-w|-c) [ "${COMP_WORDS[1]}" = check ] && return ;;
 	esac
 
 	# The command word, if one was given (options may come before it).
@@ -68,9 +69,15 @@ _oauthmail() {
 		;;
 	login)
 		COMPREPLY=($(compgen -W "--device --browser -C -v $(_oauthmail_accounts)" -- "$cur")) ;;
-	logout|status|check|token|secret|password)
+	status)
+		COMPREPLY=($(compgen -W "--json --prometheus -C -v $(_oauthmail_accounts)" -- "$cur")) ;;
+	check)
+		COMPREPLY=($(compgen -W "--nagios -w -c -C -v $(_oauthmail_accounts)" -- "$cur")) ;;
+	logout|token|secret|password)
 		COMPREPLY=($(compgen -W "-C -v $(_oauthmail_accounts)" -- "$cur")) ;;
-	queue|flush)
+	queue)
+		COMPREPLY=($(compgen -W "--json -C -v" -- "$cur")) ;;
+	flush)
 		COMPREPLY=($(compgen -W "-C -v" -- "$cur")) ;;
 	esac
 }

@@ -38,6 +38,10 @@ like "$(complete_words oauthmail login --)" "--device" "login offers --device"
 is "$(complete_words oauthmail -a '' | tr '\n' ' ')" "home work " "-a offers accounts"
 like "$(complete_words sendmail -o)" "-odq" "sendmail options"
 is "$(complete_words sendmail st)" "" "under the sendmail name no command words"
+like "$(complete_words oauthmail status -- | tr '\n' ' ')" "--json --prometheus" \
+    "status offers --json and --prometheus"
+like "$(complete_words oauthmail check -- | tr '\n' ' ')" "--nagios" "check offers --nagios"
+like "$(complete_words oauthmail queue -- | tr '\n' ' ')" "--json" "queue offers --json"
 
 if command -v zsh >/dev/null 2>&1; then
 	run_ok "the zsh completion parses" zsh -n "$ZSHC"

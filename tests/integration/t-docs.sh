@@ -169,6 +169,41 @@ while IFS= read -r k; do
 done <"$T/advice-keys"
 is "$missing" "" "every text of the advice catalogue is in README's Troubleshooting"
 
+# --- JSON OUTPUT ----------------------------------------------------------------
+# The field names of oauthmail(8)'s JSON OUTPUT are the ones the program
+# writes: a sample of status --json and queue --json (a queued message,
+# an account without OAuth: no server, no keyring) against the section.
+printf 'account docs\nhost 127.0.0.1\nport 9\nfrom a@example.test\nauth plain\nuser a@example.test\n' >"$T/json.conf"
+chmod 600 "$T/json.conf"
+printf 'Subject: docs\n\nbody\n' | "$OAUTHMAIL" -C "$T/json.conf" -odq bob@example.test ||
+    fail "queue a sample message"
+"$OAUTHMAIL" status --json -C "$T/json.conf" >"$T/status.json" &&
+    "$OAUTHMAIL" queue --json -C "$T/json.conf" >"$T/queue.json" ||
+    fail "status --json and queue --json run"
+$PY -c '
+import json, sys
+keys = set()
+def walk(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            keys.add(k); walk(x)
+    elif isinstance(v, list):
+        for x in v: walk(x)
+for f in sys.argv[1:]:
+    walk(json.load(open(f)))
+print("\n".join(sorted(keys)))' "$T/status.json" "$T/queue.json" >"$T/json-keys"
+# The man section: every ".B name" / ".BR name ", " name2" item tag.
+man_section "$MAN8" "JSON OUTPUT" | sed -n '/^\.TP/{n;p;}' | man_text /dev/stdin |
+    sed -n 's/^\.BR\{0,1\} //p' | tr -d '",' | tr ' ' '\n' |
+    grep -E '^[a-z][a-z_]*$' | sort -u >"$T/man-keys"
+n=$(wc -l <"$T/json-keys" | tr -d ' ')
+[ "$n" -ge 30 ] && pass "the JSON samples have $n field names" ||
+    fail "could not read the JSON samples (got $n field names)"
+is "$(comm -23 "$T/json-keys" "$T/man-keys" | tr '\n' ' ')" "" \
+    "every field the program writes is under JSON OUTPUT in oauthmail(8)"
+is "$(comm -13 "$T/json-keys" "$T/man-keys" | tr '\n' ' ')" "" \
+    "every field under JSON OUTPUT is one the program writes"
+
 # --- groff ----------------------------------------------------------------------
 if command -v groff >/dev/null 2>&1; then
 	for m in "$MAN8" "$MAN5"; do

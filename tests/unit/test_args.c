@@ -13,6 +13,9 @@ struct want {
 	const char	*cmd_account;
 	enum inv_login	 login_flow;
 	enum inv_secret	 secret_how;
+	enum inv_format	 format;
+	long long	 warn_age;
+	long long	 crit_age;
 	const char	*config;
 	const char	*account;
 	int		 verbose;
@@ -221,6 +224,19 @@ static const struct okcase okcases[] = {
 	{ { "oauthmail", "password", "w" },
 	  { .mode = MODE_COMMAND, .cmd = CMD_PASSWORD, .cmd_account = "w" } },
 	{ { "oauthmail", "queue" }, { .mode = MODE_MAILQ } },
+	{ { "oauthmail", "queue", "--json" },
+	  { .mode = MODE_MAILQ, .format = FMT_JSON } },
+	{ { "oauthmail", "status", "--json", "w" },
+	  { .mode = MODE_COMMAND, .cmd = CMD_STATUS, .cmd_account = "w",
+	    .format = FMT_JSON } },
+	{ { "oauthmail", "status", "--prometheus" },
+	  { .mode = MODE_COMMAND, .cmd = CMD_STATUS,
+	    .format = FMT_PROMETHEUS } },
+	{ { "oauthmail", "check", "--nagios" },
+	  { .mode = MODE_COMMAND, .cmd = CMD_CHECK, .format = FMT_NAGIOS } },
+	{ { "oauthmail", "check", "w", "--nagios", "-w", "30m", "-c2h" },
+	  { .mode = MODE_COMMAND, .cmd = CMD_CHECK, .cmd_account = "w",
+	    .format = FMT_NAGIOS, .warn_age = 1800, .crit_age = 7200 } },
 	{ { "oauthmail", "flush", "-v" }, { .mode = MODE_FLUSH, .verbose = 1 } },
 	/* oauthmail with anything else: the sendmail interface. */
 	{ { "oauthmail", "-t" }, { .extract = 1 } },
@@ -287,6 +303,13 @@ static const struct badcase badcases[] = {
 	{ { "oauthmail", "login", "a", "b" }, "unexpected argument 'b'" },
 	{ { "oauthmail", "queue", "x" }, "unexpected argument 'x'" },
 	{ { "oauthmail", "check", "a", "--device" }, "--device is only valid" },
+	{ { "oauthmail", "check" }, "needs an ACCOUNT" },
+	{ { "oauthmail", "check", "a", "--json" }, "--json is only valid" },
+	{ { "oauthmail", "status", "--nagios" }, "--nagios is only valid" },
+	{ { "oauthmail", "queue", "--prometheus" }, "--prometheus is only" },
+	{ { "oauthmail", "check", "--nagios", "-w", "soon" }, "-w soon" },
+	{ { "oauthmail", "check", "--nagios", "-c" }, "-c needs an age" },
+	{ { "oauthmail", "check", "a", "-w", "1h" }, "only valid with" },
 	{ { "oauthmail", "login", "a", "-t" }, "unknown option -t" },
 	{ { "oauthmail", "token", "a", "--systemd-credential" },
 	  "--systemd-credential is only valid with 'oauthmail secret'" },
@@ -346,6 +369,8 @@ test_ok_matrix(void **state)
 		if (inv.mode != w->mode || inv.cmd != w->cmd ||
 		    inv.login_flow != w->login_flow ||
 		    inv.secret_how != w->secret_how ||
+		    inv.format != w->format || inv.warn_age != w->warn_age ||
+		    inv.crit_age != w->crit_age ||
 		    inv.verbose != w->verbose || inv.extract != w->extract ||
 		    inv.ignore_dots != w->ignore_dots || inv.body != w->body ||
 		    inv.smtputf8 != w->smtputf8 ||
