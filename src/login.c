@@ -27,12 +27,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "advice.h"
 #include "args.h"
 #include "buf.h"
 #include "conf.h"
+#include "crypto.h"
 #include "json.h"
 #include "log.h"
 #include "login.h"
@@ -76,16 +76,14 @@ explain(const struct account *acct, const char *text, char *dst,
 int
 login_pkce_challenge(const char *verifier, char *out, size_t outsize)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char md[CRYPTO_SHA256_LEN];
 	struct buf b;
 	int rc = -1;
 
-	if (EVP_Digest(verifier, strlen(verifier), md, &mdlen, EVP_sha256(),
-	    NULL) != 1)
+	if (crypto_sha256(verifier, strlen(verifier), md) == -1)
 		return -1;
 	buf_init(&b, 128, 0);
-	if (util_b64url_encode(&b, md, mdlen) == 0 && b.len < outsize) {
+	if (util_b64url_encode(&b, md, sizeof(md)) == 0 && b.len < outsize) {
 		memcpy(out, buf_str(&b), b.len + 1);
 		rc = 0;
 	}

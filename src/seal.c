@@ -1,5 +1,5 @@
 /*
- * seal.c -- the sealed token copy (AES-256-GCM, OpenSSL EVP); see seal.h.
+ * seal.c -- the sealed token copy (AES-256-GCM, crypto.h); see seal.h.
  */
 #include "common.h"
 
@@ -11,9 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "buf.h"
+#include "crypto.h"
 #include "seal.h"
 #include "status.h"
 #include "util.h"
@@ -50,56 +49,46 @@ seal_key_parse(const char *data, size_t len, unsigned char key[SEAL_KEY_LEN],
 }
 
 /* The additional authenticated data: magic and account name. */
-static int
-seal_aad(EVP_CIPHER_CTX *c, const char *account)
+static void
+seal_aad(struct crypto_aad *aad, const char *account)
 {
-	int n;
-
-	return EVP_CipherUpdate(c, NULL, &n, (const unsigned char *)SEAL_MAGIC,
-	    SEAL_MAGIC_LEN) == 1 && EVP_CipherUpdate(c, NULL, &n,
-	    (const unsigned char *)account, (int)strlen(account)) == 1 ? 0 : -1;
+	aad->p[0] = SEAL_MAGIC;
+	aad->len[0] = SEAL_MAGIC_LEN;
+	aad->p[1] = account;
+	aad->len[1] = strlen(account);
+	aad->n = 2;
 }
 
 int
 seal_encrypt(const unsigned char key[SEAL_KEY_LEN], const char *account,
     const void *pt, size_t len, struct buf *out, struct err *err)
 {
-	unsigned char nonce[SEAL_NONCE_LEN], tag[SEAL_TAG_LEN], *ct = NULL;
-	EVP_CIPHER_CTX *c;
-	int n, m, rc = -1;
+	unsigned char nonce[SEAL_NONCE_LEN], tag[SEAL_TAG_LEN], *ct;
+	struct crypto_aad aad;
+	int rc = -1;
 
 	if (len == 0 || len > SEAL_MAX_PLAIN)
 		return err_set(err, ERR_DATA, "a record of %zu bytes cannot be "
 		    "sealed", len);
 	if (util_random_bytes(nonce, sizeof(nonce)) == -1)
 		return err_set(err, ERR_OS, "no random bytes for a nonce");
-	if ((c = EVP_CIPHER_CTX_new()) == NULL)
-		return err_set(err, ERR_OS, "out of memory");
-	ct = xmalloc(len + 16);
-	if (EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN,
-	    NULL) != 1 ||
-	    EVP_EncryptInit_ex(c, NULL, NULL, key, nonce) != 1 ||
-	    seal_aad(c, account) == -1 ||
-	    EVP_EncryptUpdate(c, ct, &n, pt, (int)len) != 1 ||
-	    EVP_EncryptFinal_ex(c, ct + n, &m) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, SEAL_TAG_LEN,
-	    tag) != 1) {
+	seal_aad(&aad, account);
+	ct = xmalloc(len);
+	if (crypto_gcm_seal(key, nonce, &aad, pt, len, ct, tag) == -1) {
 		err_set(err, ERR_OS, "AES-256-GCM encryption failed");
 		goto out;
 	}
 	buf_reset(out);
 	if (buf_add(out, SEAL_MAGIC, SEAL_MAGIC_LEN) == -1 ||
 	    buf_add(out, nonce, sizeof(nonce)) == -1 ||
-	    buf_add(out, ct, (size_t)(n + m)) == -1 ||
+	    buf_add(out, ct, len) == -1 ||
 	    buf_add(out, tag, sizeof(tag)) == -1) {
 		err_set(err, ERR_DATA, "sealed record too large");
 		goto out;
 	}
 	rc = 0;
  out:
-	EVP_CIPHER_CTX_free(c);
-	freezero(ct, len + 16);
+	freezero(ct, len);
 	return rc;
 }
 
@@ -108,10 +97,10 @@ seal_decrypt(const unsigned char key[SEAL_KEY_LEN], const char *account,
     const void *blob, size_t len, struct buf *out, struct err *err)
 {
 	const unsigned char *p = blob, *nonce, *ct, *tag;
-	unsigned char *pt = NULL;
-	EVP_CIPHER_CTX *c;
+	struct crypto_aad aad;
+	unsigned char *pt;
 	size_t ctlen;
-	int n = 0, m = 0, rc = -1;
+	int rc = -1;
 
 	buf_reset(out);
 	if (len < SEAL_OVERHEAD || len > SEAL_MAX_PLAIN + SEAL_OVERHEAD ||
@@ -123,31 +112,21 @@ seal_decrypt(const unsigned char key[SEAL_KEY_LEN], const char *account,
 	tag = ct + ctlen;
 	if (ctlen == 0)
 		return err_set(err, ERR_DATA, "an empty sealed token record");
-	if ((c = EVP_CIPHER_CTX_new()) == NULL)
-		return err_set(err, ERR_OS, "out of memory");
-	pt = xmalloc(ctlen + 16);
-	if (EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN,
-	    NULL) != 1 ||
-	    EVP_DecryptInit_ex(c, NULL, NULL, key, nonce) != 1 ||
-	    seal_aad(c, account) == -1 ||
-	    EVP_DecryptUpdate(c, pt, &n, ct, (int)ctlen) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, SEAL_TAG_LEN,
-	    (void *)(uintptr_t)tag) != 1 ||
-	    EVP_DecryptFinal_ex(c, pt + n, &m) != 1) {
+	seal_aad(&aad, account);
+	pt = xmalloc(ctlen);
+	if (crypto_gcm_open(key, nonce, &aad, ct, ctlen, tag, pt) == -1) {
 		err_set(err, ERR_DATA, "the sealed token record does not "
 		    "open with this key for account %s (another key, another "
 		    "account's file, or altered)", account);
 		goto out;
 	}
-	if (buf_add(out, pt, (size_t)(n + m)) == -1) {
+	if (buf_add(out, pt, ctlen) == -1) {
 		err_set(err, ERR_DATA, "sealed token record too large");
 		goto out;
 	}
 	rc = 0;
  out:
-	EVP_CIPHER_CTX_free(c);
-	freezero(pt, ctlen + 16);
+	freezero(pt, ctlen);
 	return rc;
 }
 

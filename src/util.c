@@ -14,9 +14,7 @@
 #include <sys/random.h>
 #endif
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
+#include "crypto.h"
 #include "util.h"
 
 /*
@@ -142,9 +140,7 @@ util_random_bytes(void *dst, size_t n)
 		return 0;
 	dst = p;
 #endif
-	if (n > INT_MAX)
-		return -1;
-	return RAND_bytes(dst, (int)n) == 1 ? 0 : -1;
+	return crypto_random(dst, n);
 }
 
 int
@@ -202,22 +198,7 @@ util_hostname(void)
 int
 util_b64_encode(struct buf *out, const void *in, size_t len)
 {
-	size_t need = 4 * ((len + 2) / 3) + 1;
-	unsigned char *tmp;
-	int n;
-
-	if (len > INT_MAX / 2)
-		return -1;
-	tmp = malloc(need);
-	if (tmp == NULL)
-		return -1;
-	n = EVP_EncodeBlock(tmp, in, (int)len);
-	if (n < 0 || buf_add(out, tmp, (size_t)n) == -1) {
-		freezero(tmp, need);
-		return -1;
-	}
-	freezero(tmp, need);
-	return 0;
+	return crypto_b64_encode(out, in, len);
 }
 
 static int

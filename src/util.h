@@ -1,6 +1,6 @@
 /*
  * util.h -- small helpers: sanitising untrusted text, dates, ids, host
- * names, base64 (OpenSSL), numbers and paths.
+ * names, base64, numbers and paths.
  */
 #ifndef UTIL_H
 #define UTIL_H

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "crypto.h"
 #include "util.h"
 
 /* ---------------------------------------------------------- sanitize --- */
@@ -586,6 +587,80 @@ test_write_all(void **state)
 	assert_int_equal(util_write_all(-1, "", 0), 0);	/* nothing to do */
 }
 
+/* crypto.c: known answers (FIPS 180-2, RFC 4648, the GCM specification's
+ * AES-256 test cases 13 and 14), then a tampered AAD, tag and text. */
+static void
+hex_to(unsigned char *dst, const char *hex)
+{
+	size_t i;
+
+	for (i = 0; hex[2 * i] != '\0'; i++)
+		dst[i] = (unsigned char)(util_hexval(hex[2 * i]) << 4 |
+		    util_hexval(hex[2 * i + 1]));
+}
+
+static void
+test_crypto_sha256_b64(void **state)
+{
+	unsigned char md[CRYPTO_SHA256_LEN], want[CRYPTO_SHA256_LEN];
+	struct buf b;
+
+	(void)state;
+	assert_int_equal(crypto_sha256("abc", 3, md), 0);
+	hex_to(want, "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad");
+	assert_memory_equal(md, want, sizeof(md));
+	buf_init(&b, 64, 0);
+	assert_int_equal(crypto_b64_encode(&b, "foobar", 6), 0);
+	assert_string_equal(buf_str(&b), "Zm9vYmFy");
+	buf_reset(&b);
+	assert_int_equal(crypto_b64_encode(&b, "fo", 2), 0);
+	assert_string_equal(buf_str(&b), "Zm8=");
+	buf_free(&b);
+}
+
+static void
+test_crypto_gcm(void **state)
+{
+	unsigned char key[32] = { 0 }, nonce[12] = { 0 }, pt[16] = { 0 };
+	unsigned char ct[16], tag[16], want[16], back[16];
+	struct crypto_aad aad = { { "magic", "acct" }, { 5, 4 }, 2 };
+
+	(void)state;
+	assert_int_equal(crypto_gcm_seal(key, nonce, NULL, "", 0, ct, tag), 0);
+	hex_to(want, "530f8afbc74536b9a963b4f1c4cb738b");
+	assert_memory_equal(tag, want, 16);
+	assert_int_equal(crypto_gcm_seal(key, nonce, NULL, pt, 16, ct, tag),
+	    0);
+	hex_to(want, "cea7403d4d606b6e074ec5d3baf39d18");
+	assert_memory_equal(ct, want, 16);
+	hex_to(want, "d0d1c8a799996bf0265b98b5d48ab919");
+	assert_memory_equal(tag, want, 16);
+
+	memcpy(pt, "sixteen byte msg", 16);
+	assert_int_equal(crypto_gcm_seal(key, nonce, &aad, pt, 16, ct, tag),
+	    0);
+	assert_int_equal(crypto_gcm_open(key, nonce, &aad, ct, 16, tag, back),
+	    0);
+	assert_memory_equal(back, pt, 16);
+	aad.p[1] = "accu";
+	assert_int_equal(crypto_gcm_open(key, nonce, &aad, ct, 16, tag, back),
+	    -1);
+	assert_memory_equal(back, (unsigned char [16]){ 0 }, 16);
+	aad.p[1] = "acct";
+	tag[0] ^= 1;
+	assert_int_equal(crypto_gcm_open(key, nonce, &aad, ct, 16, tag, back),
+	    -1);
+	tag[0] ^= 1;
+	ct[15] ^= 0x80;
+	assert_int_equal(crypto_gcm_open(key, nonce, &aad, ct, 16, tag, back),
+	    -1);
+	key[0] = 1;
+	ct[15] ^= 0x80;
+	assert_int_equal(crypto_gcm_open(key, nonce, &aad, ct, 16, tag, back),
+	    -1);
+}
+
 int
 main(void)
 {
@@ -609,6 +684,8 @@ main(void)
 		cmocka_unit_test(test_home),
 		cmocka_unit_test(test_xdg_dir),
 		cmocka_unit_test(test_write_all),
+		cmocka_unit_test(test_crypto_sha256_b64),
+		cmocka_unit_test(test_crypto_gcm),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
