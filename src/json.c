@@ -335,6 +335,39 @@ json_jwt_claims(const char *token, struct json_jwt *j, struct err *err)
 	return 0;
 }
 
+/* Appends " key=value" for a string or integer member key of obj. */
+static void
+describe_field(struct buf *b, json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_string(v))
+		(void)buf_addf(b, "%s%s=%.200s", b->len ? " " : "", key,
+		    json_string_value(v));
+	else if (json_is_integer(v))
+		(void)buf_addf(b, "%s%s=%lld", b->len ? " " : "", key,
+		    (long long)json_integer_value(v));
+}
+
+int
+json_describe(const char *text, size_t len, const char *const *keys,
+    struct buf *out)
+{
+	json_t *root;
+	json_error_t jerr;
+
+	json_secure_alloc();
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL || !json_is_object(root)) {
+		json_decref(root);
+		return -1;
+	}
+	for (; *keys != NULL; keys++)
+		describe_field(out, root, *keys);
+	json_decref(root);
+	return 0;
+}
+
 const char *
 json_library_version(void)
 {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "common.h"
+#include "buf.h"
 #include "status.h"
 
 #define JSON_MAX_ERROR_CODES	8
@@ -91,6 +92,15 @@ void	jout_append(struct jout *arr, struct jout *child);
 /* The document, indented by 2, and a newline. Errors: ERR_IO. */
 int	jout_print(struct jout *, FILE *out, struct err *err);
 void	jout_free(struct jout *);	/* NULL is fine */
+
+/*
+ * Describes a JSON object in text[0..len) (a server's error document) as
+ * "key=value key=value" for those of keys (NULL-terminated) that are
+ * strings or integers, appended to out (values cut at 200 bytes; the
+ * caller sanitises). -1 if text is not a JSON object.
+ */
+int	json_describe(const char *text, size_t len, const char *const *keys,
+	    struct buf *out);
 
 /* The jansson version the program runs with, e.g. "2.14". */
 const char *json_library_version(void);

@@ -1,17 +1,16 @@
 /*
  * sasl.c -- SASL client messages; see sasl.h.
  *
- * The error challenge is parsed with jansson directly (it is not a token
- * response, so json.c's token parser does not fit); it carries no secret.
+ * The error challenge (a JSON object, RFC 7628 §3.2.2) is described with
+ * json_describe; it carries no secret.
  */
 #include "common.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "buf.h"
+#include "json.h"
 #include "sasl.h"
 #include "status.h"
 #include "util.h"
@@ -169,30 +168,12 @@ sasl_inline_ok(const char *mech, size_t resplen)
 	return sasl_auth_line_len(mech, resplen) <= LIM_SMTP_CMD;
 }
 
-static void
-add_field(struct buf *b, json_t *obj, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-	char tmp[64];
-
-	if (v == NULL)
-		return;
-	if (json_is_string(v))
-		(void)buf_addf(b, "%s%s=%.200s", b->len ? " " : "", key,
-		    json_string_value(v));
-	else if (json_is_integer(v)) {
-		(void)snprintf(tmp, sizeof(tmp), "%lld",
-		    (long long)json_integer_value(v));
-		(void)buf_addf(b, "%s%s=%s", b->len ? " " : "", key, tmp);
-	}
-}
-
 void
 sasl_describe_challenge(const char *b64, size_t len, char *dst, size_t size)
 {
+	static const char *const keys[] = { "status", "schemes", "scope",
+	    NULL };
 	struct buf dec, desc;
-	json_t *root;
-	json_error_t jerr;
 
 	util_sanitize(dst, size, "undecodable challenge", 21);
 	while (len > 0 && (b64[len - 1] == ' ' || b64[len - 1] == '\t'))
@@ -207,26 +188,16 @@ sasl_describe_challenge(const char *b64, size_t len, char *dst, size_t size)
 		buf_free(&dec);
 		return;
 	}
-	root = json_loadb(dec.data, dec.len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL || !json_is_object(root)) {
+	buf_init(&desc, 1024, 0);
+	if (json_describe(dec.data, dec.len, keys, &desc) == -1) {
 		char tmp[256];
 
 		util_sanitize(tmp, sizeof(tmp), dec.data, dec.len);
 		(void)snprintf(dst, size, "challenge: %s", tmp);
-		if (root != NULL)
-			json_decref(root);
-		buf_free(&dec);
-		return;
-	}
-	buf_init(&desc, 1024, 0);
-	add_field(&desc, root, "status");
-	add_field(&desc, root, "schemes");
-	add_field(&desc, root, "scope");
-	if (desc.data != NULL && desc.len > 0)
+	} else if (desc.data != NULL && desc.len > 0)
 		util_sanitize(dst, size, desc.data, desc.len);
 	else
 		util_sanitize(dst, size, "challenge without status", 24);
 	buf_free(&desc);
-	json_decref(root);
 	buf_free(&dec);
 }
