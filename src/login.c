@@ -993,8 +993,8 @@ store_tokens(const struct account *acct, struct store *st,
 		    "access token (account %s)", acct->name);
 	memset(&rec, 0, sizeof(rec));
 	rec.access_token = tok->access_token;
-	rec.expires_at = now + (tok->expires_in > 0 ?
-	    (time_t)tok->expires_in : 3600);
+	rec.lifetime = tok->expires_in > 0 ? (time_t)tok->expires_in : 3600;
+	rec.expires_at = now + rec.lifetime;
 	rec.refresh_token = tok->refresh_token;
 	rec.refresh_issued = now;
 	rec.last_success = 0;

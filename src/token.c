@@ -102,6 +102,7 @@ token_record_parse(struct token_record *r, const char *text, size_t len,
 	}
 	if (rec_str(root, "access_token", &r->access_token, err) == -1 ||
 	    rec_time(root, "expires_at", &r->expires_at, err) == -1 ||
+	    rec_time(root, "expires_in", &r->lifetime, err) == -1 ||
 	    rec_str(root, "refresh_token", &r->refresh_token, err) == -1 ||
 	    rec_time(root, "refresh_issued", &r->refresh_issued, err) == -1 ||
 	    rec_time(root, "last_success", &r->last_success, err) == -1 ||
@@ -147,6 +148,8 @@ token_record_dump(const struct token_record *r, struct buf *out,
 	if (set_str(root, "access_token", r->access_token) == -1 ||
 	    json_object_set_new(root, "expires_at",
 	    json_integer((json_int_t)r->expires_at)) == -1 ||
+	    (r->lifetime > 0 && json_object_set_new(root, "expires_in",
+	    json_integer((json_int_t)r->lifetime)) == -1) ||
 	    set_str(root, "refresh_token", r->refresh_token) == -1 ||
 	    json_object_set_new(root, "refresh_issued",
 	    json_integer((json_int_t)r->refresh_issued)) == -1 ||
@@ -326,13 +329,21 @@ token_unlock(int fd)
  * --- token_get --------------------------------------------------------------
  */
 
-static int
-usable(const struct token_record *r, const struct account *acct, time_t now)
+long
+token_margin(const struct token_record *r, const struct account *acct)
 {
 	long margin = acct->refresh_margin > 0 ? acct->refresh_margin : 0;
 
+	if (r->lifetime > 0 && margin > r->lifetime / TOKEN_MARGIN_DIV)
+		margin = (long)(r->lifetime / TOKEN_MARGIN_DIV);
+	return margin;
+}
+
+static int
+usable(const struct token_record *r, const struct account *acct, time_t now)
+{
 	return r->access_token != NULL && r->access_token[0] != '\0' &&
-	    !r->needs_login && r->expires_at > now + margin;
+	    !r->needs_login && r->expires_at > now + token_margin(r, acct);
 }
 
 static int
@@ -467,8 +478,9 @@ token_get(const struct account *acct, struct store *st, int force,
 	now = time(NULL);
 	next.access_token = resp.access_token;
 	resp.access_token = NULL;
-	next.expires_at = now + (resp.expires_in >= 0 ? resp.expires_in :
-	    TOKEN_DEFAULT_EXPIRES);
+	next.lifetime = resp.expires_in >= 0 ? resp.expires_in :
+	    TOKEN_DEFAULT_EXPIRES;
+	next.expires_at = now + next.lifetime;
 	rotated = resp.refresh_token != NULL && resp.refresh_token[0] != '\0';
 	if (rotated) {
 		next.refresh_token = resp.refresh_token;

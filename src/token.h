@@ -5,9 +5,13 @@
  * lock; client-credentials accounts use their client secret.
  *
  * Token record (stored as JSON under STORE_TOKEN):
- *   {"access_token":..., "expires_at":<unix>, "refresh_token":...,
- *    "refresh_issued":<unix>, "last_success":<unix>, "needs_login":bool,
- *    "scope":...}
+ *   {"access_token":..., "expires_at":<unix>, "expires_in":<seconds>,
+ *    "refresh_token":..., "refresh_issued":<unix>, "last_success":<unix>,
+ *    "needs_login":bool, "scope":...}
+ * expires_in is the access token's lifetime as issued (absent in records
+ * written before it was kept): the refresh margin is capped at
+ * 1/TOKEN_MARGIN_DIV of it, so a token that lives no longer than the
+ * margin (Keycloak: 5 minutes) is not "expiring" from its birth.
  */
 #ifndef TOKEN_H
 #define TOKEN_H
@@ -23,6 +27,7 @@
 struct token_record {
 	char	*access_token;		/* secret */
 	time_t	 expires_at;
+	time_t	 lifetime;		/* "expires_in"; 0 unknown */
 	char	*refresh_token;		/* secret */
 	time_t	 refresh_issued;
 	time_t	 last_success;
@@ -30,11 +35,19 @@ struct token_record {
 	char	*scope;
 };
 
+#define TOKEN_MARGIN_DIV	3	/* margin at most a third of the lifetime */
+
 void	token_record_free(struct token_record *);	/* wipes */
 int	token_record_parse(struct token_record *, const char *json, size_t len,
 	    struct err *);
 int	token_record_dump(const struct token_record *, struct buf *out,
 	    struct err *);
+
+/*
+ * Seconds before expires_at at which r is refreshed: the account's
+ * refresh_margin, at most lifetime / TOKEN_MARGIN_DIV when it is known.
+ */
+long	token_margin(const struct token_record *r, const struct account *);
 
 /*
  * Puts a usable access token for acct into out (a BUF_SECRET buffer).

@@ -41,6 +41,7 @@ test_record_roundtrip(void **state)
 	memset(&r, 0, sizeof(r));
 	r.access_token = xstrdup("AT \"quoted\" \\ x");
 	r.expires_at = 1700000123;
+	r.lifetime = 299;
 	r.refresh_token = xstrdup("RT-\xc3\xa9");
 	r.refresh_issued = 1690000000;
 	r.last_success = 1700000000;
@@ -53,6 +54,7 @@ test_record_roundtrip(void **state)
 	assert_string_equal(back.refresh_token, r.refresh_token);
 	assert_string_equal(back.scope, r.scope);
 	assert_int_equal(back.expires_at, r.expires_at);
+	assert_int_equal(back.lifetime, 299);
 	assert_int_equal(back.refresh_issued, r.refresh_issued);
 	assert_int_equal(back.last_success, r.last_success);
 	assert_int_equal(back.needs_login, 1);
@@ -68,6 +70,7 @@ test_record_rejects(void **state)
 	static const char *bad[] = {
 		"", "[]", "{\"access_token\":1}", "{\"expires_at\":\"soon\"}",
 		"{\"expires_at\":-1}", "{\"needs_login\":1}",
+		"{\"expires_in\":-5}", "{\"expires_in\":\"300\"}",
 		"{\"refresh_token\":\"a\",\"refresh_token\":\"b\"}",
 	};
 	struct token_record r;
@@ -88,6 +91,28 @@ test_record_rejects(void **state)
 	assert_int_equal(r.expires_at, 0);
 	assert_int_equal(r.needs_login, 0);
 	token_record_free(&r);
+}
+
+/* The margin: the account's, at most a third of a known lifetime. */
+static void
+test_margin(void **state)
+{
+	struct account a;
+	struct token_record r;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&r, 0, sizeof(r));
+	a.refresh_margin = 300;
+	assert_int_equal(token_margin(&r, &a), 300);	/* unknown */
+	r.lifetime = 3599;
+	assert_int_equal(token_margin(&r, &a), 300);
+	r.lifetime = 300;				/* Keycloak */
+	assert_int_equal(token_margin(&r, &a), 100);
+	r.lifetime = 12;
+	assert_int_equal(token_margin(&r, &a), 4);
+	a.refresh_margin = 0;
+	assert_int_equal(token_margin(&r, &a), 0);
 }
 
 /*
@@ -488,6 +513,14 @@ test_get_cached(void **state)
 	assert_int_equal(token_get(&f->acct, f->st, 0, &out, &cached, &err), 0);
 	assert_string_equal(out.data, "AT-valid");
 	assert_int_equal(cached, 1);
+	/* 10 s left of a 12 s token: inside 300 s, outside a third of 12. */
+	snprintf(json, sizeof(json), "{\"access_token\":\"AT-short\","
+	    "\"expires_at\":%lld,\"expires_in\":12,\"refresh_token\":"
+	    "\"RT-0\"}", (long long)time(NULL) + 10);
+	seed(f, json);
+	assert_int_equal(token_get(&f->acct, f->st, 0, &out, &cached, &err), 0);
+	assert_string_equal(out.data, "AT-short");
+	assert_int_equal(cached, 1);
 	assert_int_equal(server_stop(&s, NULL, 0), 0);
 	buf_free(&out);
 }
@@ -529,6 +562,7 @@ test_get_refresh_rotates(void **state)
 	assert_string_equal(r.access_token, "AT-new");
 	assert_string_equal(r.refresh_token, "RT-new");
 	assert_true(r.expires_at >= now + 3599 && r.expires_at <= now + 3700);
+	assert_int_equal(r.lifetime, 3599);
 	assert_true(r.refresh_issued >= now);
 	assert_int_equal(r.last_success, 77);
 	assert_int_equal(r.needs_login, 0);
@@ -1127,6 +1161,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_roundtrip),
 		cmocka_unit_test(test_record_rejects),
+		cmocka_unit_test(test_margin),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_check_url),
 		cmocka_unit_test(test_seal_roundtrip),
