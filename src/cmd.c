@@ -13,6 +13,7 @@
 
 #include "advice.h"
 #include "buf.h"
+#include "check.h"
 #include "cmd.h"
 #include "envelope.h"
 #include "holdsched.h"
@@ -628,7 +629,7 @@ cmd_run(const struct invocation *inv, const struct config *cf)
 		r = login_run(a, inv->login_flow, &err);
 		break;
 	case CMD_CHECK:
-		r = login_check(a, stdout, &err);
+		r = check_account(a, stdout, &err);
 		break;
 	default:
 		err_set(&err, ERR_USAGE, "unknown command");
