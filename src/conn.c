@@ -150,6 +150,12 @@ conn_peer_is_local(const struct conn *c)
 	return net_peer_is_local(c->fd);
 }
 
+void
+conn_peer_addr(const struct conn *c, char *dst, size_t size)
+{
+	net_peer_addr(c->fd, dst, size);
+}
+
 const char *
 conn_host(const struct conn *c)
 {

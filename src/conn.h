@@ -54,6 +54,8 @@ int	conn_tls_peer(const struct conn *, char *subject, size_t subjectsize,
 	    char *issuer, size_t issuersize, time_t *not_after);
 /* 1 if the peer is a loopback address or a local socket. */
 int	conn_peer_is_local(const struct conn *);
+/* The peer's numeric address ("" if none); see net_peer_addr. */
+void	conn_peer_addr(const struct conn *, char *dst, size_t size);
 const char *conn_host(const struct conn *);
 int	conn_port(const struct conn *);
 

@@ -4,6 +4,7 @@
  */
 #include "common.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@ struct dsession {
 	enum conf_auth		 mech;
 	int			 failed;	/* connect/auth failed: don't retry */
 	char			 tls[16];	/* TLS version of the last session */
+	char			 relay[300];	/* its host[address]:port */
+	int			 connected;	/* this entry used a connection */
 	struct err		 failerr;
 	size_t			 nsent;		/* messages on this session */
 	time_t			 retry_at;	/* this entry not before (limit) */
@@ -116,6 +119,18 @@ drop_session(struct dsession *ds)
 	ds->nsent = 0;
 }
 
+/* The log's relay=host[address]:port of the new connection. */
+static void
+note_relay(struct dsession *ds)
+{
+	char addr[64];
+
+	smtp_peer_addr(ds->s, addr, sizeof(addr));
+	(void)snprintf(ds->relay, sizeof(ds->relay), "%s[%s]:%d",
+	    ds->acct->host, addr, conf_port(ds->acct));
+	ds->connected = 1;
+}
+
 /* One connection and its AUTH; force: refresh the token first. */
 static int
 open_session(struct dsession *ds, int force, int *cached, struct err *err)
@@ -126,6 +141,7 @@ open_session(struct dsession *ds, int force, int *cached, struct err *err)
 	if (smtp_connect(ds->acct, &ds->s, err) == -1)
 		return -1;
 	(void)strlcpy(ds->tls, smtp_tls_version(ds->s), sizeof(ds->tls));
+	note_relay(ds);
 	ds->mech = ds->acct->auth;
 	if (ds->mech == AUTH_AUTO)
 		ds->mech = smtp_pick_mech(ds->s, ds->acct);
@@ -151,8 +167,10 @@ get_session(struct dsession *ds, struct err *err)
 {
 	int cached = 0;
 
-	if (ds->s != NULL)
+	if (ds->s != NULL) {
+		ds->connected = 1;
 		return 0;
+	}
 	if (ds->failed) {
 		*err = ds->failerr;
 		return -1;
@@ -225,35 +243,141 @@ send_on_session(struct dsession *ds, struct envelope *env, int msgfd,
 	return -1;
 }
 
-static void
-rcpt_list(const struct envelope *env, char *dst, size_t size)
+/* The length of the enhanced status code at p ("4.2.0"), or 0. */
+static size_t
+esc_len(const char *p)
 {
-	size_t i;
+	const char *q = p;
+	int part, n;
 
-	dst[0] = '\0';
-	for (i = 0; i < env->nrcpts; i++) {
-		if (i > 0)
-			(void)strlcat(dst, ",", size);
-		(void)strlcat(dst, "<", size);
-		(void)strlcat(dst, env->rcpts[i].addr, size);
-		(void)strlcat(dst, ">", size);
+	if (*q != '2' && *q != '4' && *q != '5')
+		return 0;
+	q++;
+	for (part = 0; part < 2; part++) {
+		if (*q++ != '.')
+			return 0;
+		for (n = 0; n < 3 && isdigit((unsigned char)*q); n++)
+			q++;
+		if (n == 0)
+			return 0;
+	}
+	if (isdigit((unsigned char)*q) ||
+	    (*q == '.' && isdigit((unsigned char)q[1])))
+		return 0;	/* an address such as 5.5.5.5 */
+	return (size_t)(q - p);
+}
+
+/*
+ * The enhanced status code of a reply text ("... 451 4.2.0 ..."), with
+ * the class of the outcome, as Postfix logs it (2 sent, 4 waiting, 5
+ * failed); without one, "C.0.0".
+ */
+static void
+dsn_of(const char *text, const char *state, char *dsn, size_t size)
+{
+	const char *p;
+	size_t n;
+	char c = strcmp(state, "sent") == 0 ? '2' :
+	    strcmp(state, "failed") == 0 ? '5' : '4';
+
+	(void)snprintf(dsn, size, "%c.0.0", c);
+	for (p = text; *p != '\0'; p++) {
+		if ((p != text && p[-1] != ' ') || (n = esc_len(p)) == 0 ||
+		    n >= size)
+			continue;
+		memcpy(dsn, p, n);
+		dsn[n] = '\0';
+		dsn[0] = c;
+		return;
 	}
 }
 
-static void
-summary(const struct dsession *ds, const struct envelope *env,
-    enum deliver_outcome out, const char *reply)
+static const char *
+rcpt_status(const struct rcpt *rc, enum deliver_outcome out)
 {
-	char to[1024];
+	if (rc->state == RCPT_SENT)
+		return "sent";
+	if (rc->state == RCPT_FAILED)
+		return "failed";
+	return out == DOUT_HELD ? "held" : "deferred";
+}
 
-	rcpt_list(env, to, sizeof(to));
-	log_summary("account=%s from=<%s> to=%s size=%lld relay=%s:%d "
-	    "tls=%s auth=%s attempts=%d result=%s reply=\"%s\"",
-	    ds->acct->name, env->sender, to, (long long)env->size,
-	    ds->acct->host, conf_port(ds->acct),
-	    ds->tls[0] != '\0' ? ds->tls : "-",
-	    smtp_mech_name(ds->mech), env->attempts,
-	    deliver_outcome_str(out), reply != NULL ? reply : "");
+/* was_open[i]: to go before the attempt; the server replied about it. */
+#define RCPT_OPEN	0x01
+#define RCPT_FRESH	0x02
+
+/*
+ * Puts the recipients' replies of earlier attempts aside (save) so that
+ * the ones of this attempt can be told apart, then (restore) keeps the
+ * new reply, or the old one for a recipient this attempt did not reach.
+ */
+static void
+replies_aside(struct envelope *env, char **old, unsigned char *was_open,
+    int restore)
+{
+	size_t i;
+
+	for (i = 0; i < env->nrcpts; i++) {
+		if (!(was_open[i] & RCPT_OPEN))
+			continue;
+		if (!restore) {
+			old[i] = env->rcpts[i].reply;
+			env->rcpts[i].reply = NULL;
+		} else if (env->rcpts[i].reply == NULL)
+			env->rcpts[i].reply = old[i];
+		else {
+			was_open[i] |= RCPT_FRESH;
+			free(old[i]);
+		}
+	}
+}
+
+/*
+ * One line per recipient of this attempt (those still to go before it),
+ * Postfix-like: to=<> [orig_to=<>] account= from=<> [relay=host[ip]:port
+ * tls= auth=] delay= attempts= size= dsn= transport= status=S (text). The
+ * relay fields only when a connection served the attempt. whole: the
+ * error of the whole message (its text for every recipient not sent).
+ */
+static void
+log_rcpts(const struct dsession *ds, const struct envelope *env,
+    const unsigned char *was_open, enum deliver_outcome out,
+    const char *whole)
+{
+	struct timespec now;
+	char dsn[32], relay[400];
+	const char *st, *text;
+	double delay;
+	size_t i;
+
+	(void)clock_gettime(CLOCK_REALTIME, &now);
+	delay = (double)(now.tv_sec - env->created) + now.tv_nsec / 1e9;
+	relay[0] = '\0';
+	if (ds->connected)
+		(void)snprintf(relay, sizeof(relay), " relay=%s tls=%s auth=%s",
+		    ds->relay, ds->tls[0] != '\0' ? ds->tls : "none",
+		    smtp_mech_name(ds->mech));
+	for (i = 0; i < env->nrcpts; i++) {
+		const struct rcpt *rc = &env->rcpts[i];
+
+		if (!(was_open[i] & RCPT_OPEN))
+			continue;
+		st = rcpt_status(rc, out);
+		if (rc->reply != NULL && (whole == NULL ||
+		    (was_open[i] & RCPT_FRESH) || rc->state == RCPT_FAILED))
+			text = rc->reply;
+		else
+			text = whole != NULL ? whole : "";
+		dsn_of(text, st, dsn, sizeof(dsn));
+		log_summary("to=<%s>%s%s%s account=%s from=<%s>%s delay=%.1f "
+		    "attempts=%d size=%lld dsn=%s transport=smtp status=%s "
+		    "(%s)", rc->addr, rc->orig != NULL ? " orig_to=<" : "",
+		    rc->orig != NULL ? rc->orig : "",
+		    rc->orig != NULL ? ">" : "", ds->acct->name, env->sender,
+		    relay, delay < 0 ? 0.0 : delay, env->attempts +
+		    (out == DOUT_SENT ? 1 : 0),
+		    (long long)env->size, dsn, st, text);
+	}
 }
 
 static void
@@ -440,6 +564,9 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 	struct envelope env;
 	enum queue_area area = QAREA_ACTIVE;
 	enum deliver_outcome out;
+	unsigned char *was_open = NULL;
+	char **old = NULL;
+	size_t k;
 	int lockfd = -1, msgfd = -1, r, whole = 0, tried;
 
 	r = queue_lock(q, area, id, &lockfd, e);
@@ -469,9 +596,18 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 	}
 	/* None open (an earlier run recorded them all): bookkeeping only. */
 	tried = envelope_rcpts_open(&env) > 0;
+	was_open = xcalloc(env.nrcpts > 0 ? env.nrcpts : 1, 1);
+	old = xcalloc(env.nrcpts > 0 ? env.nrcpts : 1, sizeof(*old));
+	for (k = 0; k < env.nrcpts; k++)
+		if (env.rcpts[k].state == RCPT_PENDING ||
+		    env.rcpts[k].state == RCPT_DEFERRED)
+			was_open[k] = RCPT_OPEN;
+	ds->connected = 0;
+	replies_aside(&env, old, was_open, 0);
 	if (tried && (get_session(ds, e) == -1 ||
 	    send_on_session(ds, &env, msgfd, e) == -1))
 		whole = 1;
+	replies_aside(&env, old, was_open, 1);
 	ds->retry_at = limited(&env, whole, e) ?
 	    time(NULL) + ADVICE_LIMIT_WINDOW : 0;
 	if (whole)
@@ -491,8 +627,7 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 		}
 	}
 	out = settle(ds, q, area, &env, msgfd, flags, whole, e);
-	summary(ds, &env, out, whole ? e->msg :
-	    (tried && ds->s != NULL ? smtp_last_reply(ds->s) : ""));
+	log_rcpts(ds, &env, was_open, out, whole ? e->msg : NULL);
 	if (out == DOUT_FAILED || out == DOUT_PARTIAL ||
 	    (!whole && out != DOUT_SENT)) {
 		/*
@@ -529,6 +664,8 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 	if (out != DOUT_SENT)
 		(void)advice_add_fix(e, ds->acct->name, sasl_user(ds->acct));
 done:
+	free(was_open);
+	free(old);
 	if (msgfd != -1)
 		(void)close(msgfd);
 	queue_unlock(lockfd);

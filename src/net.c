@@ -224,6 +224,24 @@ net_is_ip_literal(const char *host)
 	    inet_pton(AF_INET6, host, tmp) == 1;
 }
 
+void
+net_peer_addr(int fd, char *dst, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	if (size == 0)
+		return;
+	dst[0] = '\0';
+	memset(&ss, 0, sizeof(ss));
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return;
+	if (getnameinfo((struct sockaddr *)&ss, sl, dst, (socklen_t)size,
+	    NULL, 0, NI_NUMERICHOST) != 0)
+		dst[0] = '\0';
+}
+
 int
 net_peer_is_local(int fd)
 {

@@ -31,6 +31,11 @@ int	net_write(int fd, const void *buf, size_t len, int timeout_ms,
 int	net_is_ip_literal(const char *host);
 /* 1 if the peer of fd is a loopback address or a local (AF_UNIX) socket. */
 int	net_peer_is_local(int fd);
+/*
+ * The peer's address of fd, numeric ("192.0.2.1", "2001:db8::1"); "" when
+ * it has none (not a socket, AF_UNIX). Always terminates dst.
+ */
+void	net_peer_addr(int fd, char *dst, size_t size);
 /* Makes fd non-blocking. */
 int	net_set_nonblock(int fd, struct err *err);
 

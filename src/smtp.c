@@ -1146,6 +1146,12 @@ smtp_tls_version(const struct smtp_session *s)
 	return conn_tls_version(s->conn);
 }
 
+void
+smtp_peer_addr(const struct smtp_session *s, char *dst, size_t size)
+{
+	conn_peer_addr(s->conn, dst, size);
+}
+
 int
 smtp_tls_peer(const struct smtp_session *s, char *subject,
     size_t subjectsize, char *issuer, size_t issuersize, time_t *not_after)

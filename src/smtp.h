@@ -80,6 +80,8 @@ unsigned smtp_caps(const struct smtp_session *);
 /* Mechanisms from the AUTH line, e.g. "LOGIN XOAUTH2", or "". */
 const char *smtp_auth_offered(const struct smtp_session *);
 const char *smtp_tls_version(const struct smtp_session *);	/* "TLSv1.3" */
+/* The server's numeric address ("" if unknown), for the log. */
+void	smtp_peer_addr(const struct smtp_session *, char *dst, size_t size);
 /*
  * The server's certificate: subject and issuer (RFC 2253, escaped ASCII,
  * truncated to fit) and notAfter (UTC). Outputs may be NULL. -1 when the

@@ -124,7 +124,7 @@ like "$lwfrom" '^[Ll]ogwatch$' "MailFrom Logwatch: logwatch wrote From: Logwatch
 is "$(msg_header From 2)" "$lwfrom <alice@example.test>" "MailFrom Logwatch: From rewritten to the account, display name kept"
 is "$(ls -A "$T/lwconf/tmp" | wc -l | tr -d ' ')" 0 "logwatch cleaned its work directory"
 
-file_contains "$T/oauthmail.log" "result=sent" "oauthmail logged the deliveries"
+file_contains "$T/oauthmail.log" "status=sent \\(250 " "oauthmail logged the deliveries"
 
 # Nothing outside the namespace changed.
 is "$(conf_sum)" "$before" "$LWCONF unchanged (contents, metadata, not mounted over)"

@@ -135,7 +135,7 @@ for what in "after the TLS handshake" "at EHLO" "at AUTH" "at MAIL" "at RCPT" \
     "at DATA" "after the final dot"; do
 	echo "$step" >"$T/drop/step"
 	bounded "disconnect $what" 20
-	like "$(lastlog)" "result=deferred.*(eof|closed|disconnect|reset)" \
+	like "$(lastlog)" "status=deferred \\(.*(eof|closed|disconnect|reset)" \
 	    "disconnect $what: the log says the connection ended"
 	step=$((step + 1))
 done

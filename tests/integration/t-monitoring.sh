@@ -1,8 +1,8 @@
 # Monitoring: status --json and queue --json against a queue with known
 # contents (one deferred message, one held by a server that refuses SMTP
 # AUTH), check --nagios's exit code in each state, status --prometheus
-# checked line by line against the exposition format, and none of them
-# opening a connection.
+# checked line by line against the exposition format, none of them
+# opening a connection; and the log's line per recipient and attempt.
 . "$top_srcdir/tests/integration/lib.sh"
 
 need_oauthmail
@@ -23,6 +23,8 @@ pyj() {
 d = json.load(open(sys.argv[1]))
 print(eval(sys.argv[2]))' "$1" "$2"
 }
+# The log lines of one recipient: rcptlog ADDR.
+rcptlog() { grep -F "to=<$1>" "$T/oauthmail.log"; }
 nagios() { # nagios WANT DESC ARGS...: check --nagios's exit code
 	_want=$1 _desc=$2; shift 2
 	"$OAUTHMAIL" check --nagios "$@" >"$T/nagios" 2>"$T/nagios.err"
@@ -90,8 +92,21 @@ is "$(prom_value "$T/p0.prom" "oauthmail_token_expiry_timestamp_seconds{account=
     "$SEED_EXPIRES_AT" "oauthmail_token_expiry_timestamp_seconds"
 is "$(smtp_stat connections)" "$c0" "status --json, --prometheus and check --nagios connect to nothing"
 
+# ---- the log: one line per recipient and attempt.
+printf 'Subject: log\n\nbody\n' | "$OAUTHMAIL" root ok@example.test || fail "submit to two"
+is "$(rcptlog ok@example.test | wc -l | tr -d ' ')" 1 "one log line for the recipient"
+relay="relay=127\.0\.0\.1\[127\.0\.0\.1\]:$SMTP_PORT tls=TLSv1\.[23] auth=XOAUTH2"
+like "$(rcptlog ok@example.test)" \
+    "[0-9a-f]{32}: to=<ok@example\.test> account=$ACCOUNT from=<alice@example\.test> $relay delay=[0-9]+\.[0-9] attempts=1 size=[0-9]+ dsn=2\.0\.0 transport=smtp status=sent \(250 .*\)\$" \
+    "the sent recipient's line: relay, TLS, delay, dsn, status and the reply"
+like "$(rcptlog alice@example.test)" "to=<alice@example\.test> orig_to=<root> account=$ACCOUNT .* status=sent \(250 " \
+    "an aliased recipient's line names the original address"
+
 # ---- one deferred message (the server answers 451 for its recipient).
 sendto tempfail@example.test || fail "submit tempfail"
+like "$(rcptlog tempfail@example.test)" \
+    "to=<tempfail@example\.test> .*$relay .*attempts=1 .*dsn=4\.2\.0 transport=smtp status=deferred \(451 4\.2\.0 " \
+    "the deferred recipient's line: dsn 4.2.0, status deferred, the 451"
 nagios 1 "a deferred message: WARNING"
 like "$(cat "$T/nagios")" "deferred=1 " "the performance data count it"
 like "$(cat "$T/nagios")" "account $ACCOUNT: 1 deferred" "the line names the account"
@@ -137,6 +152,9 @@ is "$(pyj "$T/q1.json" "$deferred['age_seconds'] >= 0 and $deferred['created'] <
     "queue: created and age"
 nagios 2 "held mail (SMTP AUTH disabled): CRITICAL"
 like "$(cat "$T/nagios")" "account $ACCOUNT smtp-auth-disabled: " "the line says why"
+like "$(rcptlog held@example.test)" \
+    "to=<held@example\.test> .*$relay .*dsn=4\.7\.139 transport=smtp status=held \(AUTH XOAUTH2 refused .*535 5\.7\.139 " \
+    "the held recipient's line: status held and the refusal"
 like "$(cat "$T/nagios")" "queued=0 deferred=1 held=1 failed=0" "the performance data"
 run_ok "status --prometheus with held mail" "$OAUTHMAIL" status --prometheus
 cp "$T/out" "$T/p1.prom"
@@ -169,4 +187,13 @@ nagios 3 "a bad threshold: UNKNOWN" -w soon
 nagios 3 "an unknown account: UNKNOWN" nosuch
 run_rc 64 "--nagios with status: a usage error" "$OAUTHMAIL" status --nagios
 run_rc 64 "--prometheus with queue: a usage error" "$OAUTHMAIL" queue --prometheus
+
+# ---- no connection at all: the line has no relay or TLS fields.
+sed "s/^port .*/port 1/" "$CONFIG" >"$T/closed.conf"
+chmod 600 "$T/closed.conf"
+printf 'Subject: closed\n\nbody\n' | "$OAUTHMAIL" -C "$T/closed.conf" closed@example.test ||
+    fail "submit with the server down"
+like "$(rcptlog closed@example.test)" \
+    "to=<closed@example\.test> account=$ACCOUNT from=<alice@example\.test> delay=[0-9.]+ attempts=1 size=[0-9]+ dsn=4\.[0-9.]+ transport=smtp status=deferred \(.*127\.0\.0\.1.*\)\$" \
+    "a connection never made: no relay, tls or auth field"
 done_testing
