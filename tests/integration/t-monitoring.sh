@@ -196,4 +196,15 @@ printf 'Subject: closed\n\nbody\n' | "$OAUTHMAIL" -C "$T/closed.conf" closed@exa
 like "$(rcptlog closed@example.test)" \
     "to=<closed@example\.test> account=$ACCOUNT from=<alice@example\.test> delay=[0-9.]+ attempts=1 size=[0-9]+ dsn=4\.[0-9.]+ transport=smtp status=deferred \(.*127\.0\.0\.1.*\)\$" \
     "a connection never made: no relay, tls or auth field"
+
+# ---- a run refused at the greeting: the line has that refusal, and the
+# recipient keeps the last reply the server gave about it.
+smtpd_faults greet421
+run_ok "-q refused at the greeting" "$OAUTHMAIL" -q
+smtpd_faults
+like "$(rcptlog tempfail@example.test | tail -n 1)" "attempts=2 .*status=deferred \\(.*421 4\\.3\\.2" \
+    "the second attempt's line has the 421"
+run_ok "queue --json after it" "$OAUTHMAIL" queue --json
+like "$(pyj "$T/out" "[r['reply'] for m in d['messages'] for r in m['recipients'] if r['address'] == 'tempfail@example.test'][0]")" \
+    "^451 4\\.2\\.0" "the recipient's last reply is still the 451"
 done_testing

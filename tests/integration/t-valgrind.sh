@@ -1,6 +1,7 @@
 # The main paths under valgrind: a full send (token from the kernel
-# keyring, refreshed first), mailq (-bp) and a queue run (-q) must have
-# no invalid reads or writes and no definite leaks.
+# keyring, refreshed first), mailq (-bp), a queue run (-q), and the
+# monitoring reports over a deferred recipient must have no invalid reads
+# or writes and no definite leaks.
 . "$top_srcdir/tests/integration/lib.sh"
 need_oauthmail
 command -v valgrind >/dev/null 2>&1 || skip_all "valgrind not installed"
@@ -51,4 +52,22 @@ RC=$?
 vgcheck "queue run (-q)"
 is "$RC" 0 "-q exits 0"
 is "$(msg_count)" "$((n + 2))" "-q delivered the queued message"
+
+# One recipient accepted, one deferred (its reply kept), then a run that
+# cannot connect (the earlier reply is put back), then the reports.
+test_message | $VG "$OAUTHMAIL" dan@example.test tempfail@example.test >"$T/out" 2>"$T/err"
+RC=$?
+vgcheck "a send with a deferred recipient"
+smtpd_faults greet421
+$VG "$OAUTHMAIL" -q >"$T/out" 2>"$T/err"
+RC=$?
+vgcheck "a queue run refused at the greeting"
+smtpd_faults
+for cmd in "queue --json" "status --json" "status --prometheus" "check --nagios"; do
+	# shellcheck disable=SC2086
+	$VG "$OAUTHMAIL" $cmd >"$T/out" 2>"$T/err"
+	RC=$?
+	vgcheck "oauthmail $cmd"
+done
+like "$(cat "$T/out")" "deferred=1" "check --nagios counts the deferred message"
 done_testing
