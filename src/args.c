@@ -52,7 +52,8 @@ static const char usage_text[] =
 "       mailq | newaliases\n"
 "       oauthmail login ACCOUNT [--device|--browser] [-C FILE] [-v]\n"
 "       oauthmail logout|check|token|secret|password ACCOUNT [-C FILE] [-v]\n"
-"       oauthmail secret ACCOUNT --systemd-credential | secret --seal-key\n"
+"       oauthmail secret ACCOUNT [--key FILE] [--systemd-credential]\n"
+"       oauthmail secret --seal-key\n"
 "       oauthmail status [ACCOUNT] [--json|--prometheus] [-C FILE] [-v]\n"
 "       oauthmail check [ACCOUNT] --nagios [-w AGE] [-c AGE] [-C FILE]\n"
 "       oauthmail queue [--json] [-C FILE] [-v]\n"
@@ -93,7 +94,9 @@ static const char usage_text[] =
 "  check     connect, authenticate and send nothing; --nagios: a\n"
 "            monitoring plugin from the local state, no connection\n"
 "  token     print a valid access token (for msmtp's passwordeval)\n"
-"  secret    store the OAuth client secret in the keyring; with\n"
+"  secret    store the OAuth client secret in the keyring; --key FILE:\n"
+"            the private key of client_certificate instead (checked against\n"
+"            it; FILE may be deleted then); with\n"
 "            --systemd-credential print how to give it to the daemon as an\n"
 "            encrypted systemd credential; --seal-key: how to create the\n"
 "            key that keeps the daemon's tokens sealed across reboots\n"
@@ -609,6 +612,16 @@ parse_command(int argc, char **argv, size_t ci, struct invocation *inv,
 			    SECRET_SEAL_KEY : SECRET_SYSTEMD;
 			continue;
 		}
+		if (strcmp(p, "--key") == 0) {
+			if (inv->cmd != CMD_SECRET)
+				return err_set(err, ERR_USAGE, "--key is only "
+				    "valid with 'oauthmail secret'");
+			if (i + 1 >= argc || *argv[i + 1] == '\0')
+				return err_set(err, ERR_USAGE, "--key needs the "
+				    "private key's file name");
+			inv->key_file = argv[++i];
+			continue;
+		}
 		if ((r = command_format(argc, argv, &i, inv, err)) != 0) {
 			if (r == -1)
 				return -1;
@@ -635,9 +648,9 @@ parse_command(int argc, char **argv, size_t ci, struct invocation *inv,
 		    "option %s", word, p);
 	}
 	if (inv->secret_how == SECRET_SEAL_KEY) {
-		if (inv->cmd_account != NULL)
+		if (inv->cmd_account != NULL || inv->key_file != NULL)
 			return err_set(err, ERR_USAGE, "'oauthmail secret "
-			    "--seal-key' takes no ACCOUNT");
+			    "--seal-key' takes no ACCOUNT and no --key");
 		return 0;
 	}
 	if ((inv->warn_age > 0 || inv->crit_age > 0) &&

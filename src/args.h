@@ -83,6 +83,7 @@ struct invocation {
 	enum inv_format	 format;	/* status, queue, check */
 	long long	 warn_age;	/* check --nagios -w (seconds), or 0 */
 	long long	 crit_age;	/* check --nagios -c (seconds), or 0 */
+	const char	*key_file;	/* secret --key FILE: a private key */
 
 	const char	*config;	/* -C FILE */
 	const char	*account;	/* -a ACCOUNT */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "envelope.h"
 #include "holdsched.h"
 #include "json.h"
+#include "jwt.h"
 #include "log.h"
 #include "login.h"
 #include "oauth.h"
@@ -171,6 +173,110 @@ cmd_secret_systemd(const struct account *a, struct err *err)
 	    "(one trailing newline is dropped).");
 	printf("# The daemon reads it from $CREDENTIALS_DIRECTORY/%s; it wins "
 	    "over\n# a client secret in the keyring.\n", name);
+	return fflush(stdout) == 0 ? 0 : err_set(err, ERR_IO, "stdout: %s",
+	    strerror(errno));
+}
+
+/* The private key of client_certificate, from a file, into the keyring. */
+static int
+read_key_file(const char *path, struct buf *out, struct err *err)
+{
+	char chunk[512];
+	struct stat sb;
+	ssize_t n;
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1)
+		return err_set(err, ERR_CONFIG, "--key %s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		(void)close(fd);
+		return err_set(err, ERR_CONFIG, "--key %s is not a regular "
+		    "file", path);
+	}
+	while (rc == 0 && (n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			rc = err_set(err, ERR_IO, "--key %s: %s", path,
+			    strerror(errno));
+		else if (out->len + (size_t)n > JWT_MAX_KEY ||
+		    buf_add(out, chunk, (size_t)n) == -1)
+			rc = err_set(err, ERR_CONFIG, "--key %s is larger than "
+			    "%d bytes; give the PEM private key alone", path,
+			    JWT_MAX_KEY);
+	}
+	explicit_bzero(chunk, sizeof(chunk));
+	(void)close(fd);
+	return rc;
+}
+
+static int
+need_certificate(const struct account *a, struct err *err)
+{
+	if (a->client_certificate == NULL)
+		return err_set(err, ERR_CONFIG, "account %s has no "
+		    "client_certificate: add 'client_certificate "
+		    "/path/to/cert.pem' (the certificate of this key) to its "
+		    "configuration first", a->name);
+	return 0;
+}
+
+static int
+cmd_store_key(const struct account *a, const char *path, struct err *err)
+{
+	struct store *st;
+	struct buf key;
+	struct err cerr;
+	int r;
+
+	if (need_certificate(a, err) == -1)
+		return -1;
+	buf_init(&key, JWT_MAX_KEY, BUF_SECRET);
+	if ((r = read_key_file(path, &key, err)) == 0)
+		r = jwt_check_key(a->client_certificate, key.data, key.len,
+		    err);
+	if (r == 0 && (r = store_open_account(a, &st, err)) == 0) {
+		r = store_put(st, a->name, STORE_CLIENT_KEY, key.data,
+		    key.len, err);
+		if (r == 0)
+			fprintf(stderr, "%s: private key of %s stored in %s; "
+			    "%s may now be deleted\n", OM_PROGNAME,
+			    a->client_certificate, store_backend_name(st),
+			    path);
+		store_close(st);
+	}
+	buf_reset(&key);
+	err_clear(&cerr);
+	if (r == 0 && store_credential_for(a->name, STORE_CLIENT_KEY, &key,
+	    &cerr) == 0)
+		fprintf(stderr, "%s: note: the systemd credential %s/key.%s "
+		    "wins over it\n", OM_PROGNAME,
+		    getenv("CREDENTIALS_DIRECTORY"), a->name);
+	buf_free(&key);
+	return r;
+}
+
+/* The private key as the credential key.ACCOUNT. */
+static int
+cmd_key_systemd(const struct account *a, const char *path, struct err *err)
+{
+	char name[512], input[PATH_MAX + 16];
+
+	if (need_certificate(a, err) == -1)
+		return -1;
+	if (path != NULL && strchr(path, '\'') != NULL)
+		return err_set(err, ERR_USAGE, "--key: give a file name "
+		    "without a quote (')");
+	(void)snprintf(name, sizeof(name), "key.%s", a->name);
+	(void)snprintf(input, sizeof(input), "cat '%s' | ",
+	    path != NULL ? path : "KEY.pem");
+	printf("# The private key of %s (account %s) as an\n# encrypted "
+	    "systemd credential.\n", a->client_certificate, a->name);
+	print_credential(name, input, NULL);
+	printf("# The daemon reads it from $CREDENTIALS_DIRECTORY/%s; it wins "
+	    "over\n# a key in the keyring. Then delete the key file.\n",
+	    name);
 	return fflush(stdout) == 0 ? 0 : err_set(err, ERR_IO, "stdout: %s",
 	    strerror(errno));
 }
@@ -607,7 +713,20 @@ cmd_run(const struct invocation *inv, const struct config *cf)
 		r = cmd_token(a, &err);
 		break;
 	case CMD_SECRET:
-		if (inv->secret_how == SECRET_SYSTEMD)
+		if (inv->secret_how == SECRET_SYSTEMD &&
+		    (inv->key_file != NULL || a->client_certificate != NULL))
+			r = cmd_key_systemd(a, inv->key_file, &err);
+		else if (inv->key_file != NULL)
+			r = cmd_store_key(a, inv->key_file, &err);
+		else if (a->client_certificate != NULL)
+			r = err_set(&err, ERR_USAGE, "account %s signs in with "
+			    "client_certificate, not a secret: run 'oauthmail "
+			    "secret %s --key KEY.pem'", a->name, a->name);
+		else if (a->client_assertion_file != NULL)
+			r = err_set(&err, ERR_USAGE, "account %s signs in with "
+			    "client_assertion_file and needs no secret",
+			    a->name);
+		else if (inv->secret_how == SECRET_SYSTEMD)
 			r = cmd_secret_systemd(a, &err);
 		else
 			r = cmd_store_secret(a, STORE_CLIENT_SECRET,

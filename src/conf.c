@@ -27,6 +27,7 @@
 
 #include "advice.h"
 #include "conf.h"
+#include "jwt.h"
 #include "log.h"
 #include "status.h"
 #include "util.h"
@@ -49,6 +50,7 @@ enum key {
 	K_TOKEN_ENDPOINT, K_DEVICE_ENDPOINT, K_REVOKE_ENDPOINT, K_FLOW,
 	K_REFRESH_MARGIN, K_KEYRING, K_ALIASES, K_LOGFILE, K_SYSLOG,
 	K_DELIVERY, K_QUEUE_DIR, K_MAX_RATE, K_ADMIN, K_MAX_MESSAGE_SIZE,
+	K_CLIENT_CERTIFICATE, K_CLIENT_ASSERTION_ALG, K_CLIENT_ASSERTION_FILE,
 	K_NKEYS,
 	/* Keys that are not account settings: */
 	K_MODE, K_SPOOL_DIR, K_TLS_CERTCHECK, K_PASSWORD, K_CLIENT_SECRET,
@@ -96,6 +98,9 @@ static const struct {
 	{ "max_rate", K_MAX_RATE },
 	{ "admin", K_ADMIN },
 	{ "max_message_size", K_MAX_MESSAGE_SIZE },
+	{ "client_certificate", K_CLIENT_CERTIFICATE },
+	{ "client_assertion_alg", K_CLIENT_ASSERTION_ALG },
+	{ "client_assertion_file", K_CLIENT_ASSERTION_FILE },
 	{ "maildrop_max_files", K_MAILDROP_MAX_FILES },
 	{ "maildrop_max_bytes", K_MAILDROP_MAX_BYTES },
 	{ "corrupt_max_age", K_CORRUPT_MAX_AGE },
@@ -129,6 +134,12 @@ static const struct {
 	{ K_LOGFILE, offsetof(struct account, logfile), 1 },
 	{ K_QUEUE_DIR, offsetof(struct account, queue_dir), 1 },
 	{ K_ADMIN, offsetof(struct account, admin), 0 },
+	{ K_CLIENT_CERTIFICATE, offsetof(struct account, client_certificate),
+	    1 },
+	{ K_CLIENT_ASSERTION_ALG,
+	    offsetof(struct account, client_assertion_alg), 0 },
+	{ K_CLIENT_ASSERTION_FILE,
+	    offsetof(struct account, client_assertion_file), 1 },
 };
 
 struct parser {
@@ -499,6 +510,17 @@ set_key(struct parser *p, const char *key, enum key k, const char *v)
 		free(p->cf->spool_dir);
 		p->cf->spool_dir = xstrdup(v);
 		return 0;
+	case K_CLIENT_CERTIFICATE:
+	case K_CLIENT_ASSERTION_FILE:
+		if (*v != '\0' && *v != '/' && strncmp(v, "~/", 2) != 0)
+			return perr(p, "%s: '%s' is not an absolute path; give "
+			    "the full path (or ~/...)", key, v);
+		break;
+	case K_CLIENT_ASSERTION_ALG:
+		if (*v != '\0' && !jwt_alg_valid(v))
+			return perr(p, "client_assertion_alg: unknown algorithm "
+			    "'%s'; use RS256, PS256 or ES256", v);
+		break;
 	default:
 		break;
 	}
@@ -973,6 +995,32 @@ apply_google(struct parser *p, struct account *a)
 	return 0;
 }
 
+/* client_certificate / client_assertion_file: app-only, one of them. */
+static int
+check_assertion(struct parser *p, struct account *a)
+{
+	if (a->client_certificate == NULL && a->client_assertion_file == NULL) {
+		at_key(p, a, K_CLIENT_ASSERTION_ALG);
+		if (a->client_assertion_alg != NULL)
+			return perr(p, "account '%s': client_assertion_alg is "
+			    "used only with client_certificate; add it or "
+			    "remove this line", a->name);
+		return 0;
+	}
+	at_key(p, a, a->client_certificate != NULL ? K_CLIENT_CERTIFICATE :
+	    K_CLIENT_ASSERTION_FILE);
+	if (a->client_certificate != NULL && a->client_assertion_file != NULL)
+		return perr(p, "account '%s': client_certificate and "
+		    "client_assertion_file exclude each other; keep one",
+		    a->name);
+	if (a->flow != FLOW_CLIENT_CREDENTIALS)
+		return perr(p, "account '%s': %s signs the application in "
+		    "(app-only); add 'flow client_credentials'", a->name,
+		    a->client_certificate != NULL ? "client_certificate" :
+		    "client_assertion_file");
+	return 0;
+}
+
 static int
 check_oauth(struct parser *p, struct account *a)
 {
@@ -1029,7 +1077,7 @@ check_oauth(struct parser *p, struct account *a)
 	    check_endpoint(p, a, "device_endpoint", a->device_endpoint) == -1 ||
 	    check_endpoint(p, a, "revoke_endpoint", a->revoke_endpoint) == -1)
 		return -1;
-	return 0;
+	return check_assertion(p, a);
 }
 
 /* Presets and checks of one account, after the whole file is read. */

@@ -74,6 +74,10 @@ struct account {
 	char		*device_endpoint;
 	char		*revoke_endpoint;
 	enum conf_flow	 flow;
+	/* App-only sign-in without a secret (jwt.h): */
+	char		*client_certificate;	/* PEM; its key in the keyring */
+	char		*client_assertion_alg;	/* RS256, PS256, ES256; NULL */
+	char		*client_assertion_file;	/* federated assertion */
 	int		 refresh_margin;	/* seconds before expiry */
 	enum conf_keyring keyring;
 	/* Local side: */

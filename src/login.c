@@ -533,11 +533,13 @@ flow_client_credentials(const struct account *acct, struct store *st,
 	char who[256];
 	int rc;
 
-	if (secret == NULL)
+	rc = token_assertion_grant(acct, st, &tok, err);
+	if (rc == 1 && secret == NULL)
 		return err_set(err, ERR_CONFIG, "account %s uses client "
 		    "credentials but the keyring has no client secret: run "
 		    "'oauthmail secret %s' first", acct->name, acct->name);
-	rc = oauth_client_credentials(acct, secret, &tok, err);
+	if (rc == 1)
+		rc = oauth_client_credentials(acct, secret, &tok, err);
 	if (rc == 0) {
 		(void)snprintf(who, sizeof(who), "application %s",
 		    acct->client_id != NULL ? acct->client_id : "?");

@@ -796,6 +796,55 @@ oauth_client_credentials(const struct account *acct,
 	return want_access(acct, out, err);
 }
 
+/* invalid_client for an assertion: what to check is not a secret. */
+static void
+assertion_refused(const struct account *acct, const struct json_token *r,
+    struct err *err)
+{
+	char desc[200];
+
+	short_desc(desc, sizeof(desc), r->error_description, 160);
+	if (acct->client_certificate != NULL)
+		err_set(err, ERR_CONFIG, "the token endpoint refused the "
+		    "client assertion (invalid_client%s%s): check that %s is "
+		    "a certificate of application %s (Certificates & "
+		    "secrets) and that the key stored with 'oauthmail secret "
+		    "%s --key' is its own", desc[0] ? ": " : "", desc,
+		    acct->client_certificate, acct->client_id, acct->name);
+	else
+		err_set(err, ERR_CONFIG, "the token endpoint refused the "
+		    "federated assertion of %s (invalid_client%s%s): check "
+		    "the federated credential of application %s (issuer, "
+		    "subject, audience)", acct->client_assertion_file,
+		    desc[0] ? ": " : "", desc, acct->client_id);
+}
+
+int
+oauth_client_assertion(const struct account *acct, const char *assertion,
+    struct json_token *out, struct err *err)
+{
+	const struct field f[] = {
+		{ "grant_type", "client_credentials" },
+		{ "client_id", acct->client_id },
+		{ "client_assertion_type", OAUTH_ASSERTION_TYPE },
+		{ "client_assertion", assertion },
+		{ "scope", acct->scope },
+	};
+
+	json_token_init(out);
+	if (need(acct, "token_endpoint", acct->token_endpoint, err) == -1 ||
+	    need(acct, "client_id", acct->client_id, err) == -1)
+		return -1;
+	if (oauth_post(acct, acct->token_endpoint, f, nitems(f), out,
+	    err) == -1) {
+		if (err->class == ERR_CONFIG && out->error != NULL &&
+		    strcmp(out->error, "invalid_client") == 0)
+			assertion_refused(acct, out, err);
+		return -1;
+	}
+	return want_access(acct, out, err);
+}
+
 int
 oauth_device_authorize(const struct account *acct, const char *client_secret,
     struct json_token *out, struct err *err)

@@ -40,6 +40,15 @@ int	oauth_refresh(const struct account *acct, const char *refresh_token,
 int	oauth_client_credentials(const struct account *acct,
 	    const char *client_secret, struct json_token *out, struct err *err);
 /*
+ * grant_type=client_credentials authenticated by a client assertion
+ * (RFC 7523 §2.2: a JWT signed with the application's key, or a
+ * federated one; jwt.h) in place of a client secret.
+ */
+#define OAUTH_ASSERTION_TYPE \
+	"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+int	oauth_client_assertion(const struct account *acct,
+	    const char *assertion, struct json_token *out, struct err *err);
+/*
  * RFC 8628 device authorization request to acct->device_endpoint. On
  * success out has device_code, user_code, verification_uri, expires_in
  * and interval (5 when the server sent none).

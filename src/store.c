@@ -51,6 +51,8 @@ store_kind_name(enum store_kind k)
 		return "client_secret";
 	case STORE_PASSWORD:
 		return "password";
+	case STORE_CLIENT_KEY:
+		return "client_key";
 	}
 	return "unknown";
 }
@@ -298,7 +300,7 @@ cred_read(const char *name, struct buf *out, size_t max, int strip,
 	return rc;
 }
 
-/* The credential that stands for a kind, if any ("secret", "password"). */
+/* The credential that stands for a kind, if any ("secret", "key", ...). */
 static const char *
 cred_prefix(enum store_kind kind)
 {
@@ -307,6 +309,8 @@ cred_prefix(enum store_kind kind)
 		return "secret";
 	case STORE_PASSWORD:
 		return "password";
+	case STORE_CLIENT_KEY:
+		return "key";
 	default:
 		return NULL;
 	}

@@ -15,7 +15,8 @@
 enum store_kind {
 	STORE_TOKEN = 0,	/* the token record (JSON, see token.h) */
 	STORE_CLIENT_SECRET,
-	STORE_PASSWORD		/* for PLAIN/LOGIN accounts */
+	STORE_PASSWORD,		/* for PLAIN/LOGIN accounts */
+	STORE_CLIENT_KEY	/* PEM private key of client_certificate */
 };
 
 struct store;
@@ -54,8 +55,8 @@ const char *store_backend_name(const struct store *);
  * Reads a secret into out (a BUF_SECRET buffer). Returns 0 if found, 1 if
  * there is none, -1 on error (ERR_TEMP: keyring locked/unreachable).
  * A systemd credential wins over the keyring: secret.ACCOUNT for
- * STORE_CLIENT_SECRET, password.ACCOUNT for STORE_PASSWORD (see
- * store_credential).
+ * STORE_CLIENT_SECRET, password.ACCOUNT for STORE_PASSWORD, key.ACCOUNT
+ * for STORE_CLIENT_KEY (see store_credential).
  */
 int	store_get(struct store *, const char *account, enum store_kind,
 	    struct buf *out, struct err *);
@@ -78,7 +79,10 @@ int	store_credential(const char *name, struct buf *out, size_t max,
 /* The credential standing for the account's secret of that kind. */
 int	store_credential_for(const char *account, enum store_kind,
 	    struct buf *out, struct err *);
-/* "token", "client_secret", "password" (the kind attribute / key name). */
+/*
+ * "token", "client_secret", "password", "client_key" (the kind attribute
+ * / key name).
+ */
 const char *store_kind_name(enum store_kind);
 
 /*

@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "json.h"
+#include "jwt.h"
 #include "log.h"
 #include "oauth.h"
 #include "status.h"
@@ -373,6 +374,55 @@ client_secret(struct store *st, const char *account, char **secret,
 	return rc;
 }
 
+/* The assertion of an account with client_certificate. */
+static int
+sign_assertion(const struct account *acct, struct store *st,
+    struct buf *out, struct err *err)
+{
+	struct buf key;
+	int rc;
+
+	buf_init(&key, JWT_MAX_KEY, BUF_SECRET);
+	rc = store_get(st, acct->name, STORE_CLIENT_KEY, &key, err);
+	if (rc == 1)
+		rc = err_set(err, ERR_CONFIG, "account %s has a "
+		    "client_certificate but no private key is stored: run "
+		    "'oauthmail secret %s --key KEY.pem' (or, for the daemon, "
+		    "add '--systemd-credential')", acct->name, acct->name);
+	if (rc == 0)
+		rc = jwt_sign_assertion(acct->client_certificate, key.data,
+		    key.len, acct->client_assertion_alg, acct->client_id,
+		    acct->token_endpoint, time(NULL), out, err);
+	buf_free(&key);
+	return rc;
+}
+
+int
+token_assertion_grant(const struct account *acct, struct store *st,
+    struct json_token *resp, struct err *err)
+{
+	struct buf a;
+	int rc;
+
+	json_token_init(resp);
+	if (acct->client_certificate == NULL &&
+	    acct->client_assertion_file == NULL)
+		return 1;
+	if (acct->token_endpoint == NULL || acct->client_id == NULL)
+		return err_set(err, ERR_CONFIG, "account %s has no "
+		    "token_endpoint or client_id", acct->name);
+	buf_init(&a, JWT_MAX_ASSERTION, BUF_SECRET);
+	if (acct->client_certificate != NULL)
+		rc = sign_assertion(acct, st, &a, err);
+	else
+		rc = jwt_read_assertion(acct->client_assertion_file,
+		    time(NULL), &a, err);
+	if (rc == 0)
+		rc = oauth_client_assertion(acct, a.data, resp, err);
+	buf_free(&a);
+	return rc;
+}
+
 /* Runs the grant for the account's flow. */
 static int
 grant(const struct account *acct, struct store *st,
@@ -383,6 +433,9 @@ grant(const struct account *acct, struct store *st,
 	int rc;
 
 	json_token_init(resp);
+	if (acct->flow == FLOW_CLIENT_CREDENTIALS &&
+	    (rc = token_assertion_grant(acct, st, resp, err)) != 1)
+		return rc;
 	if ((rc = client_secret(st, acct->name, &secret, err)) == -1)
 		return -1;
 	if (acct->flow == FLOW_CLIENT_CREDENTIALS) {

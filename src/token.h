@@ -21,6 +21,7 @@
 #include "common.h"
 #include "buf.h"
 #include "conf.h"
+#include "json.h"
 #include "status.h"
 #include "store.h"
 
@@ -60,6 +61,17 @@ long	token_margin(const struct token_record *r, const struct account *);
  */
 int	token_get(const struct account *acct, struct store *st, int force,
 	    struct buf *out, int *was_cached, struct err *err);
+/*
+ * The client credentials grant of an account that signs in without a
+ * secret: with an assertion signed by the private key of its
+ * client_certificate (the systemd credential key.ACCOUNT, else the
+ * keyring's; jwt.h), or read afresh from its client_assertion_file.
+ * Returns 1 without a request when the account has neither (it uses a
+ * client secret), else 0 or -1 as oauth_client_assertion; ERR_CONFIG
+ * when no key is stored, with the command that stores one.
+ */
+int	token_assertion_grant(const struct account *acct, struct store *st,
+	    struct json_token *resp, struct err *err);
 /* Records a successful AUTH (last_success) — best effort. */
 void	token_mark_success(const struct account *acct, struct store *st);
 

@@ -37,7 +37,7 @@ _oauthmail() {
 	prev=${COMP_WORDS[COMP_CWORD - 1]}
 
 	case $prev in
-	-C) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	-C|--key) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	-a) COMPREPLY=($(compgen -W "$(_oauthmail_accounts)" -- "$cur")); return ;;
 	-B) COMPREPLY=($(compgen -W "7BIT 8BITMIME" -- "$cur")); return ;;
 	-R) COMPREPLY=($(compgen -W "hdrs full" -- "$cur")); return ;;
@@ -73,7 +73,9 @@ _oauthmail() {
 		COMPREPLY=($(compgen -W "--json --prometheus -C -v $(_oauthmail_accounts)" -- "$cur")) ;;
 	check)
 		COMPREPLY=($(compgen -W "--nagios -w -c -C -v $(_oauthmail_accounts)" -- "$cur")) ;;
-	logout|token|secret|password)
+	secret)
+		COMPREPLY=($(compgen -W "--key --systemd-credential --seal-key -C -v $(_oauthmail_accounts)" -- "$cur")) ;;
+	logout|token|password)
 		COMPREPLY=($(compgen -W "-C -v $(_oauthmail_accounts)" -- "$cur")) ;;
 	queue)
 		COMPREPLY=($(compgen -W "--json -C -v" -- "$cur")) ;;

@@ -28,6 +28,19 @@ Control (tests only, no auth):
   POST /_control/reset_stats
 Faults: none down 500 503 slow invalid_grant temporarily_unavailable
         invalid_client invalid_scope bad_json no_refresh_token
+
+Client assertions (RFC 7523 §2.2, private_key_jwt), with python3-cryptography:
+  --client-cert CLIENT_ID=CERT.pem   the client signs assertions with the key
+      of this certificate: header x5t#S256 must name it; RS256, PS256 or
+      ES256 verified; aud = this server's /token, iss = sub = client_id,
+      exp in the future and at most 1 h after iat, nbf not in the future,
+      jti never seen before (a replay is refused).
+  --federated CLIENT_ID=CERT.pem     workload identity: the client presents a
+      JWT of another issuer, signed with this certificate's key, aud
+      api://AzureADTokenExchange, exp in the future.
+  Stats: counts.assertion_ok, counts.assertion_rejected, and (strings)
+  counts.last_assertion_alg, counts.last_assertion_jti,
+  counts.last_assertion_sub; "last_assertion" holds the last one accepted.
 """
 
 import argparse
@@ -46,6 +59,46 @@ import time
 import urllib.parse
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+FEDERATED_AUD = "api://AzureADTokenExchange"
+
+
+def b64u_dec(s):
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def b64u_enc(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def load_cert(path):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    with open(path, "rb") as f:
+        cert = x509.load_pem_x509_certificate(f.read())
+    return {"key": cert.public_key(),
+            "x5t#S256": b64u_enc(cert.fingerprint(hashes.SHA256())),
+            "x5t": b64u_enc(cert.fingerprint(hashes.SHA1()))}
+
+
+def verify_jws(pub, alg, data, sig):
+    """Raises on a bad signature."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, utils
+    if alg == "RS256":
+        pub.verify(sig, data, padding.PKCS1v15(), hashes.SHA256())
+    elif alg == "PS256":
+        pub.verify(sig, data, padding.PSS(mgf=padding.MGF1(hashes.SHA256()),
+                                          salt_length=32), hashes.SHA256())
+    elif alg == "ES256":
+        if len(sig) != 64:
+            raise InvalidSignature("ES256 signature is not 64 bytes")
+        der = utils.encode_dss_signature(int.from_bytes(sig[:32], "big"),
+                                         int.from_bytes(sig[32:], "big"))
+        pub.verify(der, data, ec.ECDSA(hashes.SHA256()))
+    else:
+        raise InvalidSignature("alg %r" % alg)
 
 
 class State:
@@ -64,6 +117,18 @@ class State:
         self.refresh = {}          # token -> {user, client_id, scope, exp, issued}
         self.codes = {}            # code -> {client_id, redirect_uri, challenge, method, scope, user, exp}
         self.devices = {}          # device_code -> {user_code, client_id, scope, status, exp, last_poll, interval}
+        self.client_certs = {}     # client_id -> load_cert()
+        for c in opts.client_cert:
+            cid, _, path = c.partition("=")
+            self.client_certs[cid] = load_cert(path)
+            self.clients.setdefault(cid, None)
+        self.federated = {}        # client_id -> load_cert()
+        for c in opts.federated:
+            cid, _, path = c.partition("=")
+            self.federated[cid] = load_cert(path)
+            self.clients.setdefault(cid, None)
+        self.jtis = set()          # assertion ids seen (replays refused)
+        self.last_assertion = None
         self.fault = None
         self.fault_count = 0       # 0 = until cleared
         self.fault_delay = opts.slow_delay
@@ -258,6 +323,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "access_ttl": st.access_ttl, "rotate": st.rotate,
                 "keep_old_refresh": st.keep_old_refresh,
                 "port": self.server.server_address[1],
+                "last_assertion": st.last_assertion,
             }
 
     def control(self, what, q):
@@ -326,9 +392,88 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return self.send_json(404, {"error": "unknown control " + what})
 
     # -- OAuth endpoints ------------------------------------------------------
+    def assertion_fault(self, cid, hdr, cl, sig, data):
+        """What is wrong with a client assertion, or None."""
+        st = self.server.state
+        fed = cid in st.federated
+        reg = st.federated.get(cid) or st.client_certs.get(cid)
+        if reg is None:
+            return "AADSTS700027: no certificate is registered for the client"
+        if not fed and hdr.get("x5t#S256") != reg["x5t#S256"]:
+            return ("AADSTS700027: Client assertion failed signature validation. "
+                    "[Reason - The key was not found.]")
+        if not fed and "x5t" in hdr and hdr["x5t"] != reg["x5t"]:
+            return "AADSTS700027: x5t does not match the certificate"
+        if hdr.get("typ", "JWT") != "JWT":
+            return "typ is not JWT"
+        try:
+            verify_jws(reg["key"], hdr.get("alg"), data, sig)
+        except Exception:
+            return ("AADSTS700027: Client assertion failed signature validation. "
+                    "[Reason - The provided signature value did not match the expected signature value.]")
+        now = time.time()
+        want_aud = FEDERATED_AUD if fed else \
+            "https://127.0.0.1:%d/token" % self.server.server_address[1]
+        if cl.get("aud") != want_aud:
+            return "AADSTS700016: the assertion's aud is %r, not %r" % (cl.get("aud"), want_aud)
+        exp, nbf, iat = cl.get("exp"), cl.get("nbf", 0), cl.get("iat", 0)
+        if not isinstance(exp, int) or exp <= now or nbf > now + 60:
+            return "AADSTS700024: Client assertion is not within its valid time range."
+        if fed:
+            return None
+        if cl.get("iss") != cid or cl.get("sub") != cid:
+            return "AADSTS700023: iss and sub must be the client_id"
+        if not isinstance(iat, int) or exp - iat > 3600:
+            return "AADSTS700024: the assertion lives longer than an hour"
+        jti = cl.get("jti")
+        if not isinstance(jti, str) or len(b64u_dec(jti)) < 16:
+            return "AADSTS700021: jti missing or shorter than 128 bits"
+        with st.lock:
+            if jti in st.jtis:
+                return "AADSTS700023: the assertion's jti was already used (replay)"
+            st.jtis.add(jti)
+        return None
+
+    def check_assertion(self, form):
+        """client_assertion instead of a secret: client_id or None."""
+        st = self.server.state
+        cid = form.get("client_id")
+        text = form.get("client_assertion", "")
+        why = None
+        if form.get("client_assertion_type") != JWT_BEARER:
+            why = "AADSTS700025: client_assertion_type must be " + JWT_BEARER
+        elif "client_secret" in form:
+            why = "AADSTS700025: both a client secret and an assertion"
+        else:
+            p = text.split(".")
+            try:
+                if len(p) != 3:
+                    raise ValueError("parts")
+                hdr, cl = json.loads(b64u_dec(p[0])), json.loads(b64u_dec(p[1]))
+                sig = b64u_dec(p[2])
+            except Exception:
+                why = "AADSTS50027: JWT token is invalid or malformed."
+            else:
+                why = self.assertion_fault(cid, hdr, cl, sig,
+                                           (p[0] + "." + p[1]).encode())
+        if why:
+            with st.lock:
+                st.count("assertion_rejected")
+            self.oauth_error(401, "invalid_client", why)
+            return None
+        with st.lock:
+            st.count("assertion_ok")
+            st.stats["last_assertion_alg"] = hdr.get("alg")
+            st.stats["last_assertion_jti"] = cl.get("jti")
+            st.stats["last_assertion_sub"] = cl.get("sub")
+            st.last_assertion = text
+        return cid
+
     def check_client(self, form, need_secret):
         """Returns client_id, or None after answering with an error."""
         st = self.server.state
+        if "client_assertion" in form or "client_assertion_type" in form:
+            return self.check_assertion(form)
         cid, sec = self.client_auth(form)
         if not cid or cid not in st.clients:
             self.oauth_error(401 if need_secret else 400, "invalid_client", "unknown client_id")
@@ -574,6 +719,10 @@ def main():
     ap.add_argument("--keep-old-refresh", action="store_true", help="rotated-out refresh tokens stay valid (Microsoft style)")
     ap.add_argument("--client", action="append", default=[],
                     help="CLIENT_ID[:SECRET]; repeatable (default demo-client public, conf-client:conf-secret)")
+    ap.add_argument("--client-cert", action="append", default=[],
+                    help="CLIENT_ID=CERT.pem: the client signs assertions with its key")
+    ap.add_argument("--federated", action="append", default=[],
+                    help="CLIENT_ID=CERT.pem: the client presents federated JWTs signed with its key")
     ap.add_argument("--scope", default="https://outlook.office.com/SMTP.Send offline_access")
     ap.add_argument("--user", default="alice@example.test", help="user for approved device/auth-code grants")
     ap.add_argument("--fault", default=None, help="initial fault (see /_control/mode)")

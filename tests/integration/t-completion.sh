@@ -35,6 +35,9 @@ is "$(complete_words oauthmail -C "$T/other.conf" status '' | grep -v '^-' | tr 
     "other " "account names from the -C file"
 is "$(complete_words oauthmail login w)" "work" "a partial account name"
 like "$(complete_words oauthmail login --)" "--device" "login offers --device"
+like "$(complete_words oauthmail secret work --)" "--key" "secret offers --key"
+is "$(complete_words oauthmail secret work --key "$T/oth")" "$T/other.conf" \
+    "--key completes a file name"
 is "$(complete_words oauthmail -a '' | tr '\n' ' ')" "home work " "-a offers accounts"
 like "$(complete_words sendmail -o)" "-odq" "sendmail options"
 is "$(complete_words sendmail st)" "" "under the sendmail name no command words"

@@ -87,6 +87,32 @@ test_microsoft_app_only(void **state)
 	conf_free(&cf);
 }
 
+/* App-only without a secret: a certificate, or a federated token. */
+static void
+test_client_assertion_keys(void **state)
+{
+	struct config cf;
+	struct account *a;
+
+	(void)state;
+	a = must_load("account app\nprovider microsoft\nflow client_credentials\n"
+	    "tenant contoso.onmicrosoft.com\nclient_id abc\n"
+	    "from robot@contoso.com\nclient_certificate /etc/om/app.pem\n"
+	    "client_assertion_alg ps256\n"
+	    "account fed : app\nclient_certificate\nclient_assertion_alg\n"
+	    "client_assertion_file /run/token\n", &cf, "app");
+	assert_string_equal(a->client_certificate, "/etc/om/app.pem");
+	assert_string_equal(a->client_assertion_alg, "ps256");
+	assert_null(a->client_assertion_file);
+	a = conf_account(&cf, "fed");
+	assert_non_null(a);
+	assert_null(a->client_certificate);
+	assert_null(a->client_assertion_alg);
+	assert_string_equal(a->client_assertion_file, "/run/token");
+	assert_int_equal(a->flow, FLOW_CLIENT_CREDENTIALS);
+	conf_free(&cf);
+}
+
 static void
 test_outlook_preset(void **state)
 {
@@ -445,6 +471,17 @@ static const struct badconf badconfs[] = {
 	{ "account a b\n", { "t.conf:1:", "invalid account name" } },
 	{ MSOK "domain \"unterminated\n", { "t.conf:5:", "closing" } },
 	{ MSOK "domain \"a\" b\n", { "t.conf:5:", "after the closing quote" } },
+	{ MSOK "client_certificate /a.pem\n",
+	  { "t.conf:5:", "add 'flow client_credentials'" } },
+	{ MSOK "client_assertion_file rel/token\n",
+	  { "t.conf:5:", "not an absolute path" } },
+	{ MSOK "flow client_credentials\ntenant x.example\n"
+	  "client_certificate /a.pem\nclient_assertion_file /t\n",
+	  { "t.conf:7:", "exclude each other" } },
+	{ MSOK "client_assertion_alg HS256\n",
+	  { "t.conf:5:", "RS256, PS256 or ES256" } },
+	{ MSOK "client_assertion_alg RS256\n",
+	  { "t.conf:5:", "only with client_certificate" } },
 	{ "# nothing\n", { "t.conf", "no account" } },
 	{ "", { "t.conf", "no account" } },
 };
@@ -732,6 +769,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_microsoft_preset),
 		cmocka_unit_test(test_microsoft_app_only),
+		cmocka_unit_test(test_client_assertion_keys),
 		cmocka_unit_test(test_outlook_preset),
 		cmocka_unit_test(test_google_preset),
 		cmocka_unit_test(test_custom_and_plain),
