@@ -68,6 +68,44 @@ static const struct advice catalogue[] = {
 	    NOT_AUTHED },
 	{ "5.7.0 Authentication Required", ADV_HOLD, ERR_AUTH,
 	    "not allowed to send after AUTH", NOT_AUTHED },
+	/* --- the HTTPS mail APIs (transport graph, gmail-api) --- */
+	{ "Access to OData is disabled", ADV_HOLD, ERR_AUTH,
+	    "Graph blocked by an application access policy",
+	    "an application access policy (or RBAC for Applications scope) "
+	    "keeps the app from @USER@: an Exchange admin must add the "
+	    "mailbox to the policy's group (Test-ApplicationAccessPolicy "
+	    "-Identity @USER@ -AppId CLIENT-ID shows it)" NO_LOGIN },
+	{ "ErrorAccessDenied", ADV_HOLD, ERR_AUTH,
+	    "Graph refused: no Mail.Send",
+	    "the app needs Microsoft Graph Mail.Send: an admin grants it in "
+	    "Entra ID (App registrations > API permissions: Mail.Send, "
+	    "delegated, or application with admin consent) and checks that "
+	    "no access policy excludes @USER@; then 'oauthmail login @ACCT@'"
+	},
+	{ "MailboxNotEnabledForRESTAPI", ADV_HOLD, ERR_AUTH,
+	    "mailbox cannot use Graph",
+	    "@USER@ is not an Exchange Online mailbox Graph can send from "
+	    "(inactive, unlicensed or on-premises): fix the mailbox, or use "
+	    "'transport smtp' for account @ACCT@" NO_LOGIN },
+	{ "ErrorMimeContentInvalidBase64String", ADV_HOLD, ERR_AUTH,
+	    "API request malformed (a bug)",
+	    "a bug in oauthmail: report it with the log line; the message "
+	    "stays held and 'oauthmail flush' tries it again" },
+	{ "insufficientPermissions", ADV_HOLD, ERR_AUTH,
+	    "Gmail API refused: scope missing",
+	    "the token lacks https://www.googleapis.com/auth/gmail.send: "
+	    "enable the Gmail API for the Google Cloud project, add the "
+	    "scope to its consent screen, then 'oauthmail login @ACCT@'" },
+	{ "failedPrecondition", ADV_HOLD, ERR_AUTH,
+	    "Gmail not enabled for the account",
+	    "the Google account @USER@ has no Gmail (or it is turned off "
+	    "for it in the Admin console): enable Gmail for it" NO_LOGIN },
+	{ "not envelope recipients", ADV_HOLD, ERR_AUTH,
+	    "header names recipients outside the envelope",
+	    "an HTTPS API delivers to every To/Cc/Bcc address, so this "
+	    "message would reach people it was not addressed to: resend it "
+	    "with -t or with those recipients named, and remove it from the "
+	    "queue (the message stays held, it is never sent as it is)" },
 	/* --- the sender --- */
 	{ "SendAsDenied", ADV_INFO, ERR_PERM, "no Send As permission",
 	    SEND_AS },

@@ -51,6 +51,7 @@ enum key {
 	K_REFRESH_MARGIN, K_KEYRING, K_ALIASES, K_LOGFILE, K_SYSLOG,
 	K_DELIVERY, K_QUEUE_DIR, K_MAX_RATE, K_ADMIN, K_MAX_MESSAGE_SIZE,
 	K_CLIENT_CERTIFICATE, K_CLIENT_ASSERTION_ALG, K_CLIENT_ASSERTION_FILE,
+	K_TRANSPORT, K_GRAPH_ENDPOINT, K_GMAIL_ENDPOINT, K_API_SCOPE,
 	K_NKEYS,
 	/* Keys that are not account settings: */
 	K_MODE, K_SPOOL_DIR, K_TLS_CERTCHECK, K_PASSWORD, K_CLIENT_SECRET,
@@ -101,6 +102,10 @@ static const struct {
 	{ "client_certificate", K_CLIENT_CERTIFICATE },
 	{ "client_assertion_alg", K_CLIENT_ASSERTION_ALG },
 	{ "client_assertion_file", K_CLIENT_ASSERTION_FILE },
+	{ "transport", K_TRANSPORT },
+	{ "graph_endpoint", K_GRAPH_ENDPOINT },
+	{ "gmail_endpoint", K_GMAIL_ENDPOINT },
+	{ "api_scope", K_API_SCOPE },
 	{ "maildrop_max_files", K_MAILDROP_MAX_FILES },
 	{ "maildrop_max_bytes", K_MAILDROP_MAX_BYTES },
 	{ "corrupt_max_age", K_CORRUPT_MAX_AGE },
@@ -140,6 +145,9 @@ static const struct {
 	    offsetof(struct account, client_assertion_alg), 0 },
 	{ K_CLIENT_ASSERTION_FILE,
 	    offsetof(struct account, client_assertion_file), 1 },
+	{ K_GRAPH_ENDPOINT, offsetof(struct account, graph_endpoint), 0 },
+	{ K_GMAIL_ENDPOINT, offsetof(struct account, gmail_endpoint), 0 },
+	{ K_API_SCOPE, offsetof(struct account, api_scope), 0 },
 };
 
 struct parser {
@@ -175,6 +183,31 @@ conf_provider_name(enum conf_provider p)
 	if ((size_t)p < nitems(provider_names) && provider_names[p] != NULL)
 		return provider_names[p];
 	return "?";
+}
+
+const char *
+conf_transport_name(enum conf_transport t)
+{
+	switch (t) {
+	case TRANSPORT_SMTP:	return "smtp";
+	case TRANSPORT_GRAPH:	return "graph";
+	case TRANSPORT_GMAIL:	return "gmail-api";
+	case TRANSPORT_AUTO:	return "auto";
+	}
+	return "smtp";
+}
+
+enum conf_transport
+conf_api_transport(const struct account *a)
+{
+	if (a->transport == TRANSPORT_GRAPH || a->transport == TRANSPORT_GMAIL)
+		return a->transport;
+	if (a->provider == PROVIDER_GOOGLE || (a->graph_endpoint == NULL &&
+	    a->gmail_endpoint != NULL))
+		return TRANSPORT_GMAIL;
+	if (a->graph_endpoint != NULL)
+		return TRANSPORT_GRAPH;
+	return TRANSPORT_SMTP;
 }
 
 const char *
@@ -265,6 +298,7 @@ copy_key(struct account *dst, const struct account *src, enum key k)
 		case K_KEYRING: dst->keyring = src->keyring; break;
 		case K_SYSLOG: dst->syslog = src->syslog; break;
 		case K_DELIVERY: dst->delivery = src->delivery; break;
+		case K_TRANSPORT: dst->transport = src->transport; break;
 		case K_MAX_RATE: dst->max_rate = src->max_rate; break;
 		case K_MAX_MESSAGE_SIZE:
 			dst->max_message_size = src->max_message_size;
@@ -641,6 +675,19 @@ set_key(struct parser *p, const char *key, enum key k, const char *v)
 		else
 			return perr(p, "syslog: invalid value '%s'; use on, "
 			    "off or LOG_MAIL", v);
+		break;
+	case K_TRANSPORT:
+		if (strcmp(v, "smtp") == 0)
+			a->transport = TRANSPORT_SMTP;
+		else if (strcmp(v, "graph") == 0)
+			a->transport = TRANSPORT_GRAPH;
+		else if (strcmp(v, "gmail-api") == 0)
+			a->transport = TRANSPORT_GMAIL;
+		else if (strcmp(v, "auto") == 0)
+			a->transport = TRANSPORT_AUTO;
+		else
+			return perr(p, "transport: unknown transport '%s'; use "
+			    "smtp, graph, gmail-api or auto", v);
 		break;
 	case K_DELIVERY:
 		if (strcmp(v, "foreground") == 0)
@@ -1080,6 +1127,53 @@ check_oauth(struct parser *p, struct account *a)
 	return check_assertion(p, a);
 }
 
+/* The API transport's endpoints and scope (after the provider's presets). */
+static int
+check_api(struct parser *p, struct account *a)
+{
+	int ms = a->provider == PROVIDER_MICROSOFT ||
+	    a->provider == PROVIDER_OUTLOOK;
+
+	if (ms)
+		preset(a, K_GRAPH_ENDPOINT, &a->graph_endpoint,
+		    CONF_GRAPH_ENDPOINT);
+	if (a->provider == PROVIDER_GOOGLE)
+		preset(a, K_GMAIL_ENDPOINT, &a->gmail_endpoint,
+		    CONF_GMAIL_ENDPOINT);
+	if (ms)
+		preset(a, K_API_SCOPE, &a->api_scope,
+		    a->flow == FLOW_CLIENT_CREDENTIALS ?
+		    "https://graph.microsoft.com/.default" :
+		    "https://graph.microsoft.com/Mail.Send offline_access");
+	else if (a->provider == PROVIDER_GOOGLE)
+		preset(a, K_API_SCOPE, &a->api_scope,
+		    "https://www.googleapis.com/auth/gmail.send");
+	if (check_endpoint(p, a, "graph_endpoint", a->graph_endpoint) == -1 ||
+	    check_endpoint(p, a, "gmail_endpoint", a->gmail_endpoint) == -1)
+		return -1;
+	if (a->transport == TRANSPORT_SMTP)
+		return 0;
+	at_key(p, a, K_TRANSPORT);
+	if (a->provider == PROVIDER_NONE || a->auth == AUTH_NONE)
+		return perr(p, "account '%s': transport %s needs OAuth; set "
+		    "'provider microsoft' or 'google' (or use transport smtp)",
+		    a->name, conf_transport_name(a->transport));
+	if ((a->transport == TRANSPORT_GRAPH && a->graph_endpoint == NULL) ||
+	    (a->transport == TRANSPORT_GMAIL && a->gmail_endpoint == NULL) ||
+	    (a->transport == TRANSPORT_AUTO &&
+	    conf_api_transport(a) == TRANSPORT_SMTP))
+		return perr(p, "account '%s': transport %s needs the API's "
+		    "address; add 'graph_endpoint https://...' or "
+		    "'gmail_endpoint https://...'", a->name,
+		    conf_transport_name(a->transport));
+	if (a->api_scope == NULL)
+		return perr(p, "account '%s': transport %s needs the API's "
+		    "scope; add 'api_scope SCOPES' (the scope the API's "
+		    "tokens must carry)", a->name,
+		    conf_transport_name(a->transport));
+	return 0;
+}
+
 /* Presets and checks of one account, after the whole file is read. */
 static int
 finish_account(struct parser *p, struct account *a)
@@ -1091,7 +1185,7 @@ finish_account(struct parser *p, struct account *a)
 		a->syslog = 1;
 	if (!ISSET(a, K_REFRESH_MARGIN))
 		a->refresh_margin = 300;
-	if (check_oauth(p, a) == -1)
+	if (check_oauth(p, a) == -1 || check_api(p, a) == -1)
 		return -1;
 	p->line = a->from_line;
 	if (!ISSET(a, K_TLS_STARTTLS))
@@ -1495,9 +1589,36 @@ conf_pick_sender(const struct account *a, const char *sender)
 	return a->from;
 }
 
+/* The API's own limit when the account sends only over one (0: none). */
+static long long
+api_limit(const struct account *a)
+{
+	if (a->transport == TRANSPORT_GRAPH)
+		return CONF_GRAPH_MAX_MESSAGE;
+	if (a->transport == TRANSPORT_GMAIL)
+		return CONF_GMAIL_MAX_MESSAGE;
+	return 0;
+}
+
 long long
 conf_max_message_size(const struct account *a)
 {
-	return a->max_message_size > 0 ? a->max_message_size :
+	long long n = a->max_message_size > 0 ? a->max_message_size :
 	    CONF_MAX_MESSAGE_SIZE;
+
+	return api_limit(a) > 0 && api_limit(a) < n ? api_limit(a) : n;
+}
+
+const char *
+conf_size_cure(const struct account *a)
+{
+	if (api_limit(a) == 0 || (a->max_message_size > 0 &&
+	    a->max_message_size <= api_limit(a)))
+		return NULL;
+	if (a->transport == TRANSPORT_GRAPH)
+		return "Microsoft Graph takes about 3 MB (4 MB of base64): "
+		    "send it through an account with transport smtp or auto, "
+		    "or make it smaller (a link instead of an attachment)";
+	return "the Gmail API takes at most 35 MiB: make it smaller (a "
+	    "link instead of an attachment)";
 }

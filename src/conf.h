@@ -44,6 +44,13 @@ enum conf_delivery {
 	CONF_DELIV_QUEUE
 };
 
+enum conf_transport {
+	TRANSPORT_SMTP = 0,
+	TRANSPORT_GRAPH,	/* Microsoft Graph sendMail */
+	TRANSPORT_GMAIL,	/* Gmail API messages.send (upload) */
+	TRANSPORT_AUTO		/* SMTP; the API when SMTP AUTH is off */
+};
+
 /* Room for the line number of each account key (conf.c checks it fits). */
 #define CONF_KEY_SLOTS	64
 
@@ -89,6 +96,11 @@ struct account {
 	int		 max_rate;	/* messages per minute per run; 0: none */
 	char		*admin;		/* address for the daemon's warnings */
 	long long	 max_message_size; /* bytes as sent; 0: the default */
+	/* Delivery over an HTTPS API instead of SMTP (api.h): */
+	enum conf_transport transport;
+	char		*graph_endpoint;
+	char		*gmail_endpoint;
+	char		*api_scope;	/* the API token's scope */
 	int		 from_line;	/* line of the "account" statement */
 	int		 key_line[CONF_KEY_SLOTS];	/* internal: each key's line */
 	unsigned long long setmask;	/* internal: keys set in the file */
@@ -112,6 +124,12 @@ struct config {
 #endif
 /* The system spool root (mode system): maildrop/ and queue/ below it. */
 #define CONF_SPOOL_DIR	LOCALSTATEDIR "/spool/oauthmail"
+/* The API endpoints' defaults (graph_endpoint, gmail_endpoint). */
+#define CONF_GRAPH_ENDPOINT	"https://graph.microsoft.com/v1.0"
+#define CONF_GMAIL_ENDPOINT	"https://gmail.googleapis.com"
+/* The largest message (bytes as queued) each API takes (api.h). */
+#define CONF_GRAPH_MAX_MESSAGE	(3LL * 1024 * 1024)	/* 4 MiB of base64 */
+#define CONF_GMAIL_MAX_MESSAGE	(35LL * 1024 * 1024)
 /* The largest message accepted when max_message_size is not set. */
 #define CONF_MAX_MESSAGE_SIZE	(256LL * 1024 * 1024)
 
@@ -176,6 +194,15 @@ const char *conf_spool_dir(const struct config *);
  */
 int	conf_root_only_path(const char *path, struct err *err);
 const char *conf_flow_name(enum conf_flow);
+/* "smtp", "graph", "gmail-api" or "auto". */
+const char *conf_transport_name(enum conf_transport);
+/*
+ * The API transport of the account's provider (TRANSPORT_GRAPH for
+ * Microsoft, TRANSPORT_GMAIL for Google; a custom provider's from its
+ * endpoints: gmail_endpoint set means Gmail), or TRANSPORT_SMTP if the
+ * account has none (no OAuth).
+ */
+enum conf_transport conf_api_transport(const struct account *);
 /*
  * The sender rule, for every submission: who may send as whom. The
  * envelope sender of a new message is sender (-f, MAIL FROM under -bs;
@@ -192,5 +219,10 @@ const char *conf_pick_sender(const struct account *a, const char *sender);
  * for the account: max_message_size, else CONF_MAX_MESSAGE_SIZE.
  */
 long long conf_max_message_size(const struct account *);
+/*
+ * What to do about a message over conf_max_message_size when the limit
+ * is the API's (transport graph or gmail-api), else NULL.
+ */
+const char *conf_size_cure(const struct account *);
 
 #endif

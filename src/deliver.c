@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "advice.h"
+#include "api.h"
 #include "bounce.h"
 #include "buf.h"
 #include "deliver.h"
@@ -40,6 +41,8 @@ struct dsession {
 	struct err		 failerr;
 	size_t			 nsent;		/* messages on this session */
 	time_t			 retry_at;	/* this entry not before (limit) */
+	enum conf_transport	 transport;	/* SMTP, or the API in use */
+	struct api_result	 api;		/* the last API request */
 };
 
 static int
@@ -243,6 +246,55 @@ send_on_session(struct dsession *ds, struct envelope *env, int msgfd,
 	return -1;
 }
 
+/*
+ * Sends one entry over the account's HTTPS API (api.h). The recipients'
+ * states are set here: all sent, or all failed for a refusal of the
+ * message; a throttled, held or unreachable API stops the account's run.
+ */
+static int
+send_api(struct dsession *ds, struct envelope *env, int msgfd, struct err *e)
+{
+	char reply[LIM_SMTP_REPLY];
+	size_t i;
+
+	if (ds->failed) {
+		*e = ds->failerr;
+		return -1;
+	}
+	if (open_store(ds, e) == -1 || api_send(ds->acct, ds->st,
+	    ds->transport, env, msgfd, &ds->api, e) == -1) {
+		if (e->class == ERR_PERM) {
+			for (i = 0; i < env->nrcpts; i++) {
+				struct rcpt *rc = &env->rcpts[i];
+
+				if (rc->state == RCPT_SENT ||
+				    rc->state == RCPT_FAILED)
+					continue;
+				rc->state = RCPT_FAILED;
+				free(rc->reply);
+				rc->reply = xstrdup(e->msg);
+			}
+			return -1;
+		}
+		ds->failed = 1;
+		ds->failerr = *e;
+		return -1;
+	}
+	(void)snprintf(reply, sizeof(reply), "%ld accepted by %s%s%s",
+	    ds->api.status, api_name(ds->transport),
+	    ds->api.request_id[0] ? " request-id " : "", ds->api.request_id);
+	for (i = 0; i < env->nrcpts; i++) {
+		struct rcpt *rc = &env->rcpts[i];
+
+		if (rc->state == RCPT_SENT || rc->state == RCPT_FAILED)
+			continue;
+		rc->state = RCPT_SENT;
+		free(rc->reply);
+		rc->reply = xstrdup(reply);
+	}
+	return 0;
+}
+
 /* The length of the enhanced status code at p ("4.2.0"), or 0. */
 static size_t
 esc_len(const char *p)
@@ -353,7 +405,10 @@ log_rcpts(const struct dsession *ds, const struct envelope *env,
 	(void)clock_gettime(CLOCK_REALTIME, &now);
 	delay = (double)(now.tv_sec - env->created) + now.tv_nsec / 1e9;
 	relay[0] = '\0';
-	if (ds->connected)
+	if (ds->transport != TRANSPORT_SMTP)
+		(void)snprintf(relay, sizeof(relay), " request-id=%s",
+		    ds->api.request_id[0] ? ds->api.request_id : "-");
+	else if (ds->connected)
 		(void)snprintf(relay, sizeof(relay), " relay=%s tls=%s auth=%s",
 		    ds->relay, ds->tls[0] != '\0' ? ds->tls : "none",
 		    smtp_mech_name(ds->mech));
@@ -370,13 +425,14 @@ log_rcpts(const struct dsession *ds, const struct envelope *env,
 			text = whole != NULL ? whole : "";
 		dsn_of(text, st, dsn, sizeof(dsn));
 		log_summary("to=<%s>%s%s%s account=%s from=<%s>%s delay=%.1f "
-		    "attempts=%d size=%lld dsn=%s transport=smtp status=%s "
+		    "attempts=%d size=%lld dsn=%s transport=%s status=%s "
 		    "(%s)", rc->addr, rc->orig != NULL ? " orig_to=<" : "",
 		    rc->orig != NULL ? rc->orig : "",
 		    rc->orig != NULL ? ">" : "", ds->acct->name, env->sender,
 		    relay, delay < 0 ? 0.0 : delay, env->attempts +
 		    (out == DOUT_SENT ? 1 : 0),
-		    (long long)env->size, dsn, st, text);
+		    (long long)env->size, dsn,
+		    conf_transport_name(ds->transport), st, text);
 	}
 }
 
@@ -604,12 +660,20 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 			was_open[k] = RCPT_OPEN;
 	ds->connected = 0;
 	replies_aside(&env, old, was_open, 0);
-	if (tried && (get_session(ds, e) == -1 ||
+	memset(&ds->api, 0, sizeof(ds->api));
+	if (tried && ds->transport != TRANSPORT_SMTP) {
+		if (send_api(ds, &env, msgfd, e) == -1)
+			whole = 1;
+	} else if (tried && (get_session(ds, e) == -1 ||
 	    send_on_session(ds, &env, msgfd, e) == -1))
 		whole = 1;
 	replies_aside(&env, old, was_open, 1);
 	ds->retry_at = limited(&env, whole, e) ?
 	    time(NULL) + ADVICE_LIMIT_WINDOW : 0;
+	if (whole && ds->api.retry_after > 0)	/* the API's Retry-After */
+		ds->retry_at = time(NULL) + (time_t)(ds->api.retry_after >
+		    API_RETRY_AFTER_MAX ? API_RETRY_AFTER_MAX :
+		    ds->api.retry_after);
 	if (whole)
 		(void)advice_add_fix(e, ds->acct->name, sasl_user(ds->acct));
 	if (whole && e->class == ERR_PERM && ds->s != NULL) {
@@ -720,6 +784,7 @@ deliver_entries_ex(const struct config *cf, const struct account *acct,
 	ds.cf = cf;
 	ds.acct = acct;
 	ds.mech = acct->auth;
+	ds.transport = deliver_transport(q, acct, NULL);
 	for (i = 0; i < nids; i++) {
 		struct err e;
 		enum deliver_outcome o;
@@ -767,4 +832,15 @@ deliver_outcome_str(enum deliver_outcome o)
 	case DOUT_SKIPPED:	return "skipped";
 	}
 	return "unknown";
+}
+
+enum conf_transport
+deliver_transport(struct queue *q, const struct account *acct,
+    struct err *err)
+{
+	(void)q;
+	(void)err;
+	if (acct->transport == TRANSPORT_AUTO)
+		return TRANSPORT_SMTP;
+	return acct->transport;
 }

@@ -73,6 +73,7 @@ struct writer {
 	int		 high;		/* a byte >= 0x80 was written */
 	int		 col;		/* body: octets in the current line */
 	off_t		 max;		/* > 0: the largest size allowed */
+	const char	*cure;		/* opts->size_cure */
 };
 
 struct hfield {
@@ -201,6 +202,9 @@ w_toobig(const struct writer *w, struct err *err)
 {
 	if (w->max <= 0 || w->size <= w->max)
 		return 0;
+	if (w->cure != NULL)
+		return err_set(err, ERR_DATA, "message larger than the limit "
+		    "of %lld bytes; %s", (long long)w->max, w->cure);
 	return err_set(err, ERR_DATA, "message larger than the limit of %lld "
 	    "bytes; send a smaller one, or raise max_message_size in the "
 	    "configuration (oauthmail.conf(5))", (long long)w->max);
@@ -809,6 +813,7 @@ intake_read(FILE *in, int out_fd, const struct intake_opts *opts,
 	r->eol = 1;
 	w->fd = out_fd;
 	w->max = opts->max_size;
+	w->cure = opts->size_cure;
 	memset(&h, 0, sizeof(h));
 	if (opts->verify) {
 		rc = verify_copy(r, w, opts, env, err);

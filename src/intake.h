@@ -34,6 +34,7 @@ struct intake_opts {
 	char		**rcpts;	/* command-line recipients */
 	size_t		 nrcpts;
 	off_t		 max_size;	/* > 0: refuse a larger message */
+	const char	*size_cure;	/* what to do then, if not the default */
 	int		 verify;	/* re-check the spool form (below) */
 };
 

@@ -472,3 +472,49 @@ jout_free(struct jout *j)
 	if (j != NULL)
 		json_decref(jnode(j));
 }
+
+static void
+api_str(json_t *o, const char *key, char *dst, size_t size)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s;
+
+	if (json_is_string(v)) {
+		s = json_string_value(v);
+		util_sanitize(dst, size, s, strlen(s));
+	}
+}
+
+int
+json_api_reply_parse(const char *body, size_t len,
+    struct json_api_reply *out)
+{
+	json_t *root, *e, *errs;
+	json_error_t jerr;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0 || len > LIM_HTTP_BODY)
+		return -1;
+	root = json_loadb(body, len, 0, &jerr);
+	if (root == NULL || !json_is_object(root)) {
+		json_decref(root);
+		return -1;
+	}
+	api_str(root, "id", out->id, sizeof(out->id));
+	e = json_object_get(root, "error");
+	if (json_is_object(e)) {
+		api_str(e, "code", out->code, sizeof(out->code));
+		if (out->code[0] == '\0')
+			api_str(e, "status", out->code, sizeof(out->code));
+		api_str(e, "message", out->message, sizeof(out->message));
+		errs = json_object_get(e, "errors");
+		if (json_is_array(errs) && json_is_object(json_array_get(errs,
+		    0)))
+			api_str(json_array_get(errs, 0), "reason", out->reason,
+			    sizeof(out->reason));
+	} else if (json_is_string(e))
+		util_sanitize(out->code, sizeof(out->code),
+		    json_string_value(e), strlen(json_string_value(e)));
+	json_decref(root);
+	return 0;
+}

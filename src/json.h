@@ -102,6 +102,22 @@ void	jout_free(struct jout *);	/* NULL is fine */
 int	json_describe(const char *text, size_t len, const char *const *keys,
 	    struct buf *out);
 
+/*
+ * What an HTTPS mail API said (api.h), every field sanitised ("" when
+ * absent): Graph {"error":{"code":"ErrorX","message":...}}, Google
+ * {"error":{"code":403,"status":"PERMISSION_DENIED","message":...,
+ * "errors":[{"reason":"insufficientPermissions"}]}}, or a sent message's
+ * {"id":...}. A body that is not JSON leaves everything "" (returns -1).
+ */
+struct json_api_reply {
+	char	id[128];
+	char	code[96];	/* Graph's code, Google's status */
+	char	reason[96];	/* Google's errors[0].reason */
+	char	message[256];
+};
+int	json_api_reply_parse(const char *body, size_t len,
+	    struct json_api_reply *out);
+
 /* The jansson version the program runs with, e.g. "2.14". */
 const char *json_library_version(void);
 

@@ -148,11 +148,48 @@ has_scope(const char *scope, const char *word)
 	return 0;
 }
 
+/*
+ * The scope asked for at sign-in: scope, and api_scope's words too when
+ * the account's transport uses an HTTPS API, so one consent covers both
+ * (the token the code buys is scope's, the first resource; the API token
+ * comes later from the same refresh token). xmalloc'd, or NULL: scope.
+ */
+static char *
+consent_scope(const struct account *acct)
+{
+	struct buf b;
+	const char *w;
+	char *word;
+	size_t n;
+
+	if (acct->transport == TRANSPORT_SMTP || acct->api_scope == NULL ||
+	    acct->flow == FLOW_CLIENT_CREDENTIALS)
+		return NULL;
+	if (acct->provider == PROVIDER_GOOGLE && acct->scope != NULL &&
+	    has_scope(acct->scope, "https://mail.google.com/"))
+		return NULL;	/* the Gmail API takes that token */
+	buf_init(&b, LOGIN_URL_MAX, 0);
+	(void)buf_adds(&b, acct->scope != NULL ? acct->scope : "");
+	for (w = acct->api_scope; *w != '\0'; w += n) {
+		w += strspn(w, " ");
+		if ((n = strcspn(w, " ")) == 0)
+			break;
+		word = xstrndup(w, n);
+		if (!has_scope(buf_str(&b), word))
+			(void)buf_addf(&b, "%s%s", b.len > 0 ? " " : "", word);
+		free(word);
+	}
+	return buf_detach(&b, NULL);
+}
+
 /* The authorization request (RFC 6749 §4.1.1 + RFC 7636 §4.3). */
 static char *
 authorize_url(const struct account *acct, const char *redirect_uri,
     const char *state, const char *challenge)
 {
+	char *consent = consent_scope(acct);
+	const char *scope = consent != NULL ? consent : acct->scope;
+	char *url = NULL;
 	struct buf b;
 	const char *hint = acct->user != NULL ? acct->user : acct->from;
 	int google = acct->provider == PROVIDER_GOOGLE;
@@ -164,27 +201,32 @@ authorize_url(const struct account *acct, const char *redirect_uri,
 	    url_param(&b, "response_type", "code") == -1 ||
 	    url_param(&b, "client_id", acct->client_id) == -1 ||
 	    url_param(&b, "redirect_uri", redirect_uri) == -1 ||
-	    url_param(&b, "scope", acct->scope) == -1 ||
+	    url_param(&b, "scope", scope) == -1 ||
 	    url_param(&b, "state", state) == -1 ||
 	    url_param(&b, "code_challenge", challenge) == -1 ||
 	    url_param(&b, "code_challenge_method", "S256") == -1 ||
 	    url_param(&b, "login_hint", hint) == -1)
-		return NULL;
+		goto out;
 	/* Google issues a refresh token only with these two. */
 	if (google && (url_param(&b, "access_type", "offline") == -1 ||
 	    url_param(&b, "prompt", "consent") == -1))
-		return NULL;
+		goto out;
 	if (ms && url_param(&b, "prompt", "select_account") == -1)
-		return NULL;
+		goto out;
 	/*
 	 * OpenID Connect Core §11: offline_access (a refresh token) is only
 	 * granted with prompt=consent; providers such as oidc-provider drop
 	 * the scope silently otherwise.
 	 */
-	if (!google && !ms && has_scope(acct->scope, "offline_access") &&
+	if (!google && !ms && scope != NULL &&
+	    has_scope(scope, "offline_access") &&
 	    url_param(&b, "prompt", "consent") == -1)
-		return NULL;
-	return buf_detach(&b, NULL);
+		goto out;
+	url = buf_detach(&b, NULL);
+ out:
+	buf_free(&b);
+	free(consent);
+	return url;
 }
 
 static int
@@ -554,9 +596,14 @@ flow_device(const struct account *acct, struct store *st, const char *secret,
     struct err *err)
 {
 	struct json_token tok;
+	struct account consent = *acct;	/* asks for api_scope too */
+	char *scope = consent_scope(acct);
 	int rc;
 
-	rc = device_signin(acct, secret, &tok, err);
+	if (scope != NULL)
+		consent.scope = scope;
+	rc = device_signin(&consent, secret, &tok, err);
+	free(scope);
 	if (rc == 0) {
 		rc = store_tokens(acct, st, &tok, NULL, err);
 		json_token_free(&tok);

@@ -954,3 +954,161 @@ oauth_revoke(const struct account *acct, const char *token, const char *hint,
 	json_token_free(&out);
 	return rc;
 }
+
+/*
+ * --- API requests (api.h) -----------------------------------------------
+ */
+
+struct api_io {
+	struct oauth_api_req	*req;
+	struct sink		 sink;
+	long long		 left;
+};
+
+static size_t
+api_read_cb(char *dst, size_t sz, size_t n, void *arg)
+{
+	struct api_io *io = arg;
+	size_t got;
+
+	got = io->req->read(dst, sz * n, io->req->arg);
+	if (got == OAUTH_READ_ABORT)
+		return CURL_READFUNC_ABORT;
+	io->left -= (long long)got;
+	if (io->left == 0)
+		io->req->sent = 1;
+	return got;
+}
+
+/* Keeps the request id of the reply (Graph: request-id; Google: x-...). */
+static size_t
+api_header_cb(char *p, size_t sz, size_t n, void *arg)
+{
+	struct oauth_api_req *req = arg;
+	size_t len = sz * n, k;
+	const char *names[] = { "request-id:", "x-request-id:",
+	    "x-guploader-uploadid:" };
+
+	for (k = 0; k < nitems(names); k++) {
+		size_t nl = strlen(names[k]);
+
+		if (len > nl && strncasecmp(p, names[k], nl) == 0 &&
+		    (req->request_id[0] == '\0' || k < 2)) {
+			const char *v = p + nl;
+			size_t vl = len - nl;
+
+			while (vl > 0 && (*v == ' ' || *v == '\t'))
+				v++, vl--;
+			util_sanitize(req->request_id, sizeof(req->request_id),
+			    v, strcspn(v, "\r\n") < vl ? strcspn(v, "\r\n") :
+			    vl);
+			break;
+		}
+	}
+	return len;
+}
+
+static int
+api_headers(struct curl_slist **hdrs, const struct oauth_api_req *req,
+    struct err *err)
+{
+	struct curl_slist *nh;
+	struct buf b;
+	int rc = 0;
+
+	buf_init(&b, LIM_TOKEN + 64, BUF_SECRET);
+	if (buf_addf(&b, "Authorization: Bearer %s", req->bearer) == -1)
+		return err_set(err, ERR_AUTH, "access token too long");
+	if ((nh = cu.slist_append(*hdrs, buf_str(&b))) == NULL ||
+	    (*hdrs = nh, buf_reset(&b), buf_addf(&b, "Content-Type: %s",
+	    req->content_type) == -1) ||
+	    (nh = cu.slist_append(*hdrs, buf_str(&b))) == NULL ||
+	    (*hdrs = nh, (nh = cu.slist_append(*hdrs,
+	    "Accept: application/json")) == NULL))
+		rc = err_set(err, ERR_OS, "curl_slist_append failed");
+	else
+		*hdrs = nh;
+	buf_free(&b);
+	return rc;
+}
+
+int
+oauth_api_post(const struct account *acct, struct oauth_api_req *req,
+    struct err *err)
+{
+	CURL *h = NULL;
+	struct curl_slist *hdrs = NULL;
+	struct api_io io;
+	char errbuf[CURL_ERROR_SIZE], shown[CURL_ERROR_SIZE + 8];
+	curl_off_t ra = 0;
+	int loopback, rc = -1;
+	CURLcode cc;
+
+	req->status = 0;
+	req->retry_after = 0;
+	req->request_id[0] = '\0';
+	req->sent = req->body_len == 0;
+	if (oauth_check_url(req->url, &loopback, err) == -1)
+		return err_prefix(err, "account %s", acct->name);
+	if (oauth_init(err) == -1)
+		return -1;
+	if ((h = cu.easy_init()) == NULL)
+		return err_set(err, ERR_OS, "curl_easy_init failed");
+	memset(&io, 0, sizeof(io));
+	io.req = req;
+	io.sink.body = req->reply;
+	io.left = req->body_len;
+	errbuf[0] = '\0';
+	SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(h, CURLOPT_URL, req->url);
+	SETOPT(h, CURLOPT_PROTOCOLS_STR, loopback ? "http" : "https");
+	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(h, CURLOPT_CONNECTTIMEOUT, OAUTH_CONNECT_TIMEOUT);
+	SETOPT(h, CURLOPT_TIMEOUT, req->timeout);
+	if (loopback)
+		SETOPT(h, CURLOPT_PROXY, "");
+	else {
+		SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
+		SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
+		SETOPT(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+		if (acct->tls_trust_file != NULL)
+			SETOPT(h, CURLOPT_CAINFO, acct->tls_trust_file);
+	}
+	SETOPT(h, CURLOPT_USERAGENT, OM_PROGNAME "/" PACKAGE_VERSION);
+	SETOPT(h, CURLOPT_POST, 1L);
+	SETOPT(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+	SETOPT(h, CURLOPT_READFUNCTION, api_read_cb);
+	SETOPT(h, CURLOPT_READDATA, &io);
+	SETOPT(h, CURLOPT_HEADERFUNCTION, api_header_cb);
+	SETOPT(h, CURLOPT_HEADERDATA, req);
+	SETOPT(h, CURLOPT_WRITEFUNCTION, write_cb);
+	SETOPT(h, CURLOPT_WRITEDATA, &io.sink);
+	if (api_headers(&hdrs, req, err) == -1)
+		goto out;
+	SETOPT(h, CURLOPT_HTTPHEADER, hdrs);
+	cc = cu.easy_perform(h);
+	(void)cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &req->status);
+	if (cu.easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK &&
+	    ra > 0)
+		req->retry_after = (long long)ra;
+	if (cc == CURLE_WRITE_ERROR && io.sink.toobig && req->status > 0)
+		cc = CURLE_OK;		/* a long reply: its start will do */
+	if (cc != CURLE_OK) {
+		const char *why = errbuf[0] ? errbuf : cu.easy_strerror(cc);
+
+		util_sanitize(shown, sizeof(shown), why, strlen(why));
+		err_set(err, ERR_TEMP, "%s: %s%s", req->url, shown,
+		    cc == CURLE_PEER_FAILED_VERIFICATION ||
+		    cc == CURLE_SSL_CACERT_BADFILE ? " (check "
+		    "tls_trust_file)" : "");
+		goto out;
+	}
+	rc = 0;
+ out:
+	if (hdrs != NULL)
+		cu.slist_free_all(hdrs);
+	if (h != NULL)
+		cu.easy_cleanup(h);
+	return rc;
+}

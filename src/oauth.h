@@ -91,6 +91,36 @@ int	oauth_classify(const char *account, long http_status,
  */
 int	oauth_check_url(const char *url, int *loopback, struct err *err);
 
+/*
+ * One HTTPS request to an API (api.h) with the same transport rules, the
+ * body streamed from read (fills at most n bytes of dst and returns how
+ * many, 0 at the end, OAUTH_READ_ABORT to give up) of exactly body_len
+ * bytes. The reply's status, its
+ * Retry-After (seconds; 0 if none), request id and body (at most
+ * LIM_HTTP_BODY, the rest dropped) are filled in. Returns 0 when a reply
+ * came (any status), -1 (ERR_TEMP, or ERR_CONFIG for a URL) when none did;
+ * *sent is then 1 if the whole body had gone out (the request may have
+ * been carried out).
+ */
+#define OAUTH_READ_ABORT	((size_t)0x10000000)
+struct oauth_api_req {
+	const char	*url;
+	const char	*content_type;
+	const char	*bearer;		/* secret */
+	size_t		(*read)(char *dst, size_t n, void *arg);
+	void		*arg;
+	long long	 body_len;
+	long		 timeout;		/* seconds for the whole request */
+	/* The reply: */
+	long		 status;
+	long long	 retry_after;
+	char		 request_id[128];
+	struct buf	*reply;
+	int		 sent;
+};
+int	oauth_api_post(const struct account *acct, struct oauth_api_req *req,
+	    struct err *err);
+
 /* curl_global_cleanup at exit (optional; for valgrind-clean tests). */
 void	oauth_cleanup(void);
 

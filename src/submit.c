@@ -54,6 +54,7 @@ submit_intake_opts(struct intake_opts *io, const struct invocation *inv,
 	io->rcpts = inv->rcpts;
 	io->nrcpts = inv->nrcpts;
 	io->max_size = (off_t)conf_max_message_size(acct);
+	io->size_cure = conf_size_cure(acct);
 }
 
 void

@@ -336,6 +336,7 @@ sysq_drop_write(struct sysq_drop *d, const struct invocation *inv,
 	io.rcpts = inv->rcpts;
 	io.nrcpts = inv->nrcpts;
 	io.max_size = (off_t)conf_max_message_size(acct);
+	io.size_cure = conf_size_cure(acct);
 	if (intake_read(in, d->fd, &io, &env, err) == -1)
 		goto out;
 	if ((end = lseek(d->fd, 0, SEEK_CUR)) == -1)
@@ -655,6 +656,7 @@ pick_one(const struct config *cf, struct queue *q, int fd,
 	memset(&io, 0, sizeof(io));
 	io.verify = 1;
 	io.max_size = (off_t)conf_max_message_size(acct);
+	io.size_cure = conf_size_cure(acct);
 	io.rcpts = rcpts;
 	io.nrcpts = dp->nrcpts;
 	if (queue_create(q, &qenv, &qfd, &e) == -1) {

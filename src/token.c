@@ -604,3 +604,155 @@ token_mark_success(const struct account *acct, struct store *st)
 	}
 	token_unlock(fd);
 }
+
+/*
+ * --- The API token ----------------------------------------------------------
+ */
+
+#define TOKEN_API_SUFFIX	"#api"
+
+/* Whether every word of want is in the space-separated list have. */
+static int
+scope_covers(const char *have, const char *want)
+{
+	const char *w, *h;
+	size_t n, m;
+
+	if (have == NULL || want == NULL)
+		return 0;
+	for (w = want; *w != '\0'; w += n) {
+		w += strspn(w, " ");
+		if ((n = strcspn(w, " ")) == 0)
+			break;
+		if (n == 14 && strncmp(w, "offline_access", n) == 0)
+			continue;
+		for (h = have; *h != '\0'; h += m) {
+			h += strspn(h, " ");
+			m = strcspn(h, " ");
+			if (m == n && strncmp(h, w, n) == 0)
+				break;
+		}
+		if (*h == '\0')
+			return 0;
+	}
+	return 1;
+}
+
+/* The SMTP token serves the API too (Google's full Gmail scope). */
+static int
+smtp_token_serves_api(const struct account *acct, struct store *st)
+{
+	struct token_record r;
+	struct err e;
+	int yes;
+
+	if (acct->provider != PROVIDER_GOOGLE)
+		return 0;
+	if (scope_covers(acct->scope, acct->api_scope) ||
+	    scope_covers(acct->scope, "https://mail.google.com/"))
+		return 1;
+	if (rec_load(st, acct->name, &r, &e) != 0)
+		return 0;
+	yes = scope_covers(r.scope, acct->api_scope) ||
+	    scope_covers(r.scope, "https://mail.google.com/");
+	token_record_free(&r);
+	return yes;
+}
+
+/* A grant for the API scope; a rotated refresh token saved in cur. */
+static int
+grant_api(const struct account *acct, struct store *st,
+    struct token_record *cur, int have, struct json_token *resp,
+    struct err *err)
+{
+	struct account api = *acct;
+
+	api.scope = acct->api_scope;
+	if (grant(&api, st, cur, have, resp, err) == -1) {
+		if (err->class == ERR_AUTH && have && !cur->needs_login &&
+		    acct->flow != FLOW_CLIENT_CREDENTIALS) {
+			struct err serr;
+
+			cur->needs_login = 1;
+			(void)rec_save(st, acct->name, cur, &serr);
+		}
+		return -1;
+	}
+	if (resp->access_token == NULL)
+		return err_set(err, ERR_PROTO, "the token endpoint's reply "
+		    "has no access_token (account %s)", acct->name);
+	if (have && resp->refresh_token != NULL &&
+	    resp->refresh_token[0] != '\0') {
+		xfree_secret(cur->refresh_token);
+		cur->refresh_token = resp->refresh_token;
+		resp->refresh_token = NULL;
+		cur->refresh_issued = time(NULL);
+		if (rec_save(st, acct->name, cur, err) == -1) {
+			err_prefix(err, "account %s: cannot save the new "
+			    "refresh token", acct->name);
+			err->class = ERR_TEMP;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+token_get_api(const struct account *acct, struct store *st, int force,
+    struct buf *out, struct err *err)
+{
+	struct token_record api, cur;
+	struct json_token resp;
+	char name[300];
+	int cached, have, fd = -1, rc = -1, n;
+	time_t now;
+
+	if (smtp_token_serves_api(acct, st))
+		return token_get(acct, st, force, out, &cached, err);
+	n = snprintf(name, sizeof(name), "%s%s", acct->name,
+	    TOKEN_API_SUFFIX);
+	if (n < 0 || (size_t)n >= sizeof(name))
+		return err_set(err, ERR_CONFIG, "account name too long");
+	memset(&cur, 0, sizeof(cur));
+	json_token_init(&resp);
+	if ((have = rec_load(st, name, &api, err)) == -1)
+		memset(&api, 0, sizeof(api));	/* a bad one is replaced */
+	if (have == 0 && !force && usable(&api, acct, time(NULL))) {
+		rc = give(&api, out, err);
+		token_record_free(&api);
+		return rc;
+	}
+	token_record_free(&api);
+	if ((fd = token_lock(acct, 1, err)) == -1)
+		return -1;
+	if ((have = rec_load(st, acct->name, &cur, err)) == -1)
+		goto out;
+	have = have == 0;
+	if (have && cur.needs_login && acct->flow != FLOW_CLIENT_CREDENTIALS) {
+		err_set(err, ERR_AUTH, "sign-in needed for account %s: run "
+		    "'oauthmail login %s'", acct->name, acct->name);
+		goto out;
+	}
+	if (grant_api(acct, st, &cur, have, &resp, err) == -1)
+		goto out;
+	now = time(NULL);
+	memset(&api, 0, sizeof(api));
+	api.access_token = resp.access_token;
+	resp.access_token = NULL;
+	api.expires_at = now + (resp.expires_in >= 0 ? resp.expires_in :
+	    TOKEN_DEFAULT_EXPIRES);
+	api.scope = resp.scope != NULL ? xstrdup(resp.scope) :
+	    xstrdup(acct->api_scope);
+	if (rec_save(st, name, &api, err) == -1)
+		log_warnx("account %s: cannot save the API access token: %s",
+		    acct->name, err->msg);
+	log_debug("account %s: API access token fetched (expires in %llds)",
+	    acct->name, (long long)(api.expires_at - now));
+	rc = give(&api, out, err);
+	token_record_free(&api);
+ out:
+	token_unlock(fd);
+	token_record_free(&cur);
+	json_token_free(&resp);
+	return rc;
+}

@@ -72,6 +72,19 @@ int	token_get(const struct account *acct, struct store *st, int force,
  */
 int	token_assertion_grant(const struct account *acct, struct store *st,
 	    struct json_token *resp, struct err *err);
+
+/*
+ * The access token for the account's HTTPS API transport (api.h): a
+ * second access token with acct->api_scope from the same refresh token
+ * (or the same client credentials), kept in its own record (account
+ * "NAME#api", access token and expiry only) and refreshed under the same
+ * lock; a refresh token rotated by that refresh is saved in the account's
+ * own record first. A token that already carries the API scope (Google's
+ * https://mail.google.com/ covers the Gmail API) is the SMTP token itself.
+ * Errors as token_get.
+ */
+int	token_get_api(const struct account *acct, struct store *st, int force,
+	    struct buf *out, struct err *err);
 /* Records a successful AUTH (last_success) — best effort. */
 void	token_mark_success(const struct account *acct, struct store *st);
 

@@ -477,6 +477,64 @@ smtp_client() {
 	    --ca "$CERTS/ca.pem" "$@"
 }
 
+# ---------------------------------------------------- fake mail APIs ---
+# start_api graph|gmail [ARGS...]   start tests/integration/api_server.py
+#     (after start_oauth: tokens are checked at its introspection endpoint);
+#     ARGS are its options (--max-request N, --scope S). Sets API_URL
+#     (https://127.0.0.1:PORT; Graph's endpoint is $API_URL/v1.0), API_DIR.
+# api_fault NAME [COUNT] [RETRY_AFTER]   a fault for the next requests
+#     (see api_server.py; none clears it)
+# api_stat KEY          e.g. api_stat sent, api_stat by_status.202 (0 if absent)
+# api_msg_count         messages the API took
+# api_msg_file [N]      path of message N (1-based; default: the last)
+# api_msg_field KEY [N] a sidecar field: recipients (one per line), bcc,
+#     path_user, token_user, token_scope, content_type, request_id
+start_api() {
+	_ak=$1; shift
+	API_DIR=$T/api-$_ak
+	mkdir -p "$API_DIR"
+	rm -f "$API_DIR/port"
+	$PY "$IT/api_server.py" --kind "$_ak" --dir "$API_DIR" \
+	    --cert "$CERTS/server.pem" --key "$CERTS/server.key" \
+	    --introspect "$OAUTH_URL/introspect" --oauth-ca "$CERTS/ca.pem" \
+	    --parent-pid $$ "$@" >>"$API_DIR/stderr" 2>&1 &
+	_lib_pids="$_lib_pids $!"
+	if ! wait_file "$API_DIR/port" 15; then
+		diag "api_server did not start:" "$(cat "$API_DIR/stderr")"
+		return 1
+	fi
+	API_URL=https://127.0.0.1:$(cat "$API_DIR/port")
+	return 0
+}
+
+api_fault() {
+	curl -sS --max-time 20 --cacert "$CERTS/ca.pem" -X POST \
+	    "$API_URL/_control/fault?name=$1&count=${2:-0}${3:+&retry_after=$3}" >/dev/null
+}
+
+api_stat() {
+	json_get "$1" "$API_DIR/stats.json" || echo 0
+}
+
+api_msg_count() {
+	ls "$API_DIR/msgs" 2>/dev/null | grep -c '\.eml$'
+}
+
+api_msg_file() {
+	if [ -n "${1:-}" ]; then
+		printf '%s/msgs/%06d.eml\n' "$API_DIR" "$1"
+	else
+		ls "$API_DIR/msgs/" | grep '\.eml$' | sort | tail -n 1 |
+		    sed "s|^|$API_DIR/msgs/|"
+	fi
+}
+
+api_msg_field() {
+	_amf=$(api_msg_file "${2:-}")
+	[ -n "$_amf" ] || return 1
+	json_get "$1" "${_amf%.eml}.json"
+}
+
 # ------------------------------------------------------- delivered mail ---
 # msg_count                 number of messages the server accepted
 # msg_list                  their .eml paths, in arrival order

@@ -194,6 +194,55 @@ test_smtp_replies(void **state)
 }
 
 /* Tenant disabled: the fix never says to sign in again. */
+/* What the HTTPS mail APIs say (api.c's texts), and what they get. */
+static void
+test_api_replies(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*want;
+	} cases[] = {
+		{ "held: Microsoft Graph refused to send (HTTP 403 "
+		    "ErrorAccessDenied: Access is denied. Check credentials "
+		    "and try again.)", "Mail.Send" },
+		{ "held: Microsoft Graph refused to send (HTTP 403 "
+		    "ErrorAccessDenied: Access to OData is disabled: [RAOP] : "
+		    "Blocked by tenant configured AppOnly AccessPolicy "
+		    "settings.)", "Test-ApplicationAccessPolicy -Identity "
+		    "me@example.test" },
+		{ "held: Microsoft Graph refused to send (HTTP 404 "
+		    "MailboxNotEnabledForRESTAPI: The mailbox is either "
+		    "inactive, soft-deleted, or is hosted on-premise.)",
+		    "transport smtp" },
+		{ "held: Microsoft Graph found the request malformed (HTTP "
+		    "400 ErrorMimeContentInvalidBase64String: Invalid base64 "
+		    "string for MIME content.)", "a bug in oauthmail" },
+		{ "held: the Gmail API refused to send (HTTP 403 "
+		    "PERMISSION_DENIED insufficientPermissions: Request had "
+		    "insufficient authentication scopes.)", "gmail.send" },
+		{ "held: the Gmail API refused to send (HTTP 400 "
+		    "FAILED_PRECONDITION failedPrecondition: Mail service not "
+		    "enabled)", "enable Gmail" },
+		{ "held: the message's header names recipients that are not "
+		    "envelope recipients (<eve@example.test>)", "-t" },
+	};
+	const struct advice *a;
+	char fix[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nitems(cases); i++) {
+		a = advice_find(cases[i].text);
+		if (a == NULL)
+			fail_msg("case %zu: no row", i);
+		assert_int_equal(a->react, ADV_HOLD);
+		advice_fill(a, "work", "me@example.test", fix, sizeof(fix));
+		if (strstr(fix, cases[i].want) == NULL)
+			fail_msg("case %zu: '%s' lacks '%s'", i, fix,
+			    cases[i].want);
+	}
+}
+
 static void
 test_tenant_disabled_not_login(void **state)
 {
@@ -430,6 +479,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_smtp_replies),
+		cmocka_unit_test(test_api_replies),
 		cmocka_unit_test(test_tenant_disabled_not_login),
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_redirect_uri),

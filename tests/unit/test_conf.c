@@ -398,6 +398,19 @@ struct badconf {
 
 static const struct badconf badconfs[] = {
 	{ MSOK "colour blue\n", { "t.conf:5:", "unknown key 'colour'" } },
+	{ MSOK "transport pigeon\n", { "t.conf:5:", "unknown transport "
+	  "'pigeon'", "smtp, graph, gmail-api or auto" } },
+	{ MSOK "transport graph\ngraph_endpoint http://graph.example/v1.0\n",
+	  { "t.conf:6:", "graph_endpoint must be an https:// URL" } },
+	{ "account w\nhost h\nfrom a@b.example\ntransport graph\n",
+	  { "t.conf:4:", "transport graph needs OAuth" } },
+	{ "account w\nprovider custom\ntoken_endpoint https://t.example/t\n"
+	  "client_id x\nfrom a@b.example\nhost h\ntransport gmail-api\n",
+	  { "t.conf:7:", "gmail_endpoint" } },
+	{ "account w\nprovider custom\ntoken_endpoint https://t.example/t\n"
+	  "client_id x\nfrom a@b.example\nhost h\ntransport graph\n"
+	  "graph_endpoint https://g.example/v1.0\n",
+	  { "t.conf:7:", "add 'api_scope SCOPES'" } },
 	{ MSOK "password hunter2\n",
 	  { "t.conf:5:", "never stored", "'oauthmail password ACCOUNT'" } },
 	{ MSOK "passwordeval \"pass x\"\n",
@@ -508,6 +521,49 @@ test_errors(void **state)
 		assert_null(cf.accounts);
 		assert_int_equal(cf.naccounts, 0);
 	}
+}
+
+/* transport and the API keys: presets per provider, inheritance. */
+static void
+test_transport(void **state)
+{
+	struct config cf;
+	struct account *a;
+
+	(void)state;
+	a = must_load(MSOK "transport graph\n", &cf, "w");
+	assert_int_equal(a->transport, TRANSPORT_GRAPH);
+	assert_string_equal(a->graph_endpoint, CONF_GRAPH_ENDPOINT);
+	assert_null(a->gmail_endpoint);
+	assert_string_equal(a->api_scope,
+	    "https://graph.microsoft.com/Mail.Send offline_access");
+	assert_int_equal(conf_max_message_size(a), CONF_GRAPH_MAX_MESSAGE);
+	assert_non_null(conf_size_cure(a));
+	conf_free(&cf);
+	a = must_load("account w\nprovider microsoft\nclient_id x\n"
+	    "from a@b.example\nflow client_credentials\ntenant t.example\n"
+	    "account v : w\ntransport auto\n", &cf, "v");
+	assert_int_equal(a->transport, TRANSPORT_AUTO);
+	assert_int_equal(conf_api_transport(a), TRANSPORT_GRAPH);
+	assert_string_equal(a->api_scope,
+	    "https://graph.microsoft.com/.default");
+	assert_int_equal(conf_max_message_size(a), CONF_MAX_MESSAGE_SIZE);
+	assert_null(conf_size_cure(a));
+	a = conf_account(&cf, "w");
+	assert_int_equal(a->transport, TRANSPORT_SMTP);
+	conf_free(&cf);
+	a = must_load("account g\nprovider google\nclient_id x\n"
+	    "from a@gmail.example\ntransport gmail-api\n"
+	    "gmail_endpoint http://127.0.0.1:8/\nmax_message_size 1M\n",
+	    &cf, "g");
+	assert_int_equal(a->transport, TRANSPORT_GMAIL);
+	assert_string_equal(a->gmail_endpoint, "http://127.0.0.1:8/");
+	assert_string_equal(a->api_scope,
+	    "https://www.googleapis.com/auth/gmail.send");
+	assert_int_equal(conf_max_message_size(a), 1024 * 1024);
+	assert_null(conf_size_cure(a));
+	assert_string_equal(conf_transport_name(a->transport), "gmail-api");
+	conf_free(&cf);
 }
 
 /* The README's Microsoft example as pasted: comments after values. */
@@ -777,6 +833,7 @@ main(void)
 		cmocka_unit_test(test_inheritance),
 		cmocka_unit_test(test_default_account_forms),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_transport),
 		cmocka_unit_test(test_comments_after_values),
 		cmocka_unit_test(test_error_lines),
 		cmocka_unit_test(test_limits),
