@@ -26,7 +26,8 @@ static const struct {
 	const char	*word;
 	enum inv_mode	 mode;
 	enum inv_cmd	 cmd;
-	int		 account;	/* 2 required, 1 optional, 0 none */
+	int		 account;	/* 2 required, 1 optional, 0 none,
+					   3 an optional FILE instead */
 } commands[] = {
 	{ "login",	MODE_COMMAND,	CMD_LOGIN,	2 },
 	{ "logout",	MODE_COMMAND,	CMD_LOGOUT,	2 },
@@ -37,6 +38,7 @@ static const struct {
 	{ "password",	MODE_COMMAND,	CMD_PASSWORD,	2 },
 	{ "queue",	MODE_MAILQ,	CMD_NONE,	0 },
 	{ "flush",	MODE_FLUSH,	CMD_NONE,	0 },
+	{ "import-msmtprc", MODE_COMMAND, CMD_IMPORT_MSMTPRC, 3 },
 };
 
 /* RFC 3461 NOTIFY values, indexed by a SUCCESS=1|FAILURE=2|DELAY=4 mask. */
@@ -56,8 +58,10 @@ static const char usage_text[] =
 "       oauthmail secret --seal-key\n"
 "       oauthmail status [ACCOUNT] [--json|--prometheus] [-C FILE] [-v]\n"
 "       oauthmail check [ACCOUNT] --nagios [-w AGE] [-c AGE] [-C FILE]\n"
+"       oauthmail check --offline [ACCOUNT] [-C FILE]\n"
 "       oauthmail queue [--json] [-C FILE] [-v]\n"
 "       oauthmail flush [-C FILE] [-v]\n"
+"       oauthmail import-msmtprc [FILE] [-o OUTFILE [--force]]\n"
 "       oauthmail --help | --version\n"
 "       (-C FILE, -a ACCOUNT and -v may also come before the command word)\n"
 "\n"
@@ -92,7 +96,8 @@ static const char usage_text[] =
 "  status    token state and queue summary; --json: the same as JSON,\n"
 "            --prometheus: metrics for node exporter's textfile collector\n"
 "  check     connect, authenticate and send nothing; --nagios: a\n"
-"            monitoring plugin from the local state, no connection\n"
+"            monitoring plugin from the local state, no connection;\n"
+"            --offline: only parse and validate the configuration\n"
 "  token     print a valid access token (for msmtp's passwordeval)\n"
 "  secret    store the OAuth client secret in the keyring; --key FILE:\n"
 "            the private key of client_certificate instead (checked against\n"
@@ -102,7 +107,10 @@ static const char usage_text[] =
 "            key that keeps the daemon's tokens sealed across reboots\n"
 "  password  store a SMTP password in the keyring (auth plain/login)\n"
 "  queue     list the queue (= mailq; --json: as JSON);  flush  deliver\n"
-"            it (= sendmail -q)\n";
+"            it (= sendmail -q)\n"
+"  import-msmtprc  convert an msmtprc (default ~/.msmtprc, then\n"
+"            $XDG_CONFIG_HOME/msmtp/config) into a configuration for this\n"
+"            program, on stdout or in OUTFILE (-o; replaced only with --force)\n";
 
 const char *
 args_usage(void)
@@ -572,6 +580,43 @@ command_format(int argc, char **argv, int *ip, struct invocation *inv,
 	return 1;
 }
 
+/*
+ * The options of check and import-msmtprc: 1 if argv[*ip] was one (its
+ * value consumed too), 0 if not, -1 on error.
+ */
+static int
+parse_cmd_flag(int argc, char **argv, int *ip, struct invocation *inv,
+    struct err *err)
+{
+	const char *p = argv[*ip];
+
+	if (strcmp(p, "--offline") == 0) {
+		if (inv->cmd != CMD_CHECK)
+			return err_set(err, ERR_USAGE, "--offline is only "
+			    "valid with 'oauthmail check'");
+		inv->offline = 1;
+		return 1;
+	}
+	if (strcmp(p, "--force") != 0 && strncmp(p, "-o", 2) != 0)
+		return 0;
+	if (inv->cmd != CMD_IMPORT_MSMTPRC)
+		return err_set(err, ERR_USAGE, "%s is only valid with "
+		    "'oauthmail import-msmtprc'", p);
+	if (p[1] == '-') {
+		inv->force = 1;
+		return 1;
+	}
+	if (p[2] != '\0')
+		inv->import_out = p + 2;
+	else if (*ip + 1 < argc)
+		inv->import_out = argv[++*ip];
+	else
+		return err_set(err, ERR_USAGE, "-o needs a file name");
+	if (*inv->import_out == '\0')
+		return err_set(err, ERR_USAGE, "-o needs a file name");
+	return 1;
+}
+
 /* oauthmail WORD [options] [ACCOUNT]: options may follow the operand. */
 static int
 parse_command(int argc, char **argv, size_t ci, struct invocation *inv,
@@ -592,9 +637,16 @@ parse_command(int argc, char **argv, size_t ci, struct invocation *inv,
 			if (commands[ci].account == 0 || nopers++ > 0)
 				return err_set(err, ERR_USAGE, "'oauthmail %s': "
 				    "unexpected argument '%s'", word, p);
-			inv->cmd_account = p;
+			if (commands[ci].account == 3)
+				inv->import_file = p;
+			else
+				inv->cmd_account = p;
 			continue;
 		}
+		if ((r = parse_cmd_flag(argc, argv, &i, inv, err)) == -1)
+			return -1;
+		if (r == 1)
+			continue;
 		if (strcmp(p, "--device") == 0 || strcmp(p, "--browser") == 0) {
 			if (inv->cmd != CMD_LOGIN)
 				return err_set(err, ERR_USAGE, "%s is only "
@@ -657,8 +709,11 @@ parse_command(int argc, char **argv, size_t ci, struct invocation *inv,
 	    inv->format != FMT_NAGIOS)
 		return err_set(err, ERR_USAGE, "-w and -c are only valid with "
 		    "'oauthmail check --nagios'");
+	if (inv->offline && inv->format == FMT_NAGIOS)
+		return err_set(err, ERR_USAGE, "'oauthmail check': use "
+		    "--offline or --nagios, not both");
 	if (commands[ci].account == 2 && inv->cmd_account == NULL &&
-	    inv->format != FMT_NAGIOS)
+	    inv->format != FMT_NAGIOS && !inv->offline)
 		return err_set(err, ERR_USAGE, "'oauthmail %s' needs an "
 		    "ACCOUNT name", word);
 	if (inv->cmd_account != NULL && *inv->cmd_account == '\0')
@@ -732,7 +787,7 @@ parse_global(int w, char **argv, size_t ci, struct invocation *inv,
 			    "value", p[1]);
 		if (p[1] == 'C')
 			inv->config = v;
-		else if (commands[ci].account == 0)
+		else if (commands[ci].account == 0 || commands[ci].account == 3)
 			return err_set(err, ERR_USAGE, "'oauthmail %s' takes no "
 			    "ACCOUNT (-a %s)", word, v);
 		else

@@ -31,7 +31,8 @@ enum inv_cmd {
 	CMD_CHECK,
 	CMD_TOKEN,
 	CMD_SECRET,
-	CMD_PASSWORD
+	CMD_PASSWORD,
+	CMD_IMPORT_MSMTPRC
 };
 
 enum inv_delivery {
@@ -84,6 +85,10 @@ struct invocation {
 	long long	 warn_age;	/* check --nagios -w (seconds), or 0 */
 	long long	 crit_age;	/* check --nagios -c (seconds), or 0 */
 	const char	*key_file;	/* secret --key FILE: a private key */
+	int		 offline;	/* check --offline: the file only */
+	const char	*import_file;	/* import-msmtprc FILE (or NULL) */
+	const char	*import_out;	/* import-msmtprc -o FILE */
+	int		 force;		/* import-msmtprc --force */
 
 	const char	*config;	/* -C FILE */
 	const char	*account;	/* -a ACCOUNT */
@@ -119,8 +124,9 @@ struct invocation {
  * argv[0]'s basename picks the interface: "mailq" starts in MODE_MAILQ,
  * "newaliases" in MODE_NEWALIASES; "oauthmail" followed by one of the
  * management words (login logout status check token secret password queue
- * flush) or by exactly --help / --version is a command line; everything
- * else is sendmail's command line (Postfix semantics, doc/design.md §4).
+ * flush import-msmtprc) or by exactly --help / --version is a command
+ * line; everything else is sendmail's command line (Postfix semantics,
+ * doc/design.md §4). "check --offline" makes ACCOUNT optional.
  *
  * In MODE_SEND without -t, at least one recipient operand is required
  * (ERR_USAGE, as Postfix). sender: "" is the null sender (-f '<>' or -f '').

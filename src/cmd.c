@@ -694,6 +694,39 @@ cmd_logout(const struct account *a, struct err *err)
 	return 0;
 }
 
+/*
+ * check --offline: the configuration loaded (main.c), so it is valid;
+ * say what it holds. No keyring, no network, no file opened.
+ */
+static int
+cmd_check_offline(const struct invocation *inv, const struct config *cf,
+    struct err *err)
+{
+	const struct account *a;
+	size_t i;
+
+	if (inv->cmd_account != NULL && need_account(inv, cf, err) == NULL)
+		return -1;
+	printf("%s: valid, %zu account%s\n", cf->path != NULL ? cf->path :
+	    "configuration", cf->naccounts, cf->naccounts == 1 ? "" : "s");
+	for (i = 0; i < cf->naccounts; i++) {
+		a = cf->accounts[i];
+		if (inv->cmd_account != NULL &&
+		    strcmp(a->name, inv->cmd_account) != 0)
+			continue;
+		printf("  %s: %s:%d %s, %s %s, from %s%s\n", a->name,
+		    a->host, conf_port(a), !a->tls ? "no TLS" :
+		    a->tls_starttls ? "STARTTLS" : "TLS", conf_is_oauth(a) ?
+		    "OAuth provider" : "auth", conf_is_oauth(a) ?
+		    conf_provider_name(a->provider) : a->auth == AUTH_NONE ?
+		    "off" : "with a password", a->from,
+		    a == cf->def ? " (default)" : "");
+	}
+	if (fflush(stdout) != 0)
+		return err_set(err, ERR_IO, "stdout");
+	return 0;
+}
+
 int
 cmd_run(const struct invocation *inv, const struct config *cf)
 {
@@ -706,6 +739,9 @@ cmd_run(const struct invocation *inv, const struct config *cf)
 		return cmd_seal_key(&err) == 0 ? EX_OK : fail(&err);
 	if (inv->cmd == CMD_CHECK && inv->format == FMT_NAGIOS)
 		return report_nagios(inv, cf, stdout);
+	if (inv->cmd == CMD_CHECK && inv->offline)
+		return cmd_check_offline(inv, cf, &err) == 0 ? EX_OK :
+		    fail(&err);
 	if (inv->cmd != CMD_STATUS && (a = need_account(inv, cf, &err)) == NULL)
 		return fail(&err);
 	switch (inv->cmd) {

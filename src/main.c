@@ -29,6 +29,7 @@
 #include "daemon.h"
 #include "deliver.h"
 #include "envelope.h"
+#include "import.h"
 #include "intake.h"
 #include "log.h"
 #include "queue.h"
@@ -457,6 +458,11 @@ main(int argc, char **argv)
 	default:
 		break;
 	}
+	if (inv.mode == MODE_COMMAND && inv.cmd == CMD_IMPORT_MSMTPRC) {
+		/* Reads an msmtprc, not the configuration. */
+		drop_group();
+		return import_msmtprc_run(&inv);
+	}
 	memset(&cf, 0, sizeof(cf));
 	if (spool_gid != (gid_t)-1) {
 		load_setid_config(&inv, &cf);
@@ -493,7 +499,9 @@ main(int argc, char **argv)
 	case MODE_DAEMON:
 		do_daemon(&inv, &cf);
 	case MODE_COMMAND:
-		setup_logging(&inv, conf_account(&cf, inv.cmd_account));
+		/* check --offline opens nothing, not even the log file. */
+		if (!inv.offline)
+			setup_logging(&inv, conf_account(&cf, inv.cmd_account));
 		rc = cmd_run(&inv, &cf);
 		break;
 	default:

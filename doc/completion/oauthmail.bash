@@ -30,7 +30,7 @@ _oauthmail_accounts() {
 
 _oauthmail() {
 	local cur prev cmd i
-	local commands="login logout status check token secret password queue flush"
+	local commands="login logout status check token secret password queue flush import-msmtprc"
 	local sendmail_opts="-t -i -oi -f -r -F -a -C -B -N -R -V -O -odi -odb -odq -v -bm -bp -bs -bd -bi -I -q --"
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -72,11 +72,17 @@ _oauthmail() {
 	status)
 		COMPREPLY=($(compgen -W "--json --prometheus -C -v $(_oauthmail_accounts)" -- "$cur")) ;;
 	check)
-		COMPREPLY=($(compgen -W "--nagios -w -c -C -v $(_oauthmail_accounts)" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "--nagios --offline -w -c -C -v $(_oauthmail_accounts)" -- "$cur")) ;;
 	secret)
 		COMPREPLY=($(compgen -W "--key --systemd-credential --seal-key -C -v $(_oauthmail_accounts)" -- "$cur")) ;;
 	logout|token|password)
 		COMPREPLY=($(compgen -W "-C -v $(_oauthmail_accounts)" -- "$cur")) ;;
+	import-msmtprc)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "-o --force" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -f -- "$cur"))
+		fi ;;
 	queue)
 		COMPREPLY=($(compgen -W "--json -C -v" -- "$cur")) ;;
 	flush)

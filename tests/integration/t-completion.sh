@@ -20,7 +20,7 @@ printf 'account other\nhost h\nfrom e@f.example\n' >"$T/other.conf"
 
 # The commands of src/args.c's table, in the completion and in the zsh list.
 sed -n '/^} commands\[\] = {/,/^};/p' "$top_srcdir/src/args.c" |
-    sed -n 's/^[[:space:]]*{ "\([a-z]*\)",.*/\1/p' | sort >"$T/table"
+    sed -n 's/^[[:space:]]*{ "\([a-z-]*\)",.*/\1/p' | sort >"$T/table"
 is "$(complete_words oauthmail '' | tr '\n' ' ')" "$(tr '\n' ' ' <"$T/table")" \
     "bash offers exactly the commands of args.c's table"
 missing=

@@ -49,7 +49,7 @@ is "$missing" "" "every configuration key has an entry of its own"
 
 # --- management commands -----------------------------------------------------
 sed -n '/^} commands\[\] = {/,/^};/p' "$ARGS_C" |
-    sed -n 's/^[[:space:]]*{ "\([a-z]*\)",.*/\1/p' | sort >"$T/cmds"
+    sed -n 's/^[[:space:]]*{ "\([a-z-]*\)",.*/\1/p' | sort >"$T/cmds"
 n=$(wc -l <"$T/cmds" | tr -d ' ')
 [ "$n" -ge 8 ] && pass "args.c's command table has $n commands" ||
     fail "could not read args.c's command table (got $n)"
@@ -65,12 +65,12 @@ is "$missing" "" "every management command has an entry under COMMANDS in oauthm
 run_ok "oauthmail --help exits 0" "$OAUTHMAIL" --help
 cp "$T/out" "$T/help"
 # The commands --help names in its synopsis ("oauthmail WORD|WORD ...").
-sed -n 's/^.*oauthmail \([a-z][a-z|]*\) .*$/\1/p' "$T/help" | tr '|' '\n' |
+sed -n 's/^.*oauthmail \([a-z][a-z|-]*\) .*$/\1/p' "$T/help" | tr '|' '\n' |
     sort -u >"$T/help-cmds"
 is "$(cat "$T/help-cmds")" "$(cat "$T/cmds")" "--help names exactly the commands of args.c"
 # The commands of README's Commands table.
 sed -n '/^## Commands/,/^## /p' "$README" |
-    sed -n 's/^| `oauthmail \([a-z]*\).*/\1/p; s/^| `[^`]*`, `oauthmail \([a-z]*\).*/\1/p' |
+    sed -n 's/^| `oauthmail \([a-z-]*\).*/\1/p; s/^| `[^`]*`, `oauthmail \([a-z-]*\).*/\1/p' |
     sort -u >"$T/readme-cmds"
 is "$(cat "$T/readme-cmds")" "$(cat "$T/help-cmds")" "README's Commands table lists the commands of --help"
 
