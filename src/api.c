@@ -164,9 +164,7 @@ api_recipients(const struct envelope *env, const char *hdr, size_t len,
 	}
 	if (extra.len > 0) {
 		err_set(err, ERR_AUTH, "held: the message's header names "
-		    "recipients that are not envelope recipients (%s); the "
-		    "API delivers to every To/Cc/Bcc address, so it is not "
-		    "sent: send it with -t, or name them as recipients",
+		    "recipients that are not envelope recipients (%s)",
 		    buf_str(&extra));
 		goto out;
 	}
