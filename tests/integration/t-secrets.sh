@@ -3,11 +3,26 @@
 # stdout or stderr at -v -v, the log file, syslog, any file oauthmail
 # writes, or the command line and environment of a running oauthmail; core
 # dumps are off while it runs. Only `oauthmail token` prints a token, on
-# its stdout, which is the point of that command.
+# its stdout, which is the point of that command. App-only accounts
+# without a secret add canaries: the private key of a client certificate
+# (imported with secret --key) and its signed assertions, and a federated
+# assertion file's token.
 . "$top_srcdir/tests/integration/lib.sh"
 need_oauthmail
 
-start_oauth --device-interval 1 || bail "OAuth server"
+C=$T/certs
+have_openssl=0
+mkdir -m 700 "$C"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=canary \
+    -keyout "$C/app.key" -out "$C/app.pem" >/dev/null 2>&1 &&
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=idp \
+    -keyout "$C/idp.key" -out "$C/idp.pem" >/dev/null 2>&1 && have_openssl=1
+if [ "$have_openssl" = 1 ]; then
+	start_oauth --device-interval 1 --client-cert "cert-client=$C/app.pem" \
+	    --federated "fed-client=$C/idp.pem" || bail "OAuth server"
+else
+	start_oauth --device-interval 1 || bail "OAuth server"
+fi
 start_smtpd || bail "SMTP server"
 start_kernel_keyring || skip_all "no kernel keyring"
 have_syslog=0
@@ -105,6 +120,57 @@ if wait_for 20 grep -Eq '[0-9]{4}-[0-9]{4}' "$OUT/login.err"; then
 else
 	kill "$lpid" 2>/dev/null
 	skip "the device flow did not start: $(head -n 2 "$OUT/login.err")" 3
+fi
+
+# App-only sign-in without a secret: a certificate's key, its assertions,
+# a federated token.
+fed_jwt() {	# a token of another issuer, signed with idp.key
+	$PY - "$C/idp.key" <<'EOF'
+import base64, json, sys, time
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+k = serialization.load_pem_private_key(open(sys.argv[1], "rb").read(), None)
+e = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+now = int(time.time())
+h = e(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
+c = e(json.dumps({"iss": "https://oidc.example.test", "sub": "system:serviceaccount:a:b",
+                  "aud": "api://AzureADTokenExchange", "exp": now + 3600}).encode())
+print(h + "." + c + "." + e(k.sign((h + "." + c).encode(), padding.PKCS1v15(), hashes.SHA256())))
+EOF
+}
+# The whole JWT, and the start of its claims: a -v -v line that showed a
+# part of it would be caught too.
+add_jwt_canaries() {
+	add_canary "$1"
+	add_canary "$(printf '%s' "$1" | cut -d. -f2 | cut -c1-40)"
+}
+if [ "$have_openssl" = 1 ]; then
+	CC="flow client_credentials"
+	write_config "cert$$" "timeout 5" "syslog on" "client_id cert-client" \
+	    "$CC" "client_certificate $C/app.pem"
+	at_exit "keyring_del cert$$ token; keyring_del cert$$ client_key"
+	add_canary "$(sed -n 2p "$C/app.key")"
+	add_canary "$(sed -n 10p "$C/app.key")"
+	cp "$C/app.key" "$T/import.key"
+	cap secret-key om secret -v -v "cert$$" --key "$T/import.key"
+	is "$RC" 0 "secret --key -v -v"
+	rm -f "$T/import.key"
+	cap send-cert "$OAUTHMAIL" -v -v erin@example.test <"$T/msg"
+	is "$RC" 0 "a send signed in with the certificate at -v -v"
+	is "$(oauth_stat counts.assertion_ok)" 1 "with a verified client assertion"
+	add_jwt_canaries "$(oauth_ctl GET /_control/stats | json_get last_assertion)"
+	current_tokens
+	fed_jwt >"$C/fed.jwt"
+	add_jwt_canaries "$(cat "$C/fed.jwt")"
+	write_config "fed$$" "timeout 5" "syslog on" "client_id fed-client" \
+	    "$CC" "client_assertion_file $C/fed.jwt"
+	at_exit "keyring_del fed$$ token"
+	cap send-fed "$OAUTHMAIL" -v -v frank@example.test <"$T/msg"
+	is "$RC" 0 "a send with a federated assertion at -v -v"
+	is "$(oauth_stat counts.assertion_ok)" 2 "the assertion was verified"
+	current_tokens
+else
+	skip "no openssl command: no certificate canaries" 5
 fi
 
 # The scan: every capture, the log file, syslog, every file under $HOME.
