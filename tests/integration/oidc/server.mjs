@@ -5,7 +5,9 @@
 //
 // Clients: demo-client (public: device code, authorization code + PKCE,
 // refresh token), conf-client:conf-secret (confidential: client
-// credentials, introspection). Refresh tokens rotate. The user part of the
+// credentials, introspection); with --client-cert PEM, jwt-client (client
+// credentials authenticated by private_key_jwt, its JWKS the public key of
+// that certificate). Refresh tokens rotate. The user part of the
 // device flow is done by POST /_control/device/approve?user_code=X, which
 // records the approval through the provider's own models (DeviceCode,
 // Grant), as its interaction pages would. The authorization code flow's
@@ -17,6 +19,7 @@
 // answers like RFC 7662 without client authentication, with the account as
 // "username", for the test SMTP server (smtpd.py --introspect). Listens on
 // 127.0.0.1 only.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import Provider from 'oidc-provider';
@@ -55,6 +58,8 @@ const configuration = {
     },
   ],
   scopes: ['openid', 'offline_access', 'smtp'],
+  clientAuthMethods: ['none', 'client_secret_basic', 'client_secret_post',
+    'private_key_jwt'],
   features: {
     devInteractions: { enabled: false },
     deviceFlow: { enabled: true },
@@ -81,6 +86,18 @@ const configuration = {
   findAccount: (ctx, id) => ({ accountId: id, claims: () => ({ sub: id }) }),
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
 };
+
+if (args['client-cert']) {
+  const x = new crypto.X509Certificate(fs.readFileSync(args['client-cert']));
+  configuration.clients.push({
+    client_id: 'jwt-client',
+    token_endpoint_auth_method: 'private_key_jwt',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    jwks: { keys: [x.publicKey.export({ format: 'jwk' })] },
+  });
+}
 
 const body = (req) => new Promise((resolve, reject) => {
   let b = '';
