@@ -397,7 +397,8 @@ do_mailq(const struct invocation *inv, const struct config *cf)
 			fprintf(stderr, "%s: system mode: the queue is "
 			    "readable only by its owner; run 'sudo -u "
 			    "oauthmail mailq'\n", OM_PROGNAME);
-			return EX_OK;
+			/* A script must not take silence for an empty queue. */
+			return inv->format == FMT_JSON ? EX_CONFIG : EX_OK;
 		}
 	}
 	open_queue(queue_account(cf), &q);

@@ -4,11 +4,15 @@
  */
 #include "common.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "advice.h"
 #include "buf.h"
@@ -147,27 +151,52 @@ find_report(struct report *r, const struct account *qa, const char *name)
 	return NULL;
 }
 
-/* One queue directory (the one of account qa) for every report. */
-static void
-scan_queue(struct report *r, const struct account *qa)
+/* Another user's queue (the daemon's, in system mode): say whose. */
+static int
+queue_owner(const char *dir, struct err *err)
+{
+	struct passwd *pw;
+	struct stat st;
+	char uid[32];
+	const char *who;
+
+	if (dir == NULL || stat(dir, &st) == -1 || st.st_uid == geteuid())
+		return 0;
+	(void)snprintf(uid, sizeof(uid), "uid %lu", (unsigned long)st.st_uid);
+	who = (pw = getpwuid(st.st_uid)) != NULL ? pw->pw_name : uid;
+	return err_set(err, ERR_CONFIG, "the queue %s belongs to %s: run the "
+	    "report as that user (e.g. sudo -u %s oauthmail ...)", dir, who,
+	    pw != NULL ? pw->pw_name : "USER");
+}
+
+/*
+ * One queue directory (the one of account qa) for every report. A queue
+ * that cannot be read fails the report: counting nothing would tell a
+ * monitor run as the wrong user that all is well.
+ */
+static int
+scan_queue(struct report *r, const struct account *qa, struct err *err)
 {
 	static const enum queue_area areas[] = { QAREA_ACTIVE, QAREA_HOLD,
 	    QAREA_FAILED };
 	struct acct_report *ar;
 	struct envelope env;
 	struct queue q;
-	struct err err;
+	struct err lerr;
 	char **ids;
 	size_t i, k, n;
 
-	err_clear(&err);
-	if (queue_open(&q, qa->queue_dir, &err) == -1)
-		return;
+	if (queue_owner(qa->queue_dir, err) == -1)
+		return -1;
+	if (queue_open(&q, qa->queue_dir, err) == -1)
+		return err_prefix(err, "cannot report on the queue");
 	for (k = 0; k < nitems(areas); k++) {
-		if (queue_list(&q, areas[k], &ids, &n, &err) == -1)
-			continue;
+		if (queue_list(&q, areas[k], &ids, &n, err) == -1) {
+			queue_close(&q);
+			return -1;
+		}
 		for (i = 0; i < n; i++) {
-			if (queue_load(&q, areas[k], ids[i], &env, &err) == 0 &&
+			if (queue_load(&q, areas[k], ids[i], &env, &lerr) == 0 &&
 			    env.account != NULL &&
 			    (ar = find_report(r, qa, env.account)) != NULL)
 				tally(ar, areas[k], &env);
@@ -176,6 +205,7 @@ scan_queue(struct report *r, const struct account *qa)
 		queue_free_ids(ids, n);
 	}
 	queue_close(&q);
+	return 0;
 }
 
 /* The token record's times and whether it can be used. */
@@ -243,6 +273,13 @@ held_state(struct acct_report *ar)
 	}
 }
 
+static void
+report_free(struct report *r)
+{
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
 /* Collects the report of one account (name) or of every account. */
 static int
 collect(const struct config *cf, const char *name, struct report *r,
@@ -264,8 +301,10 @@ collect(const struct config *cf, const char *name, struct report *r,
 		for (j = 0; j < i; j++)
 			if (same_queue(r->v[j].a, r->v[i].a))
 				break;
-		if (j == i)
-			scan_queue(r, r->v[i].a);
+		if (j == i && scan_queue(r, r->v[i].a, err) == -1) {
+			report_free(r);
+			return -1;
+		}
 	}
 	for (i = 0; i < r->n; i++) {
 		if (conf_is_oauth(r->v[i].a))
@@ -273,13 +312,6 @@ collect(const struct config *cf, const char *name, struct report *r,
 		held_state(&r->v[i]);
 	}
 	return 0;
-}
-
-static void
-report_free(struct report *r)
-{
-	free(r->v);
-	memset(r, 0, sizeof(*r));
 }
 
 static long long

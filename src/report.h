@@ -37,7 +37,8 @@
  * status --json or --prometheus (inv->format), for inv->cmd_account or
  * every account, on out. Returns 0 once the report is written, whatever
  * the accounts' states (they are in the report); -1 with ERR_CONFIG for
- * an unknown account, ERR_IO when out cannot be written.
+ * an unknown account or a queue this user may not read (queue_open's
+ * errors), ERR_IO when out cannot be written.
  */
 int	report_status(const struct invocation *inv, const struct config *cf,
 	    FILE *out, struct err *err);

@@ -185,6 +185,27 @@ is "$(pyj "$T/out" 'd["accounts"][0]["state"]')" signin-needed "state signin-nee
 nagios 3 "unreadable configuration: UNKNOWN" -C "$T/absent.conf"
 nagios 3 "a bad threshold: UNKNOWN" -w soon
 nagios 3 "an unknown account: UNKNOWN" nosuch
+# A queue this user may not read (here: others may write to it) is no
+# empty queue: the reports fail rather than count nothing.
+chmod 770 "$Q"
+nagios 3 "a queue that cannot be read: UNKNOWN"
+like "$(cat "$T/nagios")" "cannot report on the queue: .*$Q" "the line names the queue"
+run_rc 78 "status --json: the queue cannot be read" "$OAUTHMAIL" status --json
+is "$(wc -l <"$T/err" | tr -d ' '):$(wc -c <"$T/out" | tr -d ' ')" "1:0" "one line on stderr, nothing on stdout"
+run_rc 78 "status --prometheus: the same" "$OAUTHMAIL" status --prometheus
+is "$(wc -c <"$T/out" | tr -d ' ')" 0 "no metrics written"
+chmod 700 "$Q"
+# Another user's queue (the daemon's, in system mode): the line says whose.
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	mkdir -m 700 "$T/otherq" && chown nobody "$T/otherq"
+	sed "s|^account default : |queue_dir $T/otherq\\naccount default : |" "$CONFIG" >"$T/otherq.conf"
+	chmod 600 "$T/otherq.conf"
+	nagios 3 "another user's queue: UNKNOWN" -C "$T/otherq.conf"
+	like "$(cat "$T/nagios")" "the queue $T/otherq belongs to nobody: run the report as that user \\(e\\.g\\. sudo -u nobody " \
+	    "the line says whose queue it is and how to run the check"
+else
+	skip "needs root and the user nobody to give a queue away" 4
+fi
 run_rc 64 "--nagios with status: a usage error" "$OAUTHMAIL" status --nagios
 run_rc 64 "--prometheus with queue: a usage error" "$OAUTHMAIL" queue --prometheus
 
