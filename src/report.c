@@ -65,12 +65,11 @@ struct report {
 	time_t			 now;
 };
 
-/* The account's transport: SMTP submission is the only one so far. */
+/* The account's transport key: smtp, graph, gmail-api or auto. */
 static const char *
 acct_transport(const struct account *a)
 {
-	(void)a;
-	return "smtp";
+	return conf_transport_name(a->transport);
 }
 
 static int

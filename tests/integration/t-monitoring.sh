@@ -206,6 +206,15 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 else
 	skip "needs root and the user nobody to give a queue away" 4
 fi
+# The transport is the account's.
+sed "s|^account default : |transport graph\\ngraph_endpoint https://127.0.0.1:9/v1.0\\napi_scope Mail.Send\\naccount default : |" \
+    "$CONFIG" >"$T/graph.conf"
+chmod 600 "$T/graph.conf"
+run_ok "status --json of a Graph account" "$OAUTHMAIL" status --json -C "$T/graph.conf"
+is "$(pyj "$T/out" 'd["accounts"][0]["transport"]')" graph "transport graph"
+run_ok "status --prometheus of a Graph account" "$OAUTHMAIL" status --prometheus -C "$T/graph.conf"
+like "$(cat "$T/out")" "^oauthmail_account_info\\{account=\"$ACCOUNT\",transport=\"graph\"," \
+    "oauthmail_account_info has transport graph"
 run_rc 64 "--nagios with status: a usage error" "$OAUTHMAIL" status --nagios
 run_rc 64 "--prometheus with queue: a usage error" "$OAUTHMAIL" queue --prometheus
 
