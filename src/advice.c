@@ -217,9 +217,17 @@ static const struct advice catalogue[] = {
 	    "@ACCT@'" },
 	{ "AADSTS53003", ADV_INFO, ERR_AUTH,
 	    "sign-in blocked by Conditional Access",
-	    "a Conditional Access policy blocks this sign-in: an admin must "
-	    "allow it (see the Entra sign-in logs), then run 'oauthmail "
-	    "login @ACCT@'" },
+	    "a Conditional Access policy blocks this sign-in: when it blocks "
+	    "the device code flow, sign in with 'oauthmail login @ACCT@ "
+	    "--paste'; otherwise an admin must allow it (see the Entra "
+	    "sign-in logs), then run 'oauthmail login @ACCT@'" },
+	{ "AADSTS50199", ADV_INFO, ERR_AUTH, "confirmation needed",
+	    "Microsoft wants a confirmation that the device code flow cannot "
+	    "give: sign in with 'oauthmail login @ACCT@ --paste'" },
+	{ "AADSTS500113", ADV_INFO, ERR_CONFIG, "no redirect URI",
+	    "the app registration has no redirect URI: add http://127.0.0.1 "
+	    "as a Mobile and desktop applications redirect URI, then sign in "
+	    "with 'oauthmail login @ACCT@ --paste'" },
 	{ "AADSTS70011", ADV_INFO, ERR_CONFIG, "invalid scope",
 	    "invalid scope: use 'scope https://outlook.office.com/SMTP.Send "
 	    "offline_access' for account @ACCT@ (client credentials: "

@@ -52,7 +52,7 @@ static const char usage_text[] =
 "       sendmail -t [options] [recipient ...]\n"
 "       sendmail -bp | -bs | -bd | -q[interval] | -qI|R|S<text>\n"
 "       mailq | newaliases\n"
-"       oauthmail login ACCOUNT [--device|--browser] [-C FILE] [-v]\n"
+"       oauthmail login ACCOUNT [--device|--browser|--paste] [-C FILE] [-v]\n"
 "       oauthmail logout|check|token|secret|password ACCOUNT [-C FILE] [-v]\n"
 "       oauthmail secret ACCOUNT [--key FILE] [--systemd-credential]\n"
 "       oauthmail secret --seal-key\n"
@@ -647,12 +647,13 @@ parse_command(int argc, char **argv, size_t ci, struct invocation *inv,
 			return -1;
 		if (r == 1)
 			continue;
-		if (strcmp(p, "--device") == 0 || strcmp(p, "--browser") == 0) {
+		if (strcmp(p, "--device") == 0 || strcmp(p, "--browser") == 0 ||
+		    strcmp(p, "--paste") == 0) {
 			if (inv->cmd != CMD_LOGIN)
 				return err_set(err, ERR_USAGE, "%s is only "
 				    "valid with 'oauthmail login'", p);
 			inv->login_flow = p[2] == 'd' ? LOGIN_DEVICE :
-			    LOGIN_BROWSER;
+			    p[2] == 'b' ? LOGIN_BROWSER : LOGIN_PASTE;
 			continue;
 		}
 		if (strcmp(p, "--systemd-credential") == 0 ||

@@ -58,7 +58,8 @@ enum inv_qselect {
 enum inv_login {
 	LOGIN_DEFAULT = 0,
 	LOGIN_DEVICE,
-	LOGIN_BROWSER
+	LOGIN_BROWSER,
+	LOGIN_PASTE
 };
 
 enum inv_secret {

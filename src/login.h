@@ -46,14 +46,4 @@ void	login_revoke(const struct account *acct, struct store *st);
  */
 void	login_send_held(const struct config *cf, const struct account *acct);
 
-/*
- * --- Exposed for the unit tests ----------------------------------------
- */
-
-#define LOGIN_VERIFIER_LEN	43	/* 32 random octets, base64url */
-
-/* PKCE S256: challenge = BASE64URL(SHA256(verifier)). out: >= 44 bytes. */
-int	login_pkce_challenge(const char *verifier, char *out,
-	    size_t outsize);
-
 #endif

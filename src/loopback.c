@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,15 +93,20 @@ loopback_now_ms(void)
 }
 
 int
-loopback_wait_fd(const struct loopback_sig *g, int fd, long long ms)
+loopback_wait2(const struct loopback_sig *g, int fd1, int fd2, long long ms)
 {
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	struct timespec ts;
 	long long end = loopback_now_ms() + ms, left;
-	int r;
+	int r, n = 0, i;
 
-	pfd.fd = fd;
-	pfd.events = POLLIN;
+	for (i = 0; i < 2; i++) {
+		pfd[n].fd = i == 0 ? fd1 : fd2;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		if (pfd[n].fd >= 0)
+			n++;
+	}
 	for (;;) {
 		if (lb_interrupted) {
 			errno = EINTR;
@@ -111,16 +117,75 @@ loopback_wait_fd(const struct loopback_sig *g, int fd, long long ms)
 			return 0;
 		ts.tv_sec = left / 1000;
 		ts.tv_nsec = (left % 1000) * 1000000;
-		r = ppoll(fd >= 0 ? &pfd : NULL, fd >= 0 ? 1 : 0, &ts,
-		    &g->waitmask);
+		r = ppoll(n > 0 ? pfd : NULL, (nfds_t)n, &ts, &g->waitmask);
 		if (r > 0)
-			return 1;
+			break;
 		if (r == 0)
 			continue;	/* recheck the clock */
 		if (errno != EINTR)
 			return -1;
 	}
+	r = 0;
+	for (i = 0; i < n; i++)
+		if (pfd[i].revents != 0)
+			r |= pfd[i].fd == fd1 ? 1 : 2;
+	return r;
 }
+
+int
+loopback_wait_fd(const struct loopback_sig *g, int fd, long long ms)
+{
+	int r = loopback_wait2(g, fd, -1, ms);
+
+	return r > 0 ? 1 : r;
+}
+
+void
+loopback_status_init(struct loopback_status *s, int on)
+{
+	memset(s, 0, sizeof(*s));
+	s->on = on && isatty(STDERR_FILENO);
+}
+
+void
+loopback_status_show(struct loopback_status *s, const char *what,
+    long long left_ms)
+{
+	long long now = loopback_now_ms(), secs;
+
+	if (!s->on || (s->shown && now - s->last < 1000))
+		return;
+	secs = left_ms > 0 ? (left_ms + 999) / 1000 : 0;
+	fprintf(stderr, "\r%s: %lld:%02lld left\033[K", what, secs / 60,
+	    secs % 60);
+	(void)fflush(stderr);
+	s->shown = 1;
+	s->last = now;
+}
+
+long long
+loopback_status_next(const struct loopback_status *s, long long left_ms)
+{
+	long long next;
+
+	if (!s->on)
+		return left_ms;
+	next = 1000 - (loopback_now_ms() - s->last);
+	if (next < 1)
+		next = 1;
+	return next < left_ms ? next : left_ms;
+}
+
+void
+loopback_status_clear(struct loopback_status *s)
+{
+	if (!s->shown)
+		return;
+	fprintf(stderr, "\r\033[K");
+	(void)fflush(stderr);
+	s->shown = 0;
+}
+
 /*
  * --- The listener --------------------------------------------------------
  */
@@ -162,6 +227,7 @@ loopback_redirect_free(struct loopback_redirect *r)
 {
 	xfree_secret(r->code);
 	free(r->state);
+	free(r->iss);
 	free(r->error);
 	free(r->error_description);
 	memset(r, 0, sizeof(*r));
@@ -183,13 +249,55 @@ query_set(char **slot, const char *v, size_t vlen)
 	return *slot == NULL ? -1 : 0;
 }
 
+/*
+ * Parses the query q[0..len) (no '?') into r: code, state, iss, error,
+ * error_description; others are ignored. -1 when a parameter is given
+ * twice or undecodable, or the code has a control character.
+ */
+static int
+parse_query(const char *q, size_t len, struct loopback_redirect *r)
+{
+	const char *end = q + len, *amp, *eq;
+	size_t i, nlen;
+	char **slot;
+
+	for (; q < end; q = amp + 1) {
+		if ((amp = memchr(q, '&', (size_t)(end - q))) == NULL)
+			amp = end;
+		if ((eq = memchr(q, '=', (size_t)(amp - q))) == NULL)
+			eq = amp;
+		nlen = (size_t)(eq - q);
+		slot = NULL;
+		if (nlen == 4 && memcmp(q, "code", 4) == 0)
+			slot = &r->code;
+		else if (nlen == 5 && memcmp(q, "state", 5) == 0)
+			slot = &r->state;
+		else if (nlen == 3 && memcmp(q, "iss", 3) == 0)
+			slot = &r->iss;
+		else if (nlen == 5 && memcmp(q, "error", 5) == 0)
+			slot = &r->error;
+		else if (nlen == 17 && memcmp(q, "error_description", 17) == 0)
+			slot = &r->error_description;
+		if (slot != NULL && query_set(slot, eq < amp ? eq + 1 : amp,
+		    eq < amp ? (size_t)(amp - eq - 1) : 0) == -1)
+			return -1;
+		if (amp == end)
+			break;
+	}
+	/* A code that could never be a code: refuse before using it. */
+	for (i = 0; r->code != NULL && r->code[i] != '\0'; i++)
+		if ((unsigned char)r->code[i] <= 0x20 ||
+		    (unsigned char)r->code[i] == 0x7f)
+			return -1;
+	return 0;
+}
+
 int
 loopback_parse_request(const char *req, size_t len,
     struct loopback_redirect *r)
 {
-	const char *eol, *sp1, *sp2, *p, *q, *end, *amp, *eq;
-	size_t linelen, i, nlen;
-	char **slot;
+	const char *eol, *sp1, *sp2, *p, *end;
+	size_t linelen;
 
 	memset(r, 0, sizeof(*r));
 	if (len > LOOPBACK_REQ_MAX || memchr(req, '\0', len) != NULL)
@@ -222,40 +330,98 @@ loopback_parse_request(const char *req, size_t len,
 	/* Only "/" carries the redirect (redirect_uri has path "/"). */
 	if (p + 2 > sp2 || p[0] != '/' || p[1] != '?')
 		return LOOPBACK_REQ_OTHER;
-	for (q = p + 2; q < sp2; q = amp + 1) {
-		if ((amp = memchr(q, '&', (size_t)(sp2 - q))) == NULL)
-			amp = sp2;
-		if ((eq = memchr(q, '=', (size_t)(amp - q))) == NULL)
-			eq = amp;
-		nlen = (size_t)(eq - q);
-		slot = NULL;
-		if (nlen == 4 && memcmp(q, "code", 4) == 0)
-			slot = &r->code;
-		else if (nlen == 5 && memcmp(q, "state", 5) == 0)
-			slot = &r->state;
-		else if (nlen == 5 && memcmp(q, "error", 5) == 0)
-			slot = &r->error;
-		else if (nlen == 17 && memcmp(q, "error_description", 17) == 0)
-			slot = &r->error_description;
-		if (slot != NULL && query_set(slot, eq < amp ? eq + 1 : amp,
-		    eq < amp ? (size_t)(amp - eq - 1) : 0) == -1) {
-			loopback_redirect_free(r);
-			return -1;
-		}
-		if (amp == sp2)
-			break;
+	if (parse_query(p + 2, (size_t)(sp2 - p - 2), r) == -1) {
+		loopback_redirect_free(r);
+		return -1;
 	}
 	if (r->code == NULL && r->error == NULL) {
 		loopback_redirect_free(r);
 		return LOOPBACK_REQ_OTHER;
 	}
-	/* A code that could never be a code: refuse before using it. */
-	for (i = 0; r->code != NULL && r->code[i] != '\0'; i++)
-		if ((unsigned char)r->code[i] < 0x20) {
-			loopback_redirect_free(r);
-			return -1;
-		}
 	return LOOPBACK_REQ_REDIRECT;
+}
+
+/* Skips a prefix of s[0..*len) that equals pfx (case-insensitively). */
+static int
+skip_prefix(const char **s, size_t *len, const char *pfx)
+{
+	size_t n = strlen(pfx);
+
+	if (*len < n || strncasecmp(*s, pfx, n) != 0)
+		return 0;
+	*s += n;
+	*len -= n;
+	return 1;
+}
+
+/*
+ * The pasted address without its scheme: "127.0.0.1:PORT/?QUERY" (the
+ * redirect URI's host and port, path "/"). Sets the query (up to a
+ * '#'); -1 when it names another place.
+ */
+static int
+paste_url(const char *s, size_t len, const char *redirect_uri,
+    const char **q, size_t *qlen)
+{
+	const char *ru = redirect_uri, *hash;
+	size_t rulen = strlen(redirect_uri);
+
+	(void)skip_prefix(&ru, &rulen, "http://");
+	if (len < rulen + 1 || strncasecmp(s, ru, rulen) != 0 ||
+	    s[rulen] != '?')
+		return -1;
+	*q = s + rulen + 1;
+	*qlen = len - rulen - 1;
+	if ((hash = memchr(*q, '#', *qlen)) != NULL)
+		*qlen = (size_t)(hash - *q);
+	return 0;
+}
+
+int
+loopback_parse_paste(const char *text, size_t len, const char *redirect_uri,
+    struct loopback_redirect *r)
+{
+	const char *s = text, *q;
+	size_t i, qlen;
+
+	memset(r, 0, sizeof(*r));
+	while (len > 0 && isspace((unsigned char)*s)) {
+		s++;
+		len--;
+	}
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		len--;
+	if (len == 0)
+		return LOOPBACK_PASTE_EMPTY;
+	if (len > LOOPBACK_REQ_MAX)
+		return LOOPBACK_PASTE_BAD;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return LOOPBACK_PASTE_BAD;
+	if (skip_prefix(&s, &len, "http://") ||
+	    skip_prefix(&s, &len, "https://") ||
+	    strncasecmp(s, "127.0.0.1", 9) == 0 ||
+	    strncasecmp(s, "localhost", 9) == 0) {
+		if (paste_url(s, len, redirect_uri, &q, &qlen) == -1)
+			return LOOPBACK_PASTE_ELSEWHERE;
+	} else if (*s == '?' || memchr(s, '=', len) != NULL) {
+		q = *s == '?' ? s + 1 : s;
+		qlen = *s == '?' ? len - 1 : len;
+	} else {
+		/* Just the code (as it appears in the address bar). */
+		r->code = form_decode(s, len);
+		return r->code == NULL ? LOOPBACK_PASTE_BAD :
+		    LOOPBACK_PASTE_CODE;
+	}
+	if (parse_query(q, qlen, r) == -1) {
+		loopback_redirect_free(r);
+		return LOOPBACK_PASTE_BAD;
+	}
+	if (r->code == NULL && r->error == NULL) {
+		loopback_redirect_free(r);
+		return LOOPBACK_PASTE_NOCODE;
+	}
+	return LOOPBACK_PASTE_URL;
 }
 
 static const char page_head[] = "<!DOCTYPE html>\n<html><head>"

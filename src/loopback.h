@@ -43,6 +43,32 @@ long long loopback_now_ms(void);
  * Returns 1 readable, 0 time is up, -1 interrupted or failed (errno).
  */
 int	loopback_wait_fd(const struct loopback_sig *g, int fd, long long ms);
+/*
+ * The same for two descriptors (either may be -1): returns 1 when fd1 is
+ * readable (or at its end), 2 fd2, 3 both; 0 time is up; -1.
+ */
+int	loopback_wait2(const struct loopback_sig *g, int fd1, int fd2,
+	    long long ms);
+
+/*
+ * A status line on stderr while a flow waits: "WHAT: M:SS left",
+ * rewritten in place with \r at most once a second; nothing at all
+ * when stderr is not a terminal or on is 0.
+ */
+struct loopback_status {
+	int		on;
+	int		shown;		/* a line is on the screen */
+	long long	last;		/* when it was written (ms) */
+};
+
+void	loopback_status_init(struct loopback_status *s, int on);
+void	loopback_status_show(struct loopback_status *s, const char *what,
+	    long long left_ms);
+/* How long to wait before the next update (left_ms when off). */
+long long loopback_status_next(const struct loopback_status *s,
+	    long long left_ms);
+/* Erases the line (before anything else is printed). */
+void	loopback_status_clear(struct loopback_status *s);
 
 /*
  * --- The listener --------------------------------------------------------
@@ -76,6 +102,7 @@ void	loopback_reply(int fd, const char *status, const char *title,
 struct loopback_redirect {
 	char	*code;			/* secret */
 	char	*state;
+	char	*iss;			/* RFC 9207 */
 	char	*error;
 	char	*error_description;
 };
@@ -91,5 +118,23 @@ struct loopback_redirect {
 int	loopback_parse_request(const char *req, size_t len,
 	    struct loopback_redirect *r);
 void	loopback_redirect_free(struct loopback_redirect *r);
+
+#define LOOPBACK_PASTE_BAD	-1	/* malformed */
+#define LOOPBACK_PASTE_EMPTY	0	/* nothing but white space */
+#define LOOPBACK_PASTE_URL	1	/* the redirect's address: r filled */
+#define LOOPBACK_PASTE_CODE	2	/* just a code: r->code only */
+#define LOOPBACK_PASTE_ELSEWHERE 3	/* an address, but not redirect_uri */
+#define LOOPBACK_PASTE_NOCODE	4	/* redirect_uri with neither code
+					   nor error */
+/*
+ * Parses what the user pasted (hostile input, one line, white space
+ * around it ignored): the address the browser was sent to
+ * ("http://127.0.0.1:PORT/?code=...&state=...", the scheme optional,
+ * which must be redirect_uri's host, port and path), its query alone
+ * ("code=...&state=..." or "?code=..."), or just the code (percent
+ * escapes decoded). r is always left freeable.
+ */
+int	loopback_parse_paste(const char *text, size_t len,
+	    const char *redirect_uri, struct loopback_redirect *r);
 
 #endif

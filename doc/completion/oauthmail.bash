@@ -68,7 +68,7 @@ _oauthmail() {
 		fi
 		;;
 	login)
-		COMPREPLY=($(compgen -W "--device --browser -C -v $(_oauthmail_accounts)" -- "$cur")) ;;
+		COMPREPLY=($(compgen -W "--device --browser --paste -C -v $(_oauthmail_accounts)" -- "$cur")) ;;
 	status)
 		COMPREPLY=($(compgen -W "--json --prometheus -C -v $(_oauthmail_accounts)" -- "$cur")) ;;
 	check)

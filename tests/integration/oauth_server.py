@@ -28,6 +28,8 @@ Control (tests only, no auth):
   POST /_control/reset_stats
 Faults: none down 500 503 slow invalid_grant temporarily_unavailable
         invalid_client invalid_scope bad_json no_refresh_token
+        device_ca (AADSTS53003, Conditional Access)
+        wrong_iss (on /authorize: the redirect names another issuer)
 
 Client assertions (RFC 7523 §2.2, private_key_jwt), with python3-cryptography:
   --client-cert CLIENT_ID=CERT.pem   the client signs assertions with the key
@@ -253,6 +255,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif f == "invalid_client":
             self.oauth_error(401, "invalid_client", "AADSTS7000218: client_secret required (test fault)",
                              {"WWW-Authenticate": 'Basic realm="test"'})
+        elif f == "device_ca":
+            self.oauth_error(400, "invalid_grant", "AADSTS53003: Access has been blocked by "
+                             "Conditional Access policies. The access policy does not allow "
+                             "token issuance. (test fault)")
         elif f == "invalid_scope":
             self.oauth_error(400, "invalid_scope", "test fault")
         elif f == "bad_json":
@@ -614,6 +620,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_raw(400, "text/plain", b"bad code_challenge_method\n")
         sep = "&" if "?" in ru else "?"
         extra = {"state": q["state"]} if "state" in q else {}
+        # RFC 9207: the issuer in the response (fault wrong_iss: another).
+        extra["iss"] = ("https://evil.test" if st.fault == "wrong_iss" else
+                        "https://127.0.0.1:%d" % self.server.server_address[1])
         if st.fault == "access_denied":
             loc = ru + sep + urllib.parse.urlencode({"error": "access_denied",
                                                       "error_description": "user declined (test)", **extra})

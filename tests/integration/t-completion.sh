@@ -35,6 +35,7 @@ is "$(complete_words oauthmail -C "$T/other.conf" status '' | grep -v '^-' | tr 
     "other " "account names from the -C file"
 is "$(complete_words oauthmail login w)" "work" "a partial account name"
 like "$(complete_words oauthmail login --)" "--device" "login offers --device"
+like "$(complete_words oauthmail login --)" "--paste" "login offers --paste"
 like "$(complete_words oauthmail secret work --)" "--key" "secret offers --key"
 is "$(complete_words oauthmail secret work --key "$T/oth")" "$T/other.conf" \
     "--key completes a file name"

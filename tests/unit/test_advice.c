@@ -420,6 +420,17 @@ test_token_errors(void **state)
 		    "not match the redirect URIs configured for the "
 		    "application", 50011, ERR_CONFIG, "http://127.0.0.1",
 		    "localhost" },
+		{ 400, "invalid_grant", "AADSTS53003: Access has been blocked "
+		    "by Conditional Access policies. The access policy does "
+		    "not allow token issuance.", 53003, ERR_AUTH,
+		    "oauthmail login acct1 --paste", NULL },
+		{ 400, "invalid_grant", "AADSTS50199: For security reasons, "
+		    "user confirmation is required for this request. Please "
+		    "repeat the request allowing user interaction.", 50199,
+		    ERR_AUTH, "oauthmail login acct1 --paste", NULL },
+		{ 400, "invalid_request", "AADSTS500113: No reply address is "
+		    "registered for the application.", 500113, ERR_CONFIG,
+		    "oauthmail login acct1 --paste", NULL },
 		{ 400, "invalid_grant", "Token has been expired or revoked.",
 		    0, ERR_AUTH, "oauthmail login acct1", NULL },
 		{ 401, "deleted_client", "The OAuth client was deleted.", 0,

@@ -1,5 +1,6 @@
 /*
- * test_loopback.c -- the loopback request parser (hostile input).
+ * test_loopback.c -- the loopback request parser and the parser of
+ * what the user pastes (hostile input).
  */
 #include "unit.h"
 
@@ -127,12 +128,73 @@ test_parse_request_bounds(void **state)
 	free(big);
 }
 
+/* --- what the user pastes ----------------------------------------------- */
+
+#define RU "http://127.0.0.1:4711/"
+
+static const struct {
+	const char	*text;
+	int		 want;
+	const char	*code, *state, *iss;
+} paste_cases[] = {
+	{ RU "?code=c1&state=s1", LOOPBACK_PASTE_URL, "c1", "s1", NULL },
+	{ "  " RU "?state=s1&code=c%2F1&iss=https%3A%2F%2Fa.test\r\n",
+	    LOOPBACK_PASTE_URL, "c/1", "s1", "https://a.test" },
+	{ "127.0.0.1:4711/?code=c1&state=s1#frag", LOOPBACK_PASTE_URL, "c1",
+	    "s1", NULL },
+	{ "HTTP://127.0.0.1:4711/?code=c1", LOOPBACK_PASTE_URL, "c1", NULL,
+	    NULL },
+	{ "?code=c1&state=s1", LOOPBACK_PASTE_URL, "c1", "s1", NULL },
+	{ "code=c1&state=s1", LOOPBACK_PASTE_URL, "c1", "s1", NULL },
+	{ RU "?error=access_denied&state=s1", LOOPBACK_PASTE_URL, NULL, "s1",
+	    NULL },
+	{ "M.C5_BAY.2.U.abc", LOOPBACK_PASTE_CODE, "M.C5_BAY.2.U.abc", NULL,
+	    NULL },
+	{ "4%2F0AX4Xf", LOOPBACK_PASTE_CODE, "4/0AX4Xf", NULL, NULL },
+	{ "", LOOPBACK_PASTE_EMPTY, NULL, NULL, NULL },
+	{ " \t\n", LOOPBACK_PASTE_EMPTY, NULL, NULL, NULL },
+	{ "http://127.0.0.1:4712/?code=c1", LOOPBACK_PASTE_ELSEWHERE, NULL,
+	    NULL, NULL },
+	{ "https://evil.test/?code=c1&state=s1", LOOPBACK_PASTE_ELSEWHERE,
+	    NULL, NULL, NULL },
+	{ "http://127.0.0.1:4711/x?code=c1", LOOPBACK_PASTE_ELSEWHERE, NULL,
+	    NULL, NULL },
+	{ RU "?state=s1", LOOPBACK_PASTE_NOCODE, NULL, NULL, NULL },
+	{ RU "?code=1&code=2", LOOPBACK_PASTE_BAD, NULL, NULL, NULL },
+	{ RU "?code=a%00b", LOOPBACK_PASTE_BAD, NULL, NULL, NULL },
+	{ "two words", LOOPBACK_PASTE_BAD, NULL, NULL, NULL },
+	{ "a%zz", LOOPBACK_PASTE_BAD, NULL, NULL, NULL },
+	{ "caf\xc3\xa9", LOOPBACK_PASTE_BAD, NULL, NULL, NULL },
+};
+
+static void
+test_parse_paste(void **state)
+{
+	struct loopback_redirect r;
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < nitems(paste_cases); i++) {
+		rc = loopback_parse_paste(paste_cases[i].text,
+		    strlen(paste_cases[i].text), RU, &r);
+		if (rc != paste_cases[i].want)
+			fail_msg("paste %zu (%s): rc %d, want %d", i,
+			    paste_cases[i].text, rc, paste_cases[i].want);
+		check_str(i, "code", r.code, paste_cases[i].code);
+		check_str(i, "state", r.state, paste_cases[i].state);
+		check_str(i, "iss", r.iss, paste_cases[i].iss);
+		loopback_redirect_free(&r);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_request),
 		cmocka_unit_test(test_parse_request_bounds),
+		cmocka_unit_test(test_parse_paste),
 	};
 
 	return cmocka_run_group_tests_name("loopback", tests, NULL, NULL);
