@@ -401,6 +401,17 @@ load_aliases(struct sess *s, struct err *err)
 	return 0;
 }
 
+/* The size limit of a message through acct (sizecache.h). */
+static long long
+size_limit(const struct sess *s, const struct account *acct)
+{
+	struct size_limit lim;
+
+	submit_size_limit(acct, s->dropper != NULL ? &s->dropper->sizes :
+	    NULL, &lim);
+	return lim.bytes;
+}
+
 static void
 cmd_mail(struct sess *s, const char *arg)
 {
@@ -408,6 +419,7 @@ cmd_mail(struct sess *s, const char *arg)
 	struct addr a;
 	struct err err;
 	char r[256];
+	long long max;
 
 	if (!s->greeted) {
 		reply(s, "503 5.5.1 Send HELO or EHLO first");
@@ -436,6 +448,12 @@ cmd_mail(struct sess *s, const char *arg)
 	if (s->acct == NULL || load_aliases(s, &err) == -1) {
 		log_warnx("%s", err.msg);
 		reply_text(s, 451, "4.3.5", err.msg);
+		return;
+	}
+	/* RFC 1870 §6.3: a declared size over the limit is refused now. */
+	if (p.size > 0 && p.size > (max = size_limit(s, s->acct))) {
+		reply(s, "552 5.3.4 Message size exceeds the limit of %lld "
+		    "bytes", max);
 		return;
 	}
 	s->body8bit = p.body8bit;
@@ -880,7 +898,8 @@ bs_run(const struct invocation *inv, const struct config *cf,
 			else {
 				reply(&s, "250-%s", util_hostname());
 				reply(&s, "250-8BITMIME");
-				reply(&s, "250-SIZE");
+				reply(&s, "250-SIZE %lld", size_limit(&s,
+				    acct));
 				reply(&s, "250 ENHANCEDSTATUSCODES");
 			}
 			break;

@@ -29,6 +29,7 @@
 #include "seal.h"
 #include "smtp.h"
 #include "store.h"
+#include "submit.h"
 #include "token.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -585,13 +586,17 @@ status_token(const struct account *a, const struct acct_queue *aq,
 
 /* One account's lines; returns what blocks it, why says it in brief. */
 static enum blocker
-status_one(const struct account *a, char *why, size_t whysize)
+status_one(const struct config *cf, const struct account *a, char *why,
+    size_t whysize)
 {
 	struct acct_queue aq;
+	struct size_limit lim;
 	enum blocker b = BLK_NONE;
 
 	printf("account %s <%s>\n", a->name, a->from);
 	printf("  %-16s %s:%d\n", "server", a->host, conf_port(a));
+	submit_size_limit_of(cf, a, &lim);
+	printf("  %-16s %lld bytes (%s)\n", "size limit", lim.bytes, lim.from);
 	scan_queue(a, &aq);
 	if (conf_is_oauth(a))
 		b = status_token(a, &aq, why, whysize);
@@ -659,7 +664,7 @@ cmd_status(const struct invocation *inv, const struct config *cf,
 		const struct account *a = one != NULL ? one : cf->accounts[i];
 
 		why[0] = '\0';
-		if ((b = status_one(a, why, sizeof(why))) > worst) {
+		if ((b = status_one(cf, a, why, sizeof(why))) > worst) {
 			worst = b;
 			worst_acct = a;
 			(void)strlcpy(worst_why, why, sizeof(worst_why));

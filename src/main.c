@@ -35,6 +35,7 @@
 #include "queue.h"
 #include "report.h"
 #include "runq.h"
+#include "sizecache.h"
 #include "status.h"
 #include "submit.h"
 #include "sysq.h"
@@ -475,6 +476,8 @@ main(int argc, char **argv)
 			return report_nagios_unknown(stdout, err.msg);
 		die(&err);
 	}
+	/* Where SMTP sessions record the server's SIZE (sizecache.h). */
+	sizecache_setup(&cf);
 	switch (inv.mode) {
 	case MODE_SEND:
 		rc = cf.system_mode ? do_system_send(&inv, &cf) :

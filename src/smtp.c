@@ -36,6 +36,7 @@
 #include "envelope.h"
 #include "log.h"
 #include "sasl.h"
+#include "sizecache.h"
 #include "smtp.h"
 #include "smtpreply.h"
 #include "status.h"
@@ -926,6 +927,9 @@ smtp_connect_conn(struct conn *c, const struct account *acct,
 	if (conn_is_tls(c))
 		log_debug("smtp: %s:%d %s", s->host, s->port,
 		    conn_tls_version(c));
+	/* What the server advertises is the submissions' limit. */
+	sizecache_note(acct, s->host, s->port, (s->caps.flags &
+	    SMTP_CAP_SIZE) ? s->caps.size_max : 0);
 	*sp = s;
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "buf.h"
 #include "log.h"
 #include "runq.h"
 #include "submit.h"
@@ -42,8 +43,39 @@ submit_bs_invocation(struct invocation *out, const struct invocation *inv,
 }
 
 void
+submit_size_limit(const struct account *acct, const struct sizecache *sys,
+    struct size_limit *lim)
+{
+	struct sizecache c = { NULL, 0 };
+
+	if (sys != NULL) {
+		sizecache_limit(acct, sys, lim);
+		return;
+	}
+	sizecache_load_user(acct, &c);
+	sizecache_limit(acct, &c, lim);
+	sizecache_free(&c);
+}
+
+void
+submit_size_limit_of(const struct config *cf, const struct account *acct,
+    struct size_limit *lim)
+{
+	struct sizecache c = { NULL, 0 };
+
+	if (!cf->system_mode) {
+		submit_size_limit(acct, NULL, lim);
+		return;
+	}
+	sysq_sizes_load(cf, &c);
+	sizecache_limit(acct, &c, lim);
+	sizecache_free(&c);
+}
+
+void
 submit_intake_opts(struct intake_opts *io, const struct invocation *inv,
-    const struct account *acct, const struct aliases *al)
+    const struct account *acct, const struct aliases *al,
+    const struct size_limit *lim)
 {
 	memset(io, 0, sizeof(*io));
 	io->ignore_dots = inv->ignore_dots;
@@ -53,8 +85,8 @@ submit_intake_opts(struct intake_opts *io, const struct invocation *inv,
 	io->aliases = al;
 	io->rcpts = inv->rcpts;
 	io->nrcpts = inv->nrcpts;
-	io->max_size = (off_t)conf_max_message_size(acct);
-	io->size_cure = conf_size_cure(acct);
+	io->max_size = (off_t)lim->bytes;
+	io->size_cure = lim->why;
 }
 
 void
@@ -86,15 +118,21 @@ submit_spool(struct queue *q, const struct invocation *inv,
     const struct account *acct, const struct aliases *al, FILE *in,
     char **idp, struct err *err)
 {
+	struct sizecache sizes = { NULL, 0 };
+	struct size_limit lim;
 	struct intake_opts io;
 	struct envelope env;
 	int fd, rc = -1;
 
 	*idp = NULL;
 	envelope_init(&env);
+	/* The record is in the queue directory (sizecache.h). */
+	sizecache_load(q->dirfd, SIZECACHE_USER_NAME, geteuid(), &sizes);
+	sizecache_limit(acct, &sizes, &lim);
+	sizecache_free(&sizes);
 	if (queue_create(q, &env, &fd, err) == -1)
 		goto out;
-	submit_intake_opts(&io, inv, acct, al);
+	submit_intake_opts(&io, inv, acct, al, &lim);
 	if (intake_read(in, fd, &io, &env, err) == -1) {
 		queue_abort(q, &env, fd);
 		goto out;
@@ -245,6 +283,8 @@ submit_drop_create(const struct config *cf, gid_t spool_gid,
 {
 	d->dirfd = d->fd = -1;
 	d->name[0] = '\0';
+	d->sizes.v = NULL;
+	d->sizes.n = 0;
 	if (spool_gid != (gid_t)-1 &&
 	    setresgid((gid_t)-1, spool_gid, (gid_t)-1) == -1)
 		return err_set(err, ERR_TEMP, "setresgid: %s",
@@ -296,6 +336,42 @@ send_reply(int sock, const struct drop_reply *r, const struct sysq_drop *d)
 }
 
 /*
+ * The helper's first message: the maildrop's size record, which only the
+ * spool group may read (a comment line when there is none).
+ */
+static void
+send_sizes(const struct config *cf, gid_t spool_gid, gid_t rgid, int sock)
+{
+	struct sizecache c = { NULL, 0 };
+	struct buf b;
+
+	if (setresgid((gid_t)-1, spool_gid, (gid_t)-1) == 0) {
+		sysq_sizes_load(cf, &c);
+		if (setresgid((gid_t)-1, rgid, (gid_t)-1) == -1)
+			_exit(EX_OSERR);
+	}
+	sizecache_format(&c, &b);
+	(void)send(sock, b.data, b.len, MSG_NOSIGNAL);
+	buf_free(&b);
+	sizecache_free(&c);
+}
+
+/* The session's side: the record the helper sends first. */
+static void
+recv_sizes(int sock, struct sizecache *c)
+{
+	char *text = xmalloc(SIZECACHE_MAX_BYTES);
+	ssize_t n;
+
+	do
+		n = recv(sock, text, SIZECACHE_MAX_BYTES, 0);
+	while (n == -1 && errno == EINTR);
+	if (n > 0)
+		sizecache_parse(text, (size_t)n, c);
+	free(text);
+}
+
+/*
  * The helper: holds the spool group as its saved gid, reads one-byte
  * requests, answers each with a new drop file. Ends at end of input.
  */
@@ -316,6 +392,7 @@ dropper_loop(const struct config *cf, gid_t spool_gid, int sock)
 		if (fd > 2)
 			(void)close(fd);
 	}
+	send_sizes(cf, spool_gid, rgid, sock);
 	for (;;) {
 		n = read(sock, &c, 1);
 		if (n == -1 && errno == EINTR)
@@ -336,6 +413,7 @@ dropper_loop(const struct config *cf, gid_t spool_gid, int sock)
 			(void)close(d.fd);
 		if (d.dirfd != -1)
 			(void)close(d.dirfd);
+		sizecache_free(&d.sizes);
 	}
 }
 
@@ -348,8 +426,12 @@ submit_dropper_start(struct submit_dropper *dr, const struct config *cf,
 	dr->cf = cf;
 	dr->pid = 0;
 	dr->sock = -1;
-	if (spool_gid == (gid_t)-1)
+	dr->sizes.v = NULL;
+	dr->sizes.n = 0;
+	if (spool_gid == (gid_t)-1) {
+		sysq_sizes_load(cf, &dr->sizes);
 		return 0;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		return err_set(err, ERR_OS, "socketpair: %s", strerror(errno));
 	(void)fflush(stdout);
@@ -365,6 +447,7 @@ submit_dropper_start(struct submit_dropper *dr, const struct config *cf,
 	}
 	(void)close(sv[1]);
 	dr->sock = sv[0];
+	recv_sizes(dr->sock, &dr->sizes);
 	return 0;
 }
 
@@ -418,6 +501,8 @@ submit_dropper_create(struct submit_dropper *dr, struct sysq_drop *d,
 
 	d->fd = d->dirfd = -1;
 	d->name[0] = '\0';
+	d->sizes.v = NULL;
+	d->sizes.n = 0;
 	if (dr->sock == -1)
 		return sysq_drop_create(dr->cf, (gid_t)-1, d, err);
 	do
@@ -436,12 +521,14 @@ submit_dropper_create(struct submit_dropper *dr, struct sysq_drop *d,
 		    r.msg);
 	}
 	(void)strlcpy(d->name, r.name, sizeof(d->name));
+	sizecache_copy(&d->sizes, &dr->sizes);
 	return 0;
 }
 
 void
 submit_dropper_stop(struct submit_dropper *dr)
 {
+	sizecache_free(&dr->sizes);
 	if (dr->sock != -1)
 		(void)close(dr->sock);
 	dr->sock = -1;

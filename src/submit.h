@@ -18,7 +18,9 @@
  * for good right after (main.c). A -bs session reads untrusted input for as
  * long as the client likes, so it gives the group up for good at once and
  * asks a helper process, which keeps it and does nothing else, for one
- * drop file per message (struct submit_dropper).
+ * drop file per message (struct submit_dropper). The helper's first answer
+ * is the maildrop's record of advertised sizes (sizecache.h), which only
+ * the group may read: the session's size limit.
  */
 #ifndef SUBMIT_H
 #define SUBMIT_H
@@ -34,6 +36,7 @@
 #include "envelope.h"
 #include "intake.h"
 #include "queue.h"
+#include "sizecache.h"
 #include "status.h"
 #include "sysq.h"
 
@@ -49,11 +52,27 @@ void	submit_bs_invocation(struct invocation *out,
 	    size_t nrcpts, int body8bit, int smtputf8);
 
 /*
+ * The size limit of a submission through acct (sizecache_limit): with the
+ * system mode's record sys (read while the spool group was held), or with
+ * NULL the user's, read from acct's queue directory.
+ */
+void	submit_size_limit(const struct account *, const struct sizecache *sys,
+	    struct size_limit *);
+
+/*
+ * The same for whoever can read the record: in system mode the maildrop's
+ * (the daemon's user), else the user's.
+ */
+void	submit_size_limit_of(const struct config *, const struct account *,
+	    struct size_limit *);
+
+/*
  * The intake options of a message submitted by inv through acct, with the
- * account's size limit (conf_max_message_size).
+ * size limit lim (which must outlive the options).
  */
 void	submit_intake_opts(struct intake_opts *, const struct invocation *,
-	    const struct account *, const struct aliases *);
+	    const struct account *, const struct aliases *,
+	    const struct size_limit *lim);
 
 /*
  * Fills the envelope fields the invocation decides (intake filled the
@@ -121,11 +140,15 @@ struct submit_dropper {
 	const struct config	*cf;
 	pid_t			 pid;	/* the helper, or 0 */
 	int			 sock;	/* to the helper, or -1 */
+	struct sizecache	 sizes;	/* the maildrop's record (sizecache.h) */
 };
 
 int	submit_dropper_start(struct submit_dropper *, const struct config *,
 	    gid_t spool_gid, struct err *);
-/* A new drop file in d (as sysq_drop_create). */
+/*
+ * A new drop file in d (as sysq_drop_create; d->sizes is the record read
+ * when the helper started).
+ */
 int	submit_dropper_create(struct submit_dropper *, struct sysq_drop *,
 	    struct err *);
 /* Ends the helper. */

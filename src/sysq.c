@@ -210,6 +210,8 @@ sysq_drop_create(const struct config *cf, gid_t spool_gid,
 
 	d->dirfd = d->fd = -1;
 	d->name[0] = '\0';
+	d->sizes.v = NULL;
+	d->sizes.n = 0;
 	if (drop_dir_path(cf, path, sizeof(path)) == -1)
 		return err_set(err, ERR_CONFIG, "spool_dir is too long");
 	d->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -234,6 +236,8 @@ sysq_drop_create(const struct config *cf, gid_t spool_gid,
 		    "the spool group, mode 1730, not writable by others; "
 		    "run 'make install-system'", path);
 	}
+	/* Readable with the group only, as the ledger is. */
+	sizecache_load(d->dirfd, SIZECACHE_SYS_NAME, st.st_uid, &d->sizes);
 	/* Under the ledger's lock: the daemon's recount sees the file. */
 	memset(&l, 0, sizeof(l));
 	if ((lfd = ledger_open(d->dirfd, st.st_uid)) != -1) {
@@ -242,6 +246,7 @@ sysq_drop_create(const struct config *cf, gid_t spool_gid,
 		if (ledger_check(cf, u, err) == -1) {
 			(void)close(lfd);
 			free(l.v);
+			sizecache_free(&d->sizes);
 			(void)close(d->dirfd);
 			d->dirfd = -1;
 			return -1;
@@ -271,6 +276,7 @@ sysq_drop_create(const struct config *cf, gid_t spool_gid,
 		if (lfd != -1)
 			(void)close(lfd);
 		free(l.v);
+		sizecache_free(&d->sizes);
 		return err_set(err, ERR_TEMP, "%s/%s: %s; the message was "
 		    "not accepted, try again later", path, d->name,
 		    strerror(e));
@@ -316,6 +322,7 @@ sysq_drop_write(struct sysq_drop *d, const struct invocation *inv,
     struct err *err)
 {
 	char hdr[DROP_HDR_LEN + 1];
+	struct size_limit lim;
 	struct intake_opts io;
 	struct envelope env;
 	struct buf b;
@@ -335,8 +342,9 @@ sysq_drop_write(struct sysq_drop *d, const struct invocation *inv,
 	io.aliases = al;
 	io.rcpts = inv->rcpts;
 	io.nrcpts = inv->nrcpts;
-	io.max_size = (off_t)conf_max_message_size(acct);
-	io.size_cure = conf_size_cure(acct);
+	sizecache_limit(acct, &d->sizes, &lim);
+	io.max_size = (off_t)lim.bytes;
+	io.size_cure = lim.why;
 	if (intake_read(in, d->fd, &io, &env, err) == -1)
 		goto out;
 	if ((end = lseek(d->fd, 0, SEEK_CUR)) == -1)
@@ -385,12 +393,15 @@ ioerr:
 out:
 	envelope_free(&env);
 	buf_free(&b);
+	if (rc == 0)
+		sizecache_free(&d->sizes);
 	return rc;
 }
 
 void
 sysq_drop_abort(struct sysq_drop *d)
 {
+	sizecache_free(&d->sizes);
 	/* We can no longer unlink it: the daemon removes it. */
 	if (d->fd != -1) {
 		/* Best effort: an untruncated file is set aside later. */
@@ -402,6 +413,25 @@ sysq_drop_abort(struct sysq_drop *d)
 	if (d->dirfd != -1)
 		(void)close(d->dirfd);
 	d->fd = d->dirfd = -1;
+}
+
+void
+sysq_sizes_load(const struct config *cf, struct sizecache *c)
+{
+	char path[1024];
+	struct stat st;
+	int fd;
+
+	sizecache_free(c);
+	if (drop_dir_path(cf, path, sizeof(path)) == -1)
+		return;
+	/* Mode 1730: the group may search it, not read it. */
+	fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		sizecache_load(fd, SIZECACHE_SYS_NAME, st.st_uid, c);
+	(void)close(fd);
 }
 
 /* ------------------------------------------------------ daemon side --- */
@@ -553,14 +583,16 @@ struct pick {
  * -2 for a local failure (leave it for the next run).
  */
 static int
-pick_one(const struct config *cf, struct queue *q, int fd,
-    const struct stat *st, const char *name, struct pick *pk)
+pick_one(const struct config *cf, const struct sizecache *sizes,
+    struct queue *q, int fd, const struct stat *st, const char *name,
+    struct pick *pk)
 {
 	char hdr[DROP_HDR_LEN + 1], *etext = NULL, **rcpts = NULL;
 	char *why = pk->why;
 	size_t whysize = sizeof(pk->why);
 	unsigned long long msglen;
 	struct envelope *dp = &pk->denv, qenv;
+	struct size_limit lim;
 	struct intake_opts io;
 	struct range r;
 	struct passwd *pw;
@@ -630,11 +662,11 @@ pick_one(const struct config *cf, struct queue *q, int fd,
 	}
 	pk->acct = acct;
 	/* The submitter's limit (LF endings here: never more than sent). */
-	if (msglen > (unsigned long long)conf_max_message_size(acct)) {
+	sizecache_limit(acct, sizes, &lim);
+	if (msglen > (unsigned long long)lim.bytes) {
 		pk->toobig = 1;
 		(void)snprintf(why, whysize, "message larger than the limit "
-		    "of %lld bytes (max_message_size)",
-		    conf_max_message_size(acct));
+		    "of %lld bytes; %s", lim.bytes, lim.why);
 		goto out;
 	}
 	sender = conf_pick_sender(acct, f ? dp->sender : NULL);
@@ -655,8 +687,8 @@ pick_one(const struct config *cf, struct queue *q, int fd,
 		rcpts[i] = dp->rcpts[i].addr;
 	memset(&io, 0, sizeof(io));
 	io.verify = 1;
-	io.max_size = (off_t)conf_max_message_size(acct);
-	io.size_cure = conf_size_cure(acct);
+	io.max_size = (off_t)lim.bytes;
+	io.size_cure = lim.why;
 	io.rcpts = rcpts;
 	io.nrcpts = dp->nrcpts;
 	if (queue_create(q, &qenv, &qfd, &e) == -1) {
@@ -713,14 +745,17 @@ out:
 
 /* The largest drop file any account's limit allows. */
 static off_t
-drop_max(const struct config *cf)
+drop_max(const struct config *cf, const struct sizecache *sizes)
 {
-	long long m = CONF_MAX_MESSAGE_SIZE;
+	struct size_limit lim;
+	long long m = SIZECACHE_DEFAULT;
 	size_t i;
 
-	for (i = 0; i < cf->naccounts; i++)
-		if (conf_max_message_size(cf->accounts[i]) > m)
-			m = conf_max_message_size(cf->accounts[i]);
+	for (i = 0; i < cf->naccounts; i++) {
+		sizecache_limit(cf->accounts[i], sizes, &lim);
+		if (lim.bytes > m)
+			m = lim.bytes;
+	}
 	return (off_t)m + (off_t)DROP_HDR_LEN + ENVELOPE_MAX;
 }
 
@@ -960,8 +995,8 @@ claim(int dfd, const char *name, int fd)
 
 /* One directory entry of the maildrop; 1 if it was queued. */
 static int
-pickup_one(const struct config *cf, struct queue *q, int dfd,
-    const char *name, time_t now)
+pickup_one(const struct config *cf, const struct sizecache *sizes,
+    struct queue *q, int dfd, const char *name, time_t now)
 {
 	struct pick pk;
 	struct stat st;
@@ -1007,10 +1042,10 @@ pickup_one(const struct config *cf, struct queue *q, int dfd,
 	memset(&pk, 0, sizeof(pk));
 	envelope_init(&pk.denv);
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_nlink != 1 || st.st_size > drop_max(cf)) {
+	    st.st_nlink != 1 || st.st_size > drop_max(cf, sizes)) {
 		(void)snprintf(pk.why, sizeof(pk.why), "oversized, linked or "
 		    "not a regular file");
-		pk.toobig = st.st_size > drop_max(cf);
+		pk.toobig = st.st_size > drop_max(cf, sizes);
 		set_aside(q, dfd, name, pk.why);
 		if (S_ISREG(st.st_mode))
 			tell_refused(cf, q, fd, &st, name, &pk);
@@ -1029,7 +1064,7 @@ pickup_one(const struct config *cf, struct queue *q, int dfd,
 		(void)close(fd);
 		return 0;
 	}
-	r = pick_one(cf, q, fd, &st, name, &pk);
+	r = pick_one(cf, sizes, q, fd, &st, name, &pk);
 	if (r == 0) {
 		/* A crash right here delivers it twice, never zero. */
 		if (unlinkat(dfd, name, 0) == -1)
@@ -1151,6 +1186,7 @@ int
 sysq_pickup(const struct config *cf, struct queue *q, struct err *err)
 {
 	char path[1024];
+	struct sizecache sizes = { NULL, 0 };
 	struct dirent *de;
 	struct stat st;
 	DIR *dir;
@@ -1177,13 +1213,18 @@ sysq_pickup(const struct config *cf, struct queue *q, struct err *err)
 		    "(uid %lu); run the queue as the oauthmail user", path,
 		    (unsigned long)geteuid());
 	}
+	sizecache_load(dfd, SIZECACHE_SYS_NAME, st.st_uid, &sizes);
 	while ((de = readdir(dir)) != NULL) {
+		/* The size record and its temporary files are ours. */
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0 ||
-		    strcmp(de->d_name, LEDGER_NAME) == 0)
+		    strcmp(de->d_name, LEDGER_NAME) == 0 ||
+		    strncmp(de->d_name, SIZECACHE_SYS_NAME,
+		    strlen(SIZECACHE_SYS_NAME)) == 0)
 			continue;
-		count += pickup_one(cf, q, dfd, de->d_name, now);
+		count += pickup_one(cf, &sizes, q, dfd, de->d_name, now);
 	}
+	sizecache_free(&sizes);
 	ledger_recount(dfd, &st);
 	(void)closedir(dir);
 	(void)sysq_clean_corrupt(q, cf->corrupt_max_age == 0 ?

@@ -59,9 +59,12 @@
  * submitting uid from the file's owner, and moves anything malformed to
  * queue/corrupt/ (never delivered; removed after corrupt_max_age).
  *
- * One size limit, max_message_size (conf_max_message_size), applies to
- * the message as sent; the submitter enforces it before exit 0 (exit 65)
- * and the pickup checks the same number. A file the pickup still refuses
+ * One size limit (sizecache.h: max_message_size, else what the account's
+ * server advertises, else 256 MiB) applies to the message as sent; the
+ * submitter enforces it before exit 0 (exit 65) and the pickup checks the
+ * same number. What servers advertise is recorded by the daemon's user in
+ * maildrop/.size-limits (mode 0640, the spool group), which the submitter
+ * reads while it holds the group, as it does the ledger. A file the pickup still refuses
  * (tampered with, or the configuration changed in between) gets a bounce
  * (RFC 3464) to its submitter: the owner's user name through the
  * account's aliases, else the account's admin address, else the account's
@@ -79,6 +82,7 @@
 #include "conf.h"
 #include "envelope.h"
 #include "queue.h"
+#include "sizecache.h"
 #include "status.h"
 
 /* The length of a drop file's first line (below). */
@@ -90,9 +94,10 @@
 #define SYSQ_CORRUPT_MAX_AGE	(30LL * 86400)
 
 struct sysq_drop {
-	int	 dirfd;
-	int	 fd;
-	char	 name[QUEUE_ID_LEN + 1];
+	int			 dirfd;
+	int			 fd;
+	char			 name[QUEUE_ID_LEN + 1];
+	struct sizecache	 sizes;	/* the maildrop's size record */
 };
 
 /*
@@ -101,7 +106,8 @@ struct sysq_drop {
  * right after, whatever it returns. The maildrop directory must be a real
  * directory (not a symlink), not writable by others, and, when spool_gid is
  * not (gid_t)-1, of group spool_gid. ERR_CONFIG for a missing or unsafe
- * directory, ERR_TEMP when the file cannot be created.
+ * directory, ERR_TEMP when the file cannot be created. Reads the size
+ * record into d->sizes (freed by sysq_drop_write or sysq_drop_abort).
  */
 int	sysq_drop_create(const struct config *, gid_t spool_gid,
 	    struct sysq_drop *, struct err *);
@@ -117,6 +123,12 @@ int	sysq_drop_write(struct sysq_drop *, const struct invocation *,
 	    struct err *);
 /* Truncates an unfinished drop file and marks it abandoned (0400). */
 void	sysq_drop_abort(struct sysq_drop *);
+/*
+ * The maildrop's record of advertised sizes (sizecache.h) into c, empty
+ * when there is none or it is not the maildrop owner's. A submitter calls
+ * it while it holds the spool group.
+ */
+void	sysq_sizes_load(const struct config *, struct sizecache *c);
 
 /*
  * Moves every ready drop file into q as a committed queue entry (the

@@ -10,7 +10,8 @@
 #   the fake OAuth and SMTP servers, a token in $DU's persistent keyring
 # SYS_GLOBAL_CONF and SYS_ACCOUNT_CONF, if set before sourcing, hold extra
 # lines for the configuration (above the account, and in it); with
-# SYS_NO_ADMIN set, the account has no admin address.
+# SYS_NO_ADMIN set, the account has no admin address; SYS_SMTPD_ARGS,
+# options for the SMTP server (e.g. "--size 0").
 #
 #   as_user USER CMD...   runs CMD as USER (the set-gid bit is honoured)
 #   daemon ARGS...        runs the binary as the daemon user
@@ -58,7 +59,8 @@ CF=$S/etc/oauthmail.conf
 MD=$S/spool/maildrop
 
 start_oauth || bail "OAuth server did not start"
-start_smtpd || bail "SMTP server did not start"
+# shellcheck disable=SC2086
+start_smtpd ${SYS_SMTPD_ARGS:-} || bail "SMTP server did not start"
 ACCOUNT=sys$$
 {
 	echo "mode system"

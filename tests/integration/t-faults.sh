@@ -104,6 +104,12 @@ sendrc 0 "535 5.7.3: held" ms@example.test
 like "$(cat "$T/oauthmail.log")" "535 5\.7\.3" "Microsoft's reply logged"
 smtpd_faults
 head -c 5000 /dev/zero | tr '\0' 'x' | fold -w 70 >"$T/big"
+n=$(msg_count)
+run_rc 65 "message over the SIZE the server advertised refused at submission" sh -c '{ printf "Subject: big\n\n"; cat "$1"; } | "$OAUTHMAIL" bigger@example.test' - "$T/big"
+like "$(cat "$T/err")" "limit of 2000 bytes" "the error names the server's limit"
+# A server not seen yet: the SIZE check refuses it before MAIL.
+rm -f "$Q/size-limits"
 run_rc 69 "message over SIZE refused before MAIL" sh -c '{ printf "Subject: big\n\n"; cat "$1"; } | "$OAUTHMAIL" bigger@example.test' - "$T/big"
 like "$(cat "$T/err")" "2000" "the error names the server's limit"
+is "$(msg_count)" "$n" "neither was sent"
 done_testing

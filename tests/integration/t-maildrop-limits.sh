@@ -2,7 +2,10 @@
 # just under a header limit (which intake's first pass makes bigger) are
 # delivered; one size limit, max_message_size (default 256 MiB), refuses
 # a bigger message before exit 0; a drop file the daemon still refuses
-# gets a bounce to its submitter and a warning to the admin.
+# gets a bounce to its submitter and a warning to the admin. Once the
+# daemon has seen the server advertise a SIZE, that is the limit.
+# The server first advertises no SIZE: the default limit holds.
+SYS_SMTPD_ARGS="--size 0"
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/lib-sysmode.sh"
 
@@ -97,5 +100,84 @@ for f in "$SMTP_MAILDIR"/new/*.eml; do
 done
 is "$n" 1 "one bounce went to the submitter's address from the aliases"
 is "$(grep -l 'refused maildrop file' "$SMTP_MAILDIR"/new/*.eml | wc -l | tr -d ' ')" 1 "one warning to the admin"
+
+# 6. The server advertises SIZE 1000000: once the daemon has delivered to
+#    it, a submitter refuses a 2 MB message before exit 0 (exit 65),
+#    nothing reaches the maildrop; a small one still goes; -bs advertises
+#    the limit; max_message_size overrides it.
+REC=$MD/.size-limits
+sed -i "/^max_message_size /d" "$CF"
+stop_smtpd
+start_smtpd --size 1000000 || bail "SMTP server with SIZE"
+sed -i "s/^port .*/port $SMTP_PORT/" "$CF"
+{ printf 'Subject: first\n\n'; head -c 500000 /dev/zero | tr '\0' 'd' | fold -w 70; } >"$T/small"
+{ printf 'Subject: too big\n\n'; head -c 2000000 /dev/zero | tr '\0' 'e' | fold -w 70; } >"$T/big2"
+submit bob@example.test <"$T/small" 2>"$T/e7"
+is "$?" 0 "a 500 KB message before the daemon knew the limit: exit 0"
+daemon -q
+is "$(with_subject first)" 1 "delivered"
+is "$(grep -cx "$ACCOUNT 127\.0\.0\.1 $SMTP_PORT 1000000" "$REC" 2>/dev/null)" 1 \
+    "the daemon recorded the SIZE beside the ledger"
+is "$(stat -c '%U:%G %a' "$REC" 2>/dev/null)" "$DU:$GQ 640" \
+    "owned by the daemon's user, readable by the spool group only"
+cp "$OAUTHMAIL" "$S/bin/oauthmail"
+chmod 755 "$S/bin/oauthmail"
+env -i PATH=/usr/bin:/bin HOME="$S/d" XDG_RUNTIME_DIR="$S/d/run" \
+    XDG_STATE_HOME="$S/d" setpriv --reuid=$DU --regid=$GQ --init-groups \
+    keyctl session - "$S/bin/oauthmail" -C "$CF" status >"$T/status" 2>&1
+like "$(cat "$T/status")" "size limit +1000000 bytes \(advertised by 127\.0\.0\.1:$SMTP_PORT\)" \
+    "the daemon's user's status shows the limit and where it comes from"
+as_user $WU cat "$REC" >/dev/null 2>&1
+isnt "$?" 0 "a user cannot read it"
+as_user $WU sh -c 'echo x >"$1"' - "$REC" 2>/dev/null
+is "$(grep -c '^x' "$REC")" 0 "nor write it"
+n=$(drop_files | wc -l | tr -d ' ')
+submit bob@example.test <"$T/big2" 2>"$T/e8"
+is "$?" 65 "2 MB over the advertised 1,000,000: exit 65"
+like "$(cat "$T/e8")" "limit of 1000000 bytes; 127\.0\.0\.1:$SMTP_PORT advertises it \(EHLO SIZE\).*max_message_size" \
+    "the error names the limit, where it came from and the cure"
+is "$(wc -l <"$T/e8" | tr -d ' ')" 1 "in one line"
+daemon -q
+is "$(drop_files | wc -l | tr -d ' ')" "$n" "nothing left in the maildrop"
+is "$(with_subject 'too big')" 0 "nothing delivered"
+is "$(corrupt_count)" 1 "nothing set aside"
+sed -i 's/^Subject: first/Subject: second/' "$T/small"
+submit bob@example.test <"$T/small" 2>"$T/e9"
+is "$?" 0 "a 500 KB message still goes: exit 0"
+daemon -q
+is "$(with_subject second)" 1 "delivered"
+$PY -c '
+import sys
+sys.stdout.write("Subject: big bs\r\n\r\n" + ("f" * 69 + "\r\n") * 30000 + ".\r\n")' >"$T/bigdata"
+chmod 644 "$T/bigdata"
+cat >"$T/bs.bs" <<S
+< ^220
+> EHLO x
+< ^250
+<ehlo SIZE 1000000
+> MAIL FROM:<alice@example.test> SIZE=2000000
+< ^552 5\.3\.4
+> MAIL FROM:<alice@example.test>
+< ^250
+> RCPT TO:<bob@example.test>
+< ^250
+> DATA
+< ^354
+>file $T/bigdata
+< ^554 5\.6\.0 .*limit of 1000000 bytes; 127\.0\.0\.1:$SMTP_PORT advertises it
+> QUIT
+< ^221
+exit 0
+S
+"$PY" "$IT/bs_dialogue.py" "$T/bs.bs" "$T/bs.log" -- setpriv --reuid=$WU \
+    --regid="$(id -g $WU)" --init-groups "$BIN" -C "$CF" -bs \
+    >"$T/bs.out" 2>"$T/bs.err"
+ok $? "-bs: SIZE 1000000 advertised, 552 for SIZE=2000000, 554 for 2 MB" ||
+    diag "$(cat "$T/bs.out" "$T/bs.err")"
+sed -i "s/^syslog off\$/syslog off\nmax_message_size 3M/" "$CF"
+submit bob@example.test <"$T/big2" 2>"$T/e10"
+is "$?" 0 "max_message_size 3M overrides the advertised limit: exit 0"
+is "$(find "$MD" -type f -name '[0-9a-f]*' -perm 0440 | wc -l | tr -d ' ')" 1 \
+    "the message is in the maildrop, ready"
 
 done_testing

@@ -28,9 +28,9 @@ is "$RC" 0 "www user's sendmail -t -i exits 0"
 is "$(cat "$T/err1")" "" "nothing on stderr"
 ms=$(( (t1 - t0) / 1000000 ))
 if [ "$ms" -lt 2000 ]; then pass "returned in $ms ms"; else fail "took $ms ms"; fi
-n=$(find "$S/spool/maildrop" -type f ! -name .usage | wc -l)
+n=$(find "$S/spool/maildrop" -type f ! -name .usage ! -name .size-limits | wc -l)
 is "$n" 1 "one file in the maildrop"
-f=$(find "$S/spool/maildrop" -type f ! -name .usage | head -n 1)
+f=$(find "$S/spool/maildrop" -type f ! -name .usage ! -name .size-limits | head -n 1)
 is "$(stat -c '%U:%G %a' "$f")" "$WU:$GQ 440" "owned by the submitter, group $GQ, 0440 (ready)"
 is "$(msg_count)" 0 "nothing delivered while the daemon is down"
 is "$(smtp_stat connections)" 0 "the submitter made no SMTP connection"
@@ -45,7 +45,7 @@ if command -v strace >/dev/null 2>&1; then
 		pass "the submitter made no keyring and no network call"
 	fi
 	like "$(grep -c 'setresgid(' "$T/strace")" '^3$' "setresgid: drop at start, regain for the open, drop for good"
-	for g in $(find "$S/spool/maildrop" -type f ! -name .usage); do [ "$g" = "$f" ] || rm -f "$g"; done
+	for g in $(find "$S/spool/maildrop" -type f ! -name .usage ! -name .size-limits); do [ "$g" = "$f" ] || rm -f "$g"; done
 else
 	skip "no strace" 3
 fi
@@ -85,7 +85,7 @@ is "$(msg_field rcpt_tos | tr '\n' ' ')" "bob@example.test hidden@example.test "
 is "$(msg_field mail_from)" "alice@example.test" "sender is the account's address"
 is "$(msg_header Bcc)" "" "no Bcc header on the wire"
 like "$(msg_body)" "hello from www" "the body arrived"
-is "$(find "$S/spool/maildrop" -type f ! -name .usage | wc -l)" 0 "the maildrop is empty again"
+is "$(find "$S/spool/maildrop" -type f ! -name .usage ! -name .size-limits | wc -l)" 0 "the maildrop is empty again"
 
 # 4. A second submitter with -f someone else: the account's rules decide.
 printf 'Subject: other\n\nbody\n' | su -s /bin/sh $OU -c "'$BIN' -C '$CF' -f ceo@example.test root"
@@ -99,7 +99,7 @@ is "$(msg_field mail_from)" "alice@example.test" "a -f the account may not use i
 printf 'Subject: none\n\nno rcpt\n' | su -s /bin/sh $WU -c "'$BIN' -C '$CF' -t" 2>"$T/err5"
 is "$?" 64 "no recipients: exit 64"
 daemon -q
-is "$(find "$S/spool/maildrop" -type f ! -name .usage | wc -l)" 0 "the abandoned drop file was removed"
+is "$(find "$S/spool/maildrop" -type f ! -name .usage ! -name .size-limits | wc -l)" 0 "the abandoned drop file was removed"
 is "$(msg_count)" 2 "nothing sent for it"
 
 # 6. Set-gid runs trust only root-controlled config.
@@ -115,7 +115,7 @@ sed 's/^mode system$/mode user/' "$CF" >"$S/etc/user-mode.conf"; chmod 644 "$S/e
 printf 'Subject: x\n\nx\n' | su -s /bin/sh $WU -c "'$BIN' -C '$S/etc/user-mode.conf' bob@example.test" 2>"$T/err6c"
 is "$?" 78 "set-gid without 'mode system': refused (78)"
 like "$(cat "$T/err6c")" "mode system" "and names the fix"
-is "$(find "$S/spool/maildrop" -type f ! -name .usage | wc -l)" 0 "no drop file from refused runs"
+is "$(find "$S/spool/maildrop" -type f ! -name .usage ! -name .size-limits | wc -l)" 0 "no drop file from refused runs"
 
 # 7. Tampered drop files: moved aside, never delivered, the daemon goes on.
 hex() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
@@ -138,7 +138,7 @@ is "$(grep -l '^Subject: good after bad' "$SMTP_MAILDIR"/new/*.eml | wc -l | tr 
 # alias and the account no admin: the account's own address).
 is "$(grep -l '^Subject: Undelivered Mail' "$SMTP_MAILDIR"/new/*.eml | wc -l | tr -d ' ')" 3 "three bounces for $WU's bad files"
 is "$(msg_count)" 6 "nothing else was sent"
-is "$(find "$md" -mindepth 1 ! -name .usage | wc -l)" 0 "the maildrop is empty"
+is "$(find "$md" -mindepth 1 ! -name .usage ! -name .size-limits | wc -l)" 0 "the maildrop is empty"
 n=$(find "$S/spool/queue/corrupt" -name 'maildrop-*' | wc -l)
 is "$n" 5 "the five bad files are in corrupt/"
 like "$(cat "$T/daemon.err")" "not a regular file" "the daemon said why (symlink)"

@@ -122,6 +122,7 @@ test_intake_opts(void **state)
 {
 	struct invocation inv;
 	struct intake_opts io;
+	struct size_limit lim;
 	char *rcpts[] = { "bob@example.test" };
 
 	(void)state;
@@ -130,7 +131,8 @@ test_intake_opts(void **state)
 	inv.fullname = "Alice";
 	inv.rcpts = rcpts;
 	inv.nrcpts = 1;
-	submit_intake_opts(&io, &inv, conf_account(&cf, "work"), NULL);
+	sizecache_limit(conf_account(&cf, "work"), NULL, &lim);
+	submit_intake_opts(&io, &inv, conf_account(&cf, "work"), NULL, &lim);
 	assert_int_equal(io.ignore_dots, 1);
 	assert_int_equal(io.extract, 0);
 	assert_string_equal(io.fullname, "Alice");
@@ -138,7 +140,9 @@ test_intake_opts(void **state)
 	assert_ptr_equal(io.rcpts, rcpts);
 	assert_int_equal(io.nrcpts, 1);
 	assert_int_equal(io.max_size, CONF_MAX_MESSAGE_SIZE);
-	submit_intake_opts(&io, &inv, conf_account(&cf, "queued"), NULL);
+	assert_ptr_equal(io.size_cure, lim.why);
+	sizecache_limit(conf_account(&cf, "queued"), NULL, &lim);
+	submit_intake_opts(&io, &inv, conf_account(&cf, "queued"), NULL, &lim);
 	assert_int_equal(io.max_size, 10 * 1024);
 }
 
