@@ -136,11 +136,18 @@ write_replace(const char *path, const struct buf *b)
 }
 
 static int
-emit(const struct invocation *inv, const struct msmtprc_out *o)
+emit(const struct invocation *inv, const char *path,
+    const struct msmtprc_out *o)
 {
 	FILE *steps = inv->import_out != NULL ? stdout : stderr;
 	int rc;
 
+	if (o->naccounts == 0) {
+		/* A configuration without an account would not load. */
+		fputs(o->notes.data != NULL ? o->notes.data : "", stderr);
+		return fail(EX_DATAERR, "%s: no account to import%s", path,
+		    o->ndisabled > 0 ? "; fix what the lines above say" : "");
+	}
 	if (inv->import_out == NULL) {
 		if (fwrite(o->conf.data, 1, o->conf.len, stdout) != o->conf.len
 		    || fflush(stdout) != 0)
@@ -186,7 +193,7 @@ import_msmtprc_run(const struct invocation *inv)
 		    "msmtprc that msmtp reads", err.msg);
 	}
 	free(text);
-	rc = emit(inv, &o);
+	rc = emit(inv, path, &o);
 	msmtprc_out_free(&o);
 	return rc;
 }

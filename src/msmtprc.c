@@ -381,18 +381,17 @@ msmtprc_convert(const char *name, const char *text, size_t len,
     struct msmtprc_out *out, struct err *err)
 {
 	struct parser p;
-	struct buf notes;
 	size_t i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	buf_init(&out->conf, MSMTPRC_MAX_OUT, 0);
 	buf_init(&out->steps, MSMTPRC_MAX_OUT, 0);
-	buf_init(&notes, MSMTPRC_MAX_OUT, 0);
+	buf_init(&out->notes, MSMTPRC_MAX_OUT, 0);
 	memset(&p, 0, sizeof(p));
 	p.name = name;
 	p.err = err;
-	p.notes = &notes;
+	p.notes = &out->notes;
 	if (len > MSMTPRC_MAX_FILE)
 		rc = err_set(err, ERR_DATA, "%s: larger than %d bytes; is it "
 		    "an msmtprc?", name, MSMTPRC_MAX_FILE);
@@ -407,7 +406,6 @@ msmtprc_convert(const char *name, const char *text, size_t len,
 	free(p.accts);
 	acct_free(&p.defaults);
 	free(p.default_of);
-	buf_free(&notes);
 	if (rc == -1)
 		msmtprc_out_free(out);
 	return rc;
@@ -418,4 +416,5 @@ msmtprc_out_free(struct msmtprc_out *out)
 {
 	buf_free(&out->conf);
 	buf_free(&out->steps);
+	buf_free(&out->notes);
 }

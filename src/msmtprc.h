@@ -30,6 +30,7 @@
 struct msmtprc_out {
 	struct buf	 conf;		/* the oauthmail configuration text */
 	struct buf	 steps;		/* next steps: "  ACCOUNT: what\n" lines */
+	struct buf	 notes;		/* what did not map: "#   why\n" lines */
 	int		 naccounts;	/* accounts written (not commented out) */
 	int		 ndisabled;	/* accounts written commented out */
 };
@@ -40,8 +41,9 @@ struct msmtprc_out {
  * msmtp itself could not read (an unterminated quote, an account that
  * inherits from one not defined above, a duplicate account, a bad port,
  * a NUL or control byte, a line over LIM_CONF_LINE); every earlier error
- * of the file is printed as a warning. On success out holds both texts;
- * free it with msmtprc_out_free.
+ * of the file is printed as a warning. On success out holds the texts
+ * (conf has no usable account when naccounts is 0: then it would not
+ * load); free it with msmtprc_out_free.
  */
 int	msmtprc_convert(const char *name, const char *text, size_t len,
 	    struct msmtprc_out *out, struct err *err);

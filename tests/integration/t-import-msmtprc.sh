@@ -188,6 +188,16 @@ run_rc 65 "a duplicate account: exit 65" "$OAUTHMAIL" import-msmtprc "$T/bad3"
 printf 'account a\nhost h\0x\n' >"$T/bad4"
 run_rc 65 "a NUL byte: exit 65" "$OAUTHMAIL" import-msmtprc "$T/bad4"
 
+# No account oauthmail can use: nothing is written (it would not load).
+printf '# empty\n' >"$T/none"
+run_rc 65 "an msmtprc without accounts: exit 65" "$OAUTHMAIL" import-msmtprc "$T/none" -o "$T/none.conf"
+file_contains "$T/err" "none: no account to import" "the line says so"
+[ -e "$T/none.conf" ] && fail "a file was written" || pass "no file is written"
+printf 'account c\nhost mail.example.org\nauth gssapi\nfrom c@example.org\n' >"$T/gss"
+run_rc 65 "only an account that cannot work: exit 65" "$OAUTHMAIL" import-msmtprc "$T/gss"
+file_contains "$T/err" "auth gssapi is not supported" "the reason is printed"
+file_contains "$T/err" "gss: no account to import; fix what the lines above say" "and what to do"
+
 # msmtp's old forms: keys before any account make the account "default".
 printf 'host 127.0.0.1\nport %s\ntls on\ntls_trust_file %s\nfrom a@example.test\nauth off\n' \
     "$SMTP_PORT" "$CERTS/ca.pem" >"$T/old"
