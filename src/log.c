@@ -19,6 +19,9 @@
 static int	 log_verbose;
 static int	 log_syslog;
 static FILE	*log_fp;
+static char	*log_path;	/* log_fp's name, to follow a rotation */
+static dev_t	 log_dev;	/* what log_fp is */
+static ino_t	 log_ino;
 static char	 log_qid[64];
 
 void
@@ -30,29 +33,72 @@ log_init(int verbose, int to_syslog, const char *ident)
 	log_syslog = to_syslog;
 }
 
-int
-log_set_file(const char *path)
+/* Opens path for appending; NULL on failure (errno set). */
+static FILE *
+open_log(const char *path, dev_t *dev, ino_t *ino)
 {
+	struct stat st;
 	FILE *fp;
 	int fd;
 
+	/* Created 0600 whatever the umask: the log names people and hosts. */
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || (fp = fdopen(fd, "a")) == NULL) {
+		(void)close(fd);
+		return NULL;
+	}
+	setvbuf(fp, NULL, _IOLBF, 0);
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return fp;
+}
+
+int
+log_set_file(const char *path)
+{
 	if (log_fp != NULL) {
 		(void)fclose(log_fp);
 		log_fp = NULL;
 	}
+	free(log_path);
+	log_path = NULL;
 	if (path == NULL || *path == '\0')
 		return 0;
-	/* Created 0600 whatever the umask: the log names people and hosts. */
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600)) == -1)
+	if ((log_fp = open_log(path, &log_dev, &log_ino)) == NULL)
 		return -1;
-	if ((fp = fdopen(fd, "a")) == NULL) {
-		(void)close(fd);
+	if ((log_path = strdup(path)) == NULL) {
+		(void)fclose(log_fp);
+		log_fp = NULL;
 		return -1;
 	}
-	setvbuf(fp, NULL, _IOLBF, 0);
-	log_fp = fp;
 	return 0;
+}
+
+/*
+ * After logrotate renamed (or removed) the file, the next line goes to a
+ * new file at the configured path: the daemon needs no signal, and no
+ * line is lost between a copy and a truncation. If the new file cannot
+ * be opened, lines keep going to the old one.
+ */
+static void
+follow_rotation(void)
+{
+	struct stat st;
+	FILE *fp;
+	dev_t dev;
+	ino_t ino;
+
+	if (log_path == NULL || (stat(log_path, &st) == 0 &&
+	    st.st_dev == log_dev && st.st_ino == log_ino))
+		return;
+	if ((fp = open_log(log_path, &dev, &ino)) == NULL)
+		return;
+	(void)fclose(log_fp);
+	log_fp = fp;
+	log_dev = dev;
+	log_ino = ino;
 }
 
 int
@@ -79,6 +125,7 @@ to_file(const char *line)
 
 	if (log_fp == NULL)
 		return;
+	follow_rotation();
 	now = time(NULL);
 	if (localtime_r(&now, &tm) == NULL ||
 	    strftime(ts, sizeof(ts), "%b %d %H:%M:%S", &tm) == 0)

@@ -15,7 +15,11 @@
 
 /* to_syslog: also send info/warnings to syslog. ident: syslog ident. */
 void	log_init(int verbose, int to_syslog, const char *ident);
-/* Appends every summary and warning line to this file (NULL: none). */
+/*
+ * Appends every summary and warning line to this file (NULL: none). When
+ * the file is renamed or removed (logrotate), the next line creates and
+ * goes to a new file of that name.
+ */
 int	log_set_file(const char *path);
 int	log_verbosity(void);
 /* Tags later lines with a queue id (NULL to clear). */
