@@ -181,6 +181,16 @@ like "$(cat "$T/nagios")" "account nosign signin-needed: no token: run 'oauthmai
 run_ok "status --json exits 0 whatever the state" "$OAUTHMAIL" status --json -C "$T/nosign.conf"
 is "$(pyj "$T/out" 'd["accounts"][0]["state"]')" signin-needed "state signin-needed"
 
+# ---- a keyring that cannot be reached: mail waits, WARNING.
+sed "s/^keyring .*/keyring secret-service/" "$T/nosign.conf" >"$T/nobus.conf"
+chmod 600 "$T/nobus.conf"
+_bus=${DBUS_SESSION_BUS_ADDRESS-}
+DBUS_SESSION_BUS_ADDRESS=unix:path=$T/no-bus
+export DBUS_SESSION_BUS_ADDRESS
+nagios 1 "keyring unreachable: WARNING" -C "$T/nobus.conf"
+if [ -n "$_bus" ]; then DBUS_SESSION_BUS_ADDRESS=$_bus; else unset DBUS_SESSION_BUS_ADDRESS; fi
+like "$(cat "$T/nagios")" "account nosign keyring-unreachable: " "the line says the keyring cannot be reached"
+
 # ---- UNKNOWN: the configuration cannot be read, or the plugin's options.
 nagios 3 "unreadable configuration: UNKNOWN" -C "$T/absent.conf"
 nagios 3 "a bad threshold: UNKNOWN" -w soon
