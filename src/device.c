@@ -74,6 +74,8 @@ struct device_ctx {
 	const char		*device_code;
 	const char		*secret;
 	const struct loopback_sig *sig;
+	struct loopback_status	 status;
+	long long		 deadline;	/* ms, loopback_now_ms */
 };
 
 static int
@@ -89,9 +91,17 @@ static int
 device_sleep(void *arg, unsigned int secs)
 {
 	struct device_ctx *c = arg;
+	long long end = loopback_now_ms() + (long long)secs * 1000, left;
 
-	return loopback_wait_fd(c->sig, -1, (long long)secs * 1000) == 0 ?
-	    0 : -1;
+	/* In steps that keep the status line (if any) up to date. */
+	while ((left = end - loopback_now_ms()) > 0) {
+		loopback_status_show(&c->status, "waiting for the sign-in",
+		    c->deadline - loopback_now_ms());
+		if (loopback_wait_fd(c->sig, -1, loopback_status_next(
+		    &c->status, left)) != 0)
+			return -1;
+	}
+	return 0;
 }
 
 static time_t
@@ -145,12 +155,16 @@ device_signin(const struct account *acct, const char *secret,
 	ctx.device_code = da.device_code;
 	ctx.secret = secret;
 	ctx.sig = &sig;
+	ctx.deadline = loopback_now_ms() + (da.expires_in > 0 ?
+	    da.expires_in : 900) * 1000;
+	loopback_status_init(&ctx.status, 1);
 	p.poll = device_poll;
 	p.sleep = device_sleep;
 	p.now = device_now;
 	p.arg = &ctx;
 	p.account = acct->name;
 	rc = device_wait(&p, da.interval, da.expires_in, tok, err);
+	loopback_status_clear(&ctx.status);
 	loopback_sig_end(&sig);
 	json_token_free(&da);
 	if (rc == 0 && loopback_interrupted())
