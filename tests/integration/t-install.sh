@@ -45,6 +45,7 @@ cmp -s "$D$mandir/man8/oauthmail.8" "$top_srcdir/doc/oauthmail.8" &&
     pass "oauthmail.8 is the source's" || fail "oauthmail.8 differs from the source's"
 is "$(mode_of "$D$docdir/oauthmail.conf.example")" 644 "the example config is installed in docdir"
 is "$(mode_of "$D$docdir/README.md")" 644 "README.md is installed in docdir"
+is "$(mode_of "$D$docdir/oauthmail.logrotate")" 644 "the logrotate rules are installed in docdir"
 is "$(mode_of "$D$docdir/LICENSE")" 644 "LICENSE is installed in docdir"
 if [ -n "$sysunit" ]; then
 	u=$D$sysunit/oauthmail.service
