@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "advice.h"
+#include "api.h"
+#include "apiswitch.h"
 #include "buf.h"
 #include "check.h"
 #include "conf.h"
@@ -200,6 +202,38 @@ check_secret(const struct account *acct, struct store *st, int force,
 	return 0;
 }
 
+/*
+ * The API path (transport graph, gmail-api, or auto switched): the API's
+ * access token, fetched as a send would, and its claims. It proves the
+ * sign-in covers the API's scope; the mailbox's own right to send is
+ * checked by the API only when a message goes out.
+ */
+static int
+check_api(const struct account *acct, struct store *st, FILE *out,
+    struct err *err)
+{
+	enum conf_transport t = conf_api_transport(acct);
+	struct buf tok;
+	int rc;
+
+	fprintf(out, "api: %s (%s)\n", api_name(t), t == TRANSPORT_GRAPH ?
+	    acct->graph_endpoint : acct->gmail_endpoint);
+	buf_init(&tok, LIM_TOKEN, BUF_SECRET);
+	rc = token_get_api(acct, st, 0, &tok, err);
+	if (rc == 0) {
+		fprintf(out, "api token: obtained for scope %s\n",
+		    acct->api_scope);
+		check_claims(acct, buf_str(&tok), out);
+		fprintf(out, "api: the sign-in covers %s; whether the mailbox "
+		    "may send (Mail.Send granted, no access policy against "
+		    "it) shows only when a message is sent%s\n", api_name(t),
+		    t == TRANSPORT_GRAPH ? "; Graph keeps a copy of each "
+		    "message in Sent Items" : "");
+	}
+	buf_free(&tok);
+	return rc;
+}
+
 int
 check_account(const struct account *acct, FILE *out, struct err *err)
 {
@@ -211,6 +245,20 @@ check_account(const struct account *acct, FILE *out, struct err *err)
 	int rc = -1;
 
 	buf_init(&secret, LIM_TOKEN, BUF_SECRET);
+	if (acct->transport == TRANSPORT_GRAPH ||
+	    acct->transport == TRANSPORT_GMAIL) {
+		fprintf(out, "account %s: transport %s (SMTP not used)\n",
+		    acct->name, conf_transport_name(acct->transport));
+		if (store_open_account(acct, &st, err) == -1) {
+			rc = check_fail(acct, err, "keyring");
+			goto out;
+		}
+		if ((rc = check_api(acct, st, out, err)) == -1) {
+			rc = check_fail(acct, err, "api");
+			goto out;
+		}
+		goto done;
+	}
 	fprintf(out, "account %s: %s port %d (%s)\n", acct->name,
 	    acct->host != NULL ? acct->host : "(no host)", conf_port(acct),
 	    !acct->tls ? "no TLS" : acct->tls_starttls ? "STARTTLS" :
@@ -276,12 +324,29 @@ check_account(const struct account *acct, FILE *out, struct err *err)
 		mech = smtp_pick_mech(s, acct);
 		rc = smtp_auth(s, mech, user, secret.data, secret.len, err);
 	}
+	if (rc == -1 && acct->transport == TRANSPORT_AUTO &&
+	    apiswitch_smtp_auth_off(err, mech)) {
+		fprintf(out, "auth: refused (%s); transport auto sends over "
+		    "%s instead\n", err->msg,
+		    api_name(conf_api_transport(acct)));
+		if ((rc = check_api(acct, st, out, err)) == -1) {
+			rc = check_fail(acct, err, "api");
+			goto out;
+		}
+		goto done;
+	}
 	if (rc == -1) {
 		rc = check_fail(acct, err, "auth");
 		goto out;
 	}
 	fprintf(out, "auth: %s as %s: authenticated\n", smtp_mech_name(mech),
 	    user);
+	/* auto: the way out when SMTP AUTH is turned off must work too. */
+	if (acct->transport == TRANSPORT_AUTO &&
+	    (rc = check_api(acct, st, out, err)) == -1) {
+		rc = check_fail(acct, err, "api");
+		goto out;
+	}
 	if (conf_is_oauth(acct))
 		token_mark_success(acct, st);
 done:

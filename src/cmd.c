@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "advice.h"
+#include "apiswitch.h"
 #include "buf.h"
 #include "check.h"
 #include "cmd.h"
@@ -584,6 +585,27 @@ status_token(const struct account *a, const struct acct_queue *aq,
 	return b;
 }
 
+/* How the account sends (transport, and auto's switch to the API). */
+static void
+status_transport(const struct account *a)
+{
+	struct queue q;
+	struct err err;
+	char line[600];
+
+	if (a->transport == TRANSPORT_SMTP)
+		return;
+	err_clear(&err);
+	if (queue_open(&q, a->queue_dir, &err) == -1) {
+		printf("  %-16s %s\n", "transport",
+		    conf_transport_name(a->transport));
+		return;
+	}
+	apiswitch_describe(&q, a, time(NULL), line, sizeof(line));
+	printf("  %-16s %s\n", "transport", line);
+	queue_close(&q);
+}
+
 /* One account's lines; returns what blocks it, why says it in brief. */
 static enum blocker
 status_one(const struct config *cf, const struct account *a, char *why,
@@ -595,6 +617,7 @@ status_one(const struct config *cf, const struct account *a, char *why,
 
 	printf("account %s <%s>\n", a->name, a->from);
 	printf("  %-16s %s:%d\n", "server", a->host, conf_port(a));
+	status_transport(a);
 	submit_size_limit_of(cf, a, &lim);
 	printf("  %-16s %lld bytes (%s)\n", "size limit", lim.bytes, lim.from);
 	scan_queue(a, &aq);

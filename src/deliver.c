@@ -15,6 +15,7 @@
 
 #include "advice.h"
 #include "api.h"
+#include "apiswitch.h"
 #include "bounce.h"
 #include "buf.h"
 #include "deliver.h"
@@ -41,7 +42,9 @@ struct dsession {
 	struct err		 failerr;
 	size_t			 nsent;		/* messages on this session */
 	time_t			 retry_at;	/* this entry not before (limit) */
+	struct queue		*q;
 	enum conf_transport	 transport;	/* SMTP, or the API in use */
+	int			 smtp_ok;	/* an SMTP session was opened */
 	struct api_result	 api;		/* the last API request */
 };
 
@@ -178,14 +181,18 @@ get_session(struct dsession *ds, struct err *err)
 		*err = ds->failerr;
 		return -1;
 	}
-	if (open_session(ds, 0, &cached, err) == 0)
+	if (open_session(ds, 0, &cached, err) == 0) {
+		ds->smtp_ok = 1;
 		return 0;
+	}
 	if (err->class == ERR_AUTH && cached &&
 	    smtpreply_react(err->msg) != ADV_HOLD) {
 		log_info("%s: server refused the cached token (%s); refreshing "
 		    "and reconnecting", ds->acct->name, err->msg);
-		if (open_session(ds, 1, &cached, err) == 0)
+		if (open_session(ds, 1, &cached, err) == 0) {
+			ds->smtp_ok = 1;
 			return 0;
+		}
 	}
 	ds->failed = 1;
 	ds->failerr = *err;
@@ -244,6 +251,33 @@ send_on_session(struct dsession *ds, struct envelope *env, int msgfd,
 		ds->failerr = *e;
 	}
 	return -1;
+}
+
+/*
+ * transport auto: SMTP AUTH is off for the mailbox (err), so the account
+ * switches to its provider's API for a day (apiswitch.h), from this
+ * entry on. -1 (err unchanged) if that is not the case.
+ */
+static int
+switch_to_api(struct dsession *ds, struct err *err)
+{
+	struct err e2;
+
+	if (ds->acct->transport != TRANSPORT_AUTO ||
+	    ds->transport != TRANSPORT_SMTP ||
+	    !apiswitch_smtp_auth_off(err, ds->mech))
+		return -1;
+	ds->transport = conf_api_transport(ds->acct);
+	log_warnx("account %s: SMTP AUTH refused (%s); sending over %s "
+	    "instead, SMTP is tried again in 24 hours", ds->acct->name,
+	    err->msg, api_name(ds->transport));
+	err_clear(&e2);
+	if (apiswitch_set(ds->q, ds->acct->name, time(NULL), err->msg,
+	    &e2) == -1)
+		log_warnx("account %s: %s", ds->acct->name, e2.msg);
+	ds->failed = 0;
+	err_clear(err);
+	return 0;
 }
 
 /*
@@ -664,8 +698,11 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 	if (tried && ds->transport != TRANSPORT_SMTP) {
 		if (send_api(ds, &env, msgfd, e) == -1)
 			whole = 1;
-	} else if (tried && (get_session(ds, e) == -1 ||
-	    send_on_session(ds, &env, msgfd, e) == -1))
+	} else if (tried && get_session(ds, e) == -1) {
+		if (switch_to_api(ds, e) == -1 ||
+		    send_api(ds, &env, msgfd, e) == -1)
+			whole = 1;
+	} else if (tried && send_on_session(ds, &env, msgfd, e) == -1)
 		whole = 1;
 	replies_aside(&env, old, was_open, 1);
 	ds->retry_at = limited(&env, whole, e) ?
@@ -784,7 +821,8 @@ deliver_entries_ex(const struct config *cf, const struct account *acct,
 	ds.cf = cf;
 	ds.acct = acct;
 	ds.mech = acct->auth;
-	ds.transport = deliver_transport(q, acct, NULL);
+	ds.q = q;
+	ds.transport = apiswitch_transport(q, acct, time(NULL));
 	for (i = 0; i < nids; i++) {
 		struct err e;
 		enum deliver_outcome o;
@@ -807,6 +845,14 @@ deliver_entries_ex(const struct config *cf, const struct account *acct,
 		}
 	}
 	smtp_close(ds.s);
+	if (ds.smtp_ok && acct->transport == TRANSPORT_AUTO) {
+		struct err e2;
+
+		/* SMTP works again: the switch to the API is over. */
+		err_clear(&e2);
+		if (apiswitch_clear(q, acct->name, &e2) == -1)
+			log_warnx("account %s: %s", acct->name, e2.msg);
+	}
 	if (ds.st != NULL)
 		store_close(ds.st);
 	return ret;
@@ -832,15 +878,4 @@ deliver_outcome_str(enum deliver_outcome o)
 	case DOUT_SKIPPED:	return "skipped";
 	}
 	return "unknown";
-}
-
-enum conf_transport
-deliver_transport(struct queue *q, const struct account *acct,
-    struct err *err)
-{
-	(void)q;
-	(void)err;
-	if (acct->transport == TRANSPORT_AUTO)
-		return TRANSPORT_SMTP;
-	return acct->transport;
 }

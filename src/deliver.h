@@ -44,12 +44,5 @@ int	deliver_entries_ex(const struct config *cf, const struct account *acct,
 int	deliver_entries(const struct config *cf, const struct account *acct,
 	    struct queue *q, char **ids, size_t nids, struct err *err);
 const char *deliver_outcome_str(enum deliver_outcome);
-/*
- * The transport the account's next delivery uses: its "transport", with
- * auto resolved (SMTP, or its API while the switch recorded in the queue
- * directory holds).
- */
-enum conf_transport deliver_transport(struct queue *q,
-	    const struct account *acct, struct err *err);
 
 #endif

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "advice.h"
+#include "apiswitch.h"
 #include "args.h"
 #include "conf.h"
 #include "deliver.h"
@@ -179,6 +180,14 @@ list_area(struct queue *q, FILE *out, enum queue_area a, time_t now,
 			continue;
 		}
 		print_entry(out, a, &env, now, hs);
+		if (a != QAREA_FAILED) {
+			char line[200];
+
+			apiswitch_mailq_line(q, env.account, now, line,
+			    sizeof(line));
+			if (line[0] != '\0')
+				fprintf(out, "    %s\n", line);
+		}
 		*bytes += (unsigned long long)env.size;
 		envelope_free(&env);
 	}
