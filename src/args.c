@@ -39,6 +39,7 @@ static const struct {
 	{ "queue",	MODE_MAILQ,	CMD_NONE,	0 },
 	{ "flush",	MODE_FLUSH,	CMD_NONE,	0 },
 	{ "import-msmtprc", MODE_COMMAND, CMD_IMPORT_MSMTPRC, 3 },
+	{ "setup",	MODE_COMMAND,	CMD_SETUP,	2 },
 };
 
 /* RFC 3461 NOTIFY values, indexed by a SUCCESS=1|FAILURE=2|DELAY=4 mask. */
@@ -62,6 +63,7 @@ static const char usage_text[] =
 "       oauthmail queue [--json] [-C FILE] [-v]\n"
 "       oauthmail flush [-C FILE] [-v]\n"
 "       oauthmail import-msmtprc [FILE] [-o OUTFILE [--force]]\n"
+"       oauthmail setup ADDRESS [--dry-run] [-C FILE]\n"
 "       oauthmail --help | --version\n"
 "       (-C FILE, -a ACCOUNT and -v may also come before the command word)\n"
 "\n"
@@ -110,7 +112,10 @@ static const char usage_text[] =
 "            it (= sendmail -q)\n"
 "  import-msmtprc  convert an msmtprc (default ~/.msmtprc, then\n"
 "            $XDG_CONFIG_HOME/msmtp/config) into a configuration for this\n"
-"            program, on stdout or in OUTFILE (-o; replaced only with --force)\n";
+"            program, on stdout or in OUTFILE (-o; replaced only with --force)\n"
+"  setup     write an account for ADDRESS (provider, tenant found by\n"
+"            itself; asks the client id and the flow) and sign it in;\n"
+"            --dry-run: print what it would write\n";
 
 const char *
 args_usage(void)
@@ -665,6 +670,13 @@ parse_command(int argc, char **argv, size_t ci, struct invocation *inv,
 			    SECRET_SEAL_KEY : SECRET_SYSTEMD;
 			continue;
 		}
+		if (strcmp(p, "--dry-run") == 0) {
+			if (inv->cmd != CMD_SETUP)
+				return err_set(err, ERR_USAGE, "--dry-run is "
+				    "only valid with 'oauthmail setup'");
+			inv->dry_run = 1;
+			continue;
+		}
 		if (strcmp(p, "--key") == 0) {
 			if (inv->cmd != CMD_SECRET)
 				return err_set(err, ERR_USAGE, "--key is only "
@@ -715,8 +727,9 @@ parse_command(int argc, char **argv, size_t ci, struct invocation *inv,
 		    "--offline or --nagios, not both");
 	if (commands[ci].account == 2 && inv->cmd_account == NULL &&
 	    inv->format != FMT_NAGIOS && !inv->offline)
-		return err_set(err, ERR_USAGE, "'oauthmail %s' needs an "
-		    "ACCOUNT name", word);
+		return err_set(err, ERR_USAGE, "'oauthmail %s' needs %s",
+		    word, commands[ci].cmd == CMD_SETUP ? "an ADDRESS, e.g. "
+		    "you@example.com" : "an ACCOUNT name");
 	if (inv->cmd_account != NULL && *inv->cmd_account == '\0')
 		return err_set(err, ERR_USAGE, "'oauthmail %s': empty ACCOUNT "
 		    "name", word);

@@ -32,7 +32,8 @@ enum inv_cmd {
 	CMD_TOKEN,
 	CMD_SECRET,
 	CMD_PASSWORD,
-	CMD_IMPORT_MSMTPRC
+	CMD_IMPORT_MSMTPRC,
+	CMD_SETUP
 };
 
 enum inv_delivery {
@@ -86,6 +87,7 @@ struct invocation {
 	long long	 warn_age;	/* check --nagios -w (seconds), or 0 */
 	long long	 crit_age;	/* check --nagios -c (seconds), or 0 */
 	const char	*key_file;	/* secret --key FILE: a private key */
+	int		 dry_run;	/* setup --dry-run */
 	int		 offline;	/* check --offline: the file only */
 	const char	*import_file;	/* import-msmtprc FILE (or NULL) */
 	const char	*import_out;	/* import-msmtprc -o FILE */

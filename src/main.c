@@ -35,6 +35,7 @@
 #include "queue.h"
 #include "report.h"
 #include "runq.h"
+#include "setup.h"
 #include "sizecache.h"
 #include "status.h"
 #include "submit.h"
@@ -464,6 +465,11 @@ main(int argc, char **argv)
 		/* Reads an msmtprc, not the configuration. */
 		drop_group();
 		return import_msmtprc_run(&inv);
+	}
+	if (inv.mode == MODE_COMMAND && inv.cmd == CMD_SETUP) {
+		/* Writes the configuration; there may be none yet. */
+		drop_group();
+		return setup_run(&inv);
 	}
 	memset(&cf, 0, sizeof(cf));
 	if (spool_gid != (gid_t)-1) {

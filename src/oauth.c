@@ -718,6 +718,64 @@ oauth_post(const struct account *acct, const char *url,
 	return rc;
 }
 
+/* GETs url into body (any status); 0, or -1 on a transport failure. */
+static int
+oauth_get(const struct account *acct, const char *url, struct buf *body,
+    long *status, struct err *err)
+{
+	CURL *h = NULL;
+	struct sink sink;
+	char errbuf[CURL_ERROR_SIZE], shown[CURL_ERROR_SIZE + 8];
+	int loopback, rc = -1;
+	CURLcode cc;
+
+	if (oauth_check_url(url, &loopback, err) == -1 || oauth_init(err) == -1)
+		return -1;
+	if ((h = cu.easy_init()) == NULL)
+		return err_set(err, ERR_OS, "curl_easy_init failed");
+	errbuf[0] = '\0';
+	sink.body = body;
+	sink.toobig = 0;
+	SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(h, CURLOPT_URL, url);
+	SETOPT(h, CURLOPT_PROTOCOLS_STR, loopback ? "http" : "https");
+	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(h, CURLOPT_CONNECTTIMEOUT, (long)OAUTH_CONNECT_TIMEOUT);
+	SETOPT(h, CURLOPT_TIMEOUT, (long)OAUTH_TIMEOUT);
+	SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)LIM_HTTP_BODY);
+	if (loopback)
+		SETOPT(h, CURLOPT_PROXY, "");
+	else {
+		SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
+		SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
+		SETOPT(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+		if (acct->tls_trust_file != NULL)
+			SETOPT(h, CURLOPT_CAINFO, acct->tls_trust_file);
+	}
+	SETOPT(h, CURLOPT_USERAGENT, OM_PROGNAME "/" PACKAGE_VERSION);
+	SETOPT(h, CURLOPT_WRITEFUNCTION, write_cb);
+	SETOPT(h, CURLOPT_WRITEDATA, &sink);
+	cc = cu.easy_perform(h);
+	(void)cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	if (sink.toobig || cc == CURLE_FILESIZE_EXCEEDED) {
+		err_set(err, ERR_PROTO, "%s: reply larger than %d bytes", url,
+		    LIM_HTTP_BODY);
+		goto out;
+	}
+	if (cc != CURLE_OK) {
+		util_sanitize(shown, sizeof(shown), errbuf[0] ? errbuf :
+		    cu.easy_strerror(cc), strlen(errbuf[0] ? errbuf :
+		    cu.easy_strerror(cc)));
+		err_set(err, ERR_TEMP, "%s: %s", url, shown);
+		goto out;
+	}
+	rc = 0;
+ out:
+	cu.easy_cleanup(h);
+	return rc;
+}
+
 static int
 need(const struct account *acct, const char *what, const char *val,
     struct err *err)
@@ -932,6 +990,66 @@ oauth_code_exchange(const struct account *acct, const char *code,
 	    err) == -1)
 		return -1;
 	return want_access(acct, out, err);
+}
+
+/* The tenant: the path segment after the host of the issuer URL. */
+static int
+issuer_tenant(const char *issuer, char *tenant, size_t size)
+{
+	const char *p, *e;
+	size_t n;
+
+	if (strncmp(issuer, "https://", 8) != 0 ||
+	    (p = strchr(issuer + 8, '/')) == NULL)
+		return -1;
+	p++;
+	if ((e = strchr(p, '/')) == NULL || (n = (size_t)(e - p)) == 0 ||
+	    n >= size || n > 64)
+		return -1;
+	memcpy(tenant, p, n);
+	tenant[n] = '\0';
+	for (; *p != '/'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-')
+			return -1;
+	return 0;
+}
+
+int
+oauth_ms_tenant(const char *base, const char *domain, char *tenant,
+    size_t size, struct err *err)
+{
+	static char name[] = "setup";
+	struct account acct;
+	struct buf body;
+	json_t *root;
+	const char *iss;
+	char *url;
+	long status = 0;
+	int rc;
+
+	memset(&acct, 0, sizeof(acct));
+	acct.name = name;
+	url = xasprintf("%s/%s/v2.0/.well-known/openid-configuration", base,
+	    domain);
+	buf_init(&body, LIM_HTTP_BODY, 0);
+	rc = oauth_get(&acct, url, &body, &status, err);
+	free(url);
+	if (rc == 0 && (status == 400 || status == 404))
+		rc = 1;
+	else if (rc == 0 && status != 200)
+		rc = err_set(err, ERR_TEMP, "OpenID configuration of %s: HTTP "
+		    "%ld", domain, status);
+	else if (rc == 0) {
+		json_secure_alloc();
+		root = json_loadb(buf_str(&body), body.len, 0, NULL);
+		iss = json_string_value(json_object_get(root, "issuer"));
+		if (iss == NULL || issuer_tenant(iss, tenant, size) == -1)
+			rc = err_set(err, ERR_PROTO, "OpenID configuration of "
+			    "%s has no usable issuer", domain);
+		json_decref(root);
+	}
+	buf_free(&body);
+	return rc;
 }
 
 int

@@ -121,6 +121,18 @@ struct oauth_api_req {
 int	oauth_api_post(const struct account *acct, struct oauth_api_req *req,
 	    struct err *err);
 
+/*
+ * Microsoft's OpenID configuration for a domain: GET
+ * BASE/DOMAIN/v2.0/.well-known/openid-configuration (BASE
+ * "https://login.microsoftonline.com", or a loopback URL in tests) and
+ * the tenant id from its issuer ("BASE-HOST/TENANT/v2.0") into tenant.
+ * Returns 0, 1 when the domain is no Microsoft Entra tenant (HTTP 400 /
+ * 404), -1 with err (ERR_TEMP transport, ERR_PROTO a reply without a
+ * usable issuer). Same transport rules as the token endpoint.
+ */
+int	oauth_ms_tenant(const char *base, const char *domain, char *tenant,
+	    size_t size, struct err *err);
+
 /* curl_global_cleanup at exit (optional; for valgrind-clean tests). */
 void	oauth_cleanup(void);
 

@@ -30,7 +30,7 @@ _oauthmail_accounts() {
 
 _oauthmail() {
 	local cur prev cmd i
-	local commands="login logout status check token secret password queue flush import-msmtprc"
+	local commands="login logout status check token secret password queue flush import-msmtprc setup"
 	local sendmail_opts="-t -i -oi -f -r -F -a -C -B -N -R -V -O -odi -odb -odq -v -bm -bp -bs -bd -bi -I -q --"
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
@@ -77,6 +77,8 @@ _oauthmail() {
 		COMPREPLY=($(compgen -W "--key --systemd-credential --seal-key -C -v $(_oauthmail_accounts)" -- "$cur")) ;;
 	logout|token|password)
 		COMPREPLY=($(compgen -W "-C -v $(_oauthmail_accounts)" -- "$cur")) ;;
+	setup)
+		COMPREPLY=($(compgen -W "--dry-run -C" -- "$cur")) ;;
 	import-msmtprc)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "-o --force" -- "$cur"))

@@ -1,0 +1,117 @@
+#!/bin/sh
+# t-setup.sh -- `oauthmail setup ADDRESS`: the provider recognised by the
+# domain (Gmail, Outlook.com), by its MX (Google Workspace, Exchange
+# Online; a test file stands in for DNS) or by its Microsoft Entra tenant
+# (a fake OpenID discovery server stands in for
+# login.microsoftonline.com and gives the tenant id); only the client id,
+# the flow and an unknown provider are asked. --dry-run writes nothing; a
+# new configuration is created mode 600 and parses; an existing one gets
+# the account only after a yes, never twice.
+. "$top_srcdir/tests/integration/lib.sh"
+need_oauthmail
+D=$T/disc
+mkdir -p "$D"
+$PY - "$D" <<'EOF' >"$D/stderr" 2>&1 &
+import http.server, json, sys
+d = sys.argv[1]
+TENANT = "11111111-2222-3333-4444-555555555555"
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        with open(d + "/requests", "a") as f:
+            f.write(self.path + "\n")
+    def do_GET(self):
+        if self.path == "/contoso.example/v2.0/.well-known/openid-configuration":
+            code, body = 200, {"issuer": "https://login.microsoftonline.com/%s/v2.0" % TENANT,
+                               "token_endpoint": "https://login.microsoftonline.com/%s/oauth2/v2.0/token" % TENANT}
+        else:
+            code, body = 400, {"error": "invalid_tenant",
+                               "error_description": "AADSTS90002: Tenant not found."}
+        b = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(d + "/port.tmp", "w").write(str(s.server_address[1]))
+import os; os.rename(d + "/port.tmp", d + "/port")
+s.serve_forever()
+EOF
+_lib_pids="$_lib_pids $!"
+wait_file "$D/port" 10 || bail "discovery server: $(cat "$D/stderr")"
+OAUTHMAIL_DISCOVERY_URL=http://127.0.0.1:$(cat "$D/port")
+printf 'acme.example aspmx.l.google.com.\nfabrikam.example fabrikam-example.mail.protection.outlook.com\n' >"$T/mx"
+OAUTHMAIL_MX_FILE=$T/mx
+export OAUTHMAIL_DISCOVERY_URL OAUTHMAIL_MX_FILE
+N=$T/new/config
+setup() {	# ANSWERS ARGS...: oauthmail setup with those lines on stdin
+	_ans=$1; shift
+	printf "$_ans" >"$T/answers"
+	"$OAUTHMAIL" setup "$@" <"$T/answers" >"$T/out" 2>"$T/err"
+	RC=$?
+}
+requests() { cat "$D/requests" 2>/dev/null | wc -l | tr -d ' '; }
+
+setup 'goog.apps.googleusercontent.com\n' you@gmail.com --dry-run -C "$N"
+is "$RC" 0 "gmail.com: exit 0"
+like "$(cat "$T/out")" "provider google" "recognised as Google by the domain"
+like "$(cat "$T/out")" "client_id goog.apps.googleusercontent.com" "with the client id answered"
+like "$(cat "$T/err")" "Desktop app" "after the registration steps"
+unlike "$(cat "$T/err")" "flow \(" "no flow is asked for Google"
+is "$(requests)" 0 "no discovery request for a Gmail address"
+[ -e "$N" ] && fail "--dry-run wrote $N" || pass "--dry-run writes nothing"
+
+setup 'cid\n' bob@acme.example --dry-run -C "$N"
+like "$(cat "$T/out")" "provider google" "acme.example: Google Workspace by its MX"
+like "$(cat "$T/err")" "recognised by its MX \(Google Workspace\)" "saying how"
+
+setup 'cid-ms\ndevice\n' you@contoso.example --dry-run -C "$N"
+is "$RC" 0 "contoso.example: exit 0"
+like "$(cat "$T/out")" "provider microsoft" "Microsoft 365 by its Entra tenant"
+like "$(cat "$T/out")" "tenant 11111111-2222-3333-4444-555555555555" "with the tenant id discovered"
+like "$(cat "$T/out")" "flow device" "and the flow answered"
+like "$(cat "$T/out")" "account default : contoso" "a new file: the account is the default"
+like "$(cat "$D/requests")" "/contoso.example/v2.0/.well-known/openid-configuration" \
+    "the discovery document was asked for"
+
+setup 'cid\n\n' it@fabrikam.example --dry-run -C "$N"
+like "$(cat "$T/out")" "tenant fabrikam.example" "Exchange Online MX, no tenant found: the domain as tenant"
+unlike "$(cat "$T/out")" "flow " "an empty flow answer keeps the provider's default"
+
+setup 'cid\n\n' me@outlook.com --dry-run -C "$N"
+like "$(cat "$T/out")" "provider outlook" "outlook.com: Outlook.com"
+
+setup 'custom\n' a@unknown.example --dry-run -C "$N"
+is "$RC" 64 "an unknown domain and provider custom: exit 64"
+like "$(cat "$T/err")" "provider custom" "pointing at the manual page"
+setup 'google\ncid\n' a@unknown.example --dry-run -C "$N"
+like "$(cat "$T/out")" "provider google" "an unknown domain: the provider is asked"
+setup '' you@contoso.example -C "$N"
+is "$RC" 64 "no answer on stdin: exit 64"
+like "$(cat "$T/err")" "no answer to \"client id: \"" "saying which answer is missing"
+setup 'x\n' not-an-address -C "$N"
+is "$RC" 64 "not an address: exit 64"
+
+# Writing: a new file.
+setup 'cid-app\nclient_credentials\n' robot@contoso.example -C "$N"
+is "$RC" 0 "setup writes a new configuration"
+is "$(stat -c %a "$N")" 600 "mode 600"
+like "$(cat "$T/err")" "next: 'oauthmail secret contoso'" "client credentials: the next steps"
+run_rc 78 "the account it wrote is there and parses (token wants the secret)" \
+    "$OAUTHMAIL" token -C "$N" contoso
+like "$(cat "$T/err")" "oauthmail secret contoso" "token names the missing secret"
+sum=$(cksum <"$N")
+setup 'cid\nn\n' bob@acme.example -C "$N"
+is "$RC" 73 "an existing file and the answer no: exit 73"
+is "$(cksum <"$N")" "$sum" "the file is unchanged"
+setup 'cid\ny\n' bob@acme.example -C "$N"
+is "$RC" 0 "the answer yes: the account is added"
+like "$(cat "$N")" "account acme" "acme is in the file"
+like "$(grep -c 'account default' "$N")" "^1$" "the default stays the first account"
+run_ok "the file parses" "$OAUTHMAIL" check --offline -C "$N"
+sum=$(cksum <"$N")
+setup 'cid\ny\n' carol@acme.example -C "$N"
+is "$RC" 73 "the same account name again: refused"
+like "$(cat "$T/err")" "already has an account acme" "saying so"
+is "$(cksum <"$N")" "$sum" "and the file is unchanged"
+done_testing
