@@ -1,4 +1,4 @@
-/* test_json.c -- token endpoint replies and JWT claims. */
+/* test_json.c -- token endpoint replies, JWT claims and output documents. */
 #include "unit.h"
 
 #include "buf.h"
@@ -248,6 +248,38 @@ test_jwt(void **state)
 	free(tok);
 }
 
+/* jout: members in order, null for NULL, invalid UTF-8 made printable. */
+static void
+test_jout(void **state)
+{
+	struct jout *doc = jout_object(), *arr = jout_array(), *o;
+	struct err err;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	jout_set_int(doc, "b", -3);
+	jout_set_str(doc, "a", "caf\xc3\xa9 \"q\"");
+	jout_set_str(doc, "bad", "x\xff\xfey");
+	jout_set_str(doc, "none", NULL);
+	jout_set_null(doc, "nul");
+	o = jout_object();
+	jout_set_int(o, "n", 1LL << 40);
+	jout_append(arr, o);
+	jout_set(doc, "list", arr);
+	assert_non_null(f = open_memstream(&text, &len));
+	assert_int_equal(jout_print(doc, f, &err), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(text, "{\n  \"b\": -3,\n  \"a\": \"caf\xc3\xa9 "
+	    "\\\"q\\\"\",\n  \"bad\": \"x??y\",\n  \"none\": null,\n  "
+	    "\"nul\": null,\n  \"list\": [\n    {\n      \"n\": "
+	    "1099511627776\n    }\n  ]\n}\n");
+	free(text);
+	jout_free(doc);
+	jout_free(NULL);
+}
+
 int
 main(void)
 {
@@ -259,6 +291,7 @@ main(void)
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_oversize),
 		cmocka_unit_test(test_jwt),
+		cmocka_unit_test(test_jout),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
