@@ -2,7 +2,7 @@
  * oauth.c -- the token endpoint over libcurl; see oauth.h. The only file
  * that includes curl.
  *
- * libcurl is not linked but loaded with dlopen() at first use (curl_load):
+ * libcurl is not linked but loaded with dlopen() at first use (dynload.h):
  * mapping it and its ~30 dependencies (gnutls, krb5, ldap, ssh2, ...) at
  * every start cost ~3 ms and ~7 MB, although only a token refresh or a
  * sign-in needs HTTPS. The table's types come from <curl/curl.h>, so the
@@ -12,7 +12,6 @@
 #include "common.h"
 
 #include <ctype.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include "advice.h"
 #include "buf.h"
 #include "conf.h"
+#include "dynload.h"
 #include "json.h"
 #include "log.h"
 #include "oauth.h"
@@ -76,69 +76,33 @@ static struct curl_api {
 	__typeof__(&curl_url_get)	 url_get;
 } cu;
 
-#define CU_SYM(f)	{ "curl_" #f, offsetof(struct curl_api, f) }
-static const struct {
-	const char	*name;
-	size_t		 off;
-} curl_syms[] = {
+#define CU_SYM(f)	DYNLOAD_SYM(curl_api, "curl_", f)
+static const struct dynload_sym curl_syms[] = {
 	CU_SYM(global_init), CU_SYM(global_cleanup), CU_SYM(easy_init),
 	CU_SYM(easy_setopt), CU_SYM(easy_perform), CU_SYM(easy_getinfo),
 	CU_SYM(easy_cleanup), CU_SYM(easy_strerror), CU_SYM(easy_escape),
 	CU_SYM(free), CU_SYM(slist_append), CU_SYM(slist_free_all),
 	CU_SYM(url), CU_SYM(url_cleanup), CU_SYM(url_set), CU_SYM(url_get),
 };
-
-static int curl_loaded;		/* 1 loaded, -1 failed: see curl_why */
-static char curl_why[320];
-static int curl_ready;		/* curl_global_init done */
+static const char *const curl_sonames[] = { OM_LIBCURL_SONAME, NULL };
 
 /*
- * Loads libcurl once; a failure is remembered. Never unloaded (libcurl
+ * libcurl, loaded once; a failure is remembered. Never unloaded (libcurl
  * and OpenSSL do not support it well). ERR_TEMP: queued mail waits until
  * the library is installed.
  */
-static int
-curl_load(struct err *err)
-{
-	void *h, *p;
-	const char *e;
-	char shown[256];
-	size_t i;
+static struct dynload curl_lib = {
+	.name = "libcurl",
+	.package = "libcurl4",
+	.sonames = curl_sonames,
+	.syms = curl_syms,
+	.nsyms = nitems(curl_syms),
+	.table = &cu,
+	.tablesize = sizeof(cu),
+	.old_cure = " (libcurl 7.62 or later is needed)",
+};
 
-	if (curl_loaded == 0) {
-		(void)dlerror();
-		if ((h = dlopen(OM_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL)) ==
-		    NULL) {
-			e = dlerror();
-			util_sanitize(shown, sizeof(shown), e ? e : "?",
-			    strlen(e ? e : "?"));
-			(void)snprintf(curl_why, sizeof(curl_why), "libcurl is "
-			    "not installed (Debian: libcurl4): %s", shown);
-			curl_loaded = -1;
-		} else {
-			for (i = 0; i < nitems(curl_syms); i++) {
-				if ((p = dlsym(h, curl_syms[i].name)) == NULL)
-					break;
-				/* POSIX: a void * can hold a function. */
-				memcpy((char *)&cu + curl_syms[i].off, &p,
-				    sizeof(p));
-			}
-			if (i < nitems(curl_syms)) {
-				(void)snprintf(curl_why, sizeof(curl_why),
-				    "%s is too old: it has no %s (libcurl "
-				    "7.62 or later is needed)",
-				    OM_LIBCURL_SONAME, curl_syms[i].name);
-				memset(&cu, 0, sizeof(cu));
-				(void)dlclose(h);
-				curl_loaded = -1;
-			} else
-				curl_loaded = 1;
-		}
-	}
-	if (curl_loaded == -1)
-		return err_set(err, ERR_TEMP, "%s", curl_why);
-	return 0;
-}
+static int curl_ready;		/* curl_global_init done */
 
 static int
 oauth_init(struct err *err)
@@ -147,7 +111,7 @@ oauth_init(struct err *err)
 
 	if (curl_ready)
 		return 0;
-	if (curl_load(err) == -1)
+	if (dynload_open(&curl_lib, err) == -1)
 		return -1;
 	if ((rc = cu.global_init(CURL_GLOBAL_DEFAULT)) != CURLE_OK)
 		return err_set(err, ERR_OS, "curl_global_init: %s",
@@ -347,7 +311,7 @@ oauth_check_url(const char *url, int *loopback, struct err *err)
 	if (url == NULL || *url == '\0')
 		return err_set(err, ERR_CONFIG, "no endpoint URL configured");
 	util_sanitize(shown, sizeof(shown), url, strlen(url));
-	if (curl_load(err) == -1)
+	if (dynload_open(&curl_lib, err) == -1)
 		return -1;
 	if ((u = cu.url()) == NULL)
 		return err_set(err, ERR_OS, "curl_url: out of memory");

@@ -319,10 +319,10 @@ sizecache_limit(const struct account *acct, const struct sizecache *c,
 		out->bytes = acct->max_message_size;
 		out->origin = SIZE_CONFIGURED;
 		(void)strlcpy(out->from, "max_message_size", sizeof(out->from));
-		(void)snprintf(out->why, sizeof(out->why), "the max_message_size "
-		    "of account %.100s: send a smaller one, or raise "
-		    "max_message_size in the configuration (oauthmail.conf(5))",
-		    acct->name);
+		(void)snprintf(out->why, sizeof(out->why), "the "
+		    "max_message_size of account %.100s: send a smaller one, "
+		    "or raise max_message_size in the configuration "
+		    "(oauthmail.conf(5))", acct->name);
 	} else if (sizecache_find(c, acct->name, acct->host, port, &sz) &&
 	    sz > 0) {
 		out->bytes = sz;

@@ -7,7 +7,7 @@
  * STORE_SECRET_TIMEOUT seconds; nothing ever unlocks or prompts.
  *
  * libsecret (and with it GLib, GObject, GIO) is not linked but loaded with
- * dlopen() at first use (ss_load), and only when a session bus exists:
+ * dlopen() at first use (dynload.h), and only when a session bus exists:
  * mapping them and running GLib's constructors at every start cost ~2 ms
  * and ~4 MB, although queueing mail never needs them and headless
  * machines never use them. The table's types come from the headers, so
@@ -15,7 +15,6 @@
  */
 #include "common.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include <libsecret/secret.h>
 
 #include "buf.h"
+#include "dynload.h"
 #include "log.h"
 #include "status.h"
 #include "store.h"
@@ -91,12 +91,9 @@ static struct secret_api {
 	__typeof__(&secret_password_clear_sync)	 password_clear_sync;
 } ss;
 
-#define G_SYM(f)	{ "g_" #f, offsetof(struct secret_api, f) }
-#define S_SYM(f)	{ "secret_" #f, offsetof(struct secret_api, f) }
-static const struct {
-	const char	*name;
-	size_t		 off;
-} secret_syms[] = {
+#define G_SYM(f)	DYNLOAD_SYM(secret_api, "g_", f)
+#define S_SYM(f)	DYNLOAD_SYM(secret_api, "secret_", f)
+static const struct dynload_sym secret_syms[] = {
 	G_SYM(get_monotonic_time), G_SYM(mutex_init), G_SYM(mutex_clear),
 	G_SYM(mutex_lock), G_SYM(mutex_unlock), G_SYM(cond_init),
 	G_SYM(cond_clear), G_SYM(cond_signal), G_SYM(cond_wait_until),
@@ -112,58 +109,25 @@ static const struct {
 	S_SYM(password_free), S_SYM(password_store_sync),
 	S_SYM(password_clear_sync),
 };
-
-static int secret_loaded;	/* 1 loaded, -1 failed (why in secret_why) */
-static char secret_why[384];
+static const char *const secret_sonames[] = { OM_LIBSECRET_SONAME, NULL };
 
 /*
- * Loads libsecret once; a failure is remembered. Never unloaded (GLib
- * cannot be). ERR_TEMP like every "Secret Service not available": with
- * "keyring auto" the kernel keyring is used instead.
+ * libsecret, loaded once; a failure is remembered. Never unloaded (GLib
+ * cannot be, not even after a missing symbol: it may have started).
+ * ERR_TEMP like every "Secret Service not available": with "keyring
+ * auto" the kernel keyring is used instead.
  */
-static int
-ss_load(struct err *err)
-{
-	void *h, *p;
-	const char *e;
-	char shown[256];
-	size_t i;
-
-	if (secret_loaded == 0) {
-		(void)dlerror();
-		if ((h = dlopen(OM_LIBSECRET_SONAME, RTLD_NOW | RTLD_LOCAL)) ==
-		    NULL) {
-			e = dlerror();
-			util_sanitize(shown, sizeof(shown), e ? e : "?",
-			    strlen(e ? e : "?"));
-			(void)snprintf(secret_why, sizeof(secret_why),
-			    "libsecret is not installed (Debian: "
-			    "libsecret-1-0): %s; install it or set 'keyring "
-			    "kernel'", shown);
-			secret_loaded = -1;
-		} else {
-			for (i = 0; i < nitems(secret_syms); i++) {
-				if ((p = dlsym(h, secret_syms[i].name)) == NULL)
-					break;
-				/* POSIX: a void * can hold a function. */
-				memcpy((char *)&ss + secret_syms[i].off, &p,
-				    sizeof(p));
-			}
-			if (i < nitems(secret_syms)) {
-				(void)snprintf(secret_why, sizeof(secret_why),
-				    "%s is too old: it has no %s",
-				    OM_LIBSECRET_SONAME, secret_syms[i].name);
-				memset(&ss, 0, sizeof(ss));
-				/* Not dlclose(): GLib may have started. */
-				secret_loaded = -1;
-			} else
-				secret_loaded = 1;
-		}
-	}
-	if (secret_loaded == -1)
-		return err_set(err, ERR_TEMP, "%s", secret_why);
-	return 0;
-}
+static struct dynload secret_lib = {
+	.name = "libsecret",
+	.package = "libsecret-1-0",
+	.sonames = secret_sonames,
+	.syms = secret_syms,
+	.nsyms = nitems(secret_syms),
+	.table = &ss,
+	.tablesize = sizeof(ss),
+	.missing_cure = "; install it or set 'keyring kernel'",
+	.keep = 1,
+};
 
 #define LOCKED_MSG	"the Secret Service collection is locked; unlock it " \
 	"(e.g. log in to the desktop, or 'gnome-keyring-daemon --unlock') " \
@@ -285,7 +249,7 @@ ss_ready(struct err *err)
 		    "$XDG_RUNTIME_DIR/bus): the Secret Service is not "
 		    "available; set 'keyring kernel' or run under "
 		    "dbus-run-session");
-	return ss_load(err);
+	return dynload_open(&secret_lib, err);
 }
 
 /*
