@@ -538,6 +538,11 @@ status_token(const struct account *a, const struct acct_queue *aq,
 		    a->name);
 		(void)strlcpy(why, "no token, sign-in needed", whysize);
 		b = BLK_ACTION;
+	} else if (r == -1 && err.class == ERR_AUTH) {
+		/* The stored token is another identity's (store.h). */
+		printf("  %-16s %s\n", "state", err.msg);
+		(void)strlcpy(why, "sign-in needed", whysize);
+		b = BLK_ACTION;
 	} else if (r == -1) {
 		printf("  %-16s %s\n", "state", err.msg);
 		(void)strlcpy(why, "the keyring cannot be read", whysize);

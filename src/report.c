@@ -227,7 +227,8 @@ read_token(struct acct_report *ar)
 	memset(&rec, 0, sizeof(rec));
 	r = store_get(st, ar->a->name, STORE_TOKEN, &raw, &err);
 	if (r == -1) {
-		ar->state = AST_KEYRING;
+		/* ERR_AUTH: the token is another identity's (store.h). */
+		ar->state = err.class == ERR_AUTH ? AST_SIGNIN : AST_KEYRING;
 		(void)strlcpy(ar->detail, err.msg, sizeof(ar->detail));
 	} else if (r == 1 ||
 	    token_record_parse(&rec, raw.data, raw.len, &err) == -1 ||

@@ -48,20 +48,53 @@ seal_key_parse(const char *data, size_t len, unsigned char key[SEAL_KEY_LEN],
 	    "as 'oauthmail secret --seal-key' shows", len);
 }
 
-/* The additional authenticated data: magic and account name. */
+/*
+ * The additional authenticated data: magic, account name and, when
+ * given, the identity the record belongs to (store.h), so that a copy
+ * made for another client_id or user does not open.
+ */
 static void
-seal_aad(struct crypto_aad *aad, const char *account)
+seal_aad(struct crypto_aad *aad, const char *account, const char *bind)
 {
 	aad->p[0] = SEAL_MAGIC;
 	aad->len[0] = SEAL_MAGIC_LEN;
 	aad->p[1] = account;
 	aad->len[1] = strlen(account);
 	aad->n = 2;
+	if (bind != NULL) {
+		aad->p[2] = "\n";
+		aad->len[2] = 1;
+		aad->p[3] = bind;
+		aad->len[3] = strlen(bind);
+		aad->n = 4;
+	}
 }
+
+static int	seal_encrypt_bound(const unsigned char *, const char *,
+		    const char *, const void *, size_t, struct buf *,
+		    struct err *);
+static int	seal_decrypt_bound(const unsigned char *, const char *,
+		    const char *, const void *, size_t, struct buf *,
+		    struct err *);
 
 int
 seal_encrypt(const unsigned char key[SEAL_KEY_LEN], const char *account,
     const void *pt, size_t len, struct buf *out, struct err *err)
+{
+	return seal_encrypt_bound(key, account, NULL, pt, len, out, err);
+}
+
+int
+seal_decrypt(const unsigned char key[SEAL_KEY_LEN], const char *account,
+    const void *blob, size_t len, struct buf *out, struct err *err)
+{
+	return seal_decrypt_bound(key, account, NULL, blob, len, out, err);
+}
+
+static int
+seal_encrypt_bound(const unsigned char *key, const char *account,
+    const char *bind, const void *pt, size_t len, struct buf *out,
+    struct err *err)
 {
 	unsigned char nonce[SEAL_NONCE_LEN], tag[SEAL_TAG_LEN], *ct;
 	struct crypto_aad aad;
@@ -72,7 +105,7 @@ seal_encrypt(const unsigned char key[SEAL_KEY_LEN], const char *account,
 		    "sealed", len);
 	if (util_random_bytes(nonce, sizeof(nonce)) == -1)
 		return err_set(err, ERR_OS, "no random bytes for a nonce");
-	seal_aad(&aad, account);
+	seal_aad(&aad, account, bind);
 	ct = xmalloc(len);
 	if (crypto_gcm_seal(key, nonce, &aad, pt, len, ct, tag) == -1) {
 		err_set(err, ERR_OS, "AES-256-GCM encryption failed");
@@ -92,9 +125,10 @@ seal_encrypt(const unsigned char key[SEAL_KEY_LEN], const char *account,
 	return rc;
 }
 
-int
-seal_decrypt(const unsigned char key[SEAL_KEY_LEN], const char *account,
-    const void *blob, size_t len, struct buf *out, struct err *err)
+static int
+seal_decrypt_bound(const unsigned char *key, const char *account,
+    const char *bind, const void *blob, size_t len, struct buf *out,
+    struct err *err)
 {
 	const unsigned char *p = blob, *nonce, *ct, *tag;
 	struct crypto_aad aad;
@@ -112,12 +146,13 @@ seal_decrypt(const unsigned char key[SEAL_KEY_LEN], const char *account,
 	tag = ct + ctlen;
 	if (ctlen == 0)
 		return err_set(err, ERR_DATA, "an empty sealed token record");
-	seal_aad(&aad, account);
+	seal_aad(&aad, account, bind);
 	pt = xmalloc(ctlen);
 	if (crypto_gcm_open(key, nonce, &aad, ct, ctlen, tag, pt) == -1) {
 		err_set(err, ERR_DATA, "the sealed token record does not "
 		    "open with this key for account %s (another key, another "
-		    "account's file, or altered)", account);
+		    "account's file, another client_id or user, or altered)",
+		    account);
 		goto out;
 	}
 	if (buf_add(out, pt, ctlen) == -1) {
@@ -143,7 +178,7 @@ seal_file_name(char *dst, size_t size, const char *account)
 
 int
 seal_read(int dirfd, const unsigned char key[SEAL_KEY_LEN],
-    const char *account, struct buf *out, struct err *err)
+    const char *account, const char *bind, struct buf *out, struct err *err)
 {
 	char name[512], chunk[4096];
 	struct buf blob;
@@ -186,7 +221,8 @@ seal_read(int dirfd, const unsigned char key[SEAL_KEY_LEN],
 			goto out;
 		}
 	}
-	rc = seal_decrypt(key, account, blob.data, blob.len, out, err);
+	rc = seal_decrypt_bound(key, account, bind, blob.data, blob.len, out,
+	    err);
  out:
 	buf_free(&blob);
 	(void)close(fd);
@@ -195,7 +231,8 @@ seal_read(int dirfd, const unsigned char key[SEAL_KEY_LEN],
 
 int
 seal_write(int dirfd, const unsigned char key[SEAL_KEY_LEN],
-    const char *account, const void *pt, size_t len, struct err *err)
+    const char *account, const char *bind, const void *pt, size_t len,
+    struct err *err)
 {
 	char name[512], tmp[600], rnd[17];
 	struct buf blob;
@@ -210,7 +247,8 @@ seal_write(int dirfd, const unsigned char key[SEAL_KEY_LEN],
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return err_set(err, ERR_CONFIG, "account name too long");
 	buf_init(&blob, SEAL_MAX_PLAIN + SEAL_OVERHEAD, 0);
-	if (seal_encrypt(key, account, pt, len, &blob, err) == -1) {
+	if (seal_encrypt_bound(key, account, bind, pt, len, &blob, err) ==
+	    -1) {
 		buf_free(&blob);
 		return -1;
 	}

@@ -51,13 +51,17 @@ int	seal_file_name(char *dst, size_t size, const char *account);
 /*
  * Reads and opens the account's sealed copy in the directory dirfd:
  * 0 and out, 1 if there is none, -1 (ERR_DATA: cannot be opened with
- * this key; ERR_TEMP: I/O).
+ * this key, or was sealed for another bind; ERR_TEMP: I/O). bind, when
+ * not NULL, is authenticated with the account name: the identity the
+ * record belongs to (store.h); NULL reads copies sealed without one.
  */
 int	seal_read(int dirfd, const unsigned char key[SEAL_KEY_LEN],
-	    const char *account, struct buf *out, struct err *);
-/* Seals pt and replaces the account's copy atomically (ERR_IO). */
+	    const char *account, const char *bind, struct buf *out,
+	    struct err *);
+/* Seals pt (bound to bind) and replaces the copy atomically (ERR_IO). */
 int	seal_write(int dirfd, const unsigned char key[SEAL_KEY_LEN],
-	    const char *account, const void *pt, size_t len, struct err *);
+	    const char *account, const char *bind, const void *pt, size_t len,
+	    struct err *);
 /* Removes the copy; 0 also when there was none. */
 int	seal_remove(int dirfd, const char *account, struct err *);
 

@@ -32,11 +32,21 @@ enum store_backend {
 struct store {
 	enum store_backend	 backend;
 	long			 ring;		/* kernel: persistent keyring */
+	char			*name;		/* the account opened for */
+	char			*id_token;	/* its identities, or NULL */
+	char			*id_secret;
+	char			*client_id;	/* their parts ("" unset) */
+	char			*endpoint;
+	char			*tenant;
+	char			*user;
+	int			 app_only;	/* client credentials */
 	int			 sealed;	/* the token-key credential is there */
 	int			 qfd;		/* queue directory (sealed), or -1 */
 	char			*queue_dir;	/* the account's, or NULL (default) */
 	unsigned char		 key[SEAL_KEY_LEN];
 };
+
+#define KERNEL_IDENT_MAX	4096	/* an identity text */
 
 static int	cred_read(const char *, struct buf *, size_t, int,
 		    struct err *);
@@ -53,6 +63,8 @@ store_kind_name(enum store_kind k)
 		return "password";
 	case STORE_CLIENT_KEY:
 		return "client_key";
+	case STORE_IDENTITY:
+		return "identity";
 	}
 	return "unknown";
 }
@@ -158,6 +170,34 @@ seal_setup(struct store *st, const struct account *acct, struct err *err)
 	return 0;
 }
 
+static char *
+nz(const char *s)
+{
+	return xstrdup(s != NULL ? s : "");
+}
+
+/* The identities of an OAuth account's token and client secret. */
+static void
+identity_setup(struct store *st, const struct account *acct)
+{
+	char *base;
+
+	st->name = xstrdup(acct->name);
+	st->app_only = acct->flow == FLOW_CLIENT_CREDENTIALS;
+	if (!conf_is_oauth(acct) || acct->client_id == NULL ||
+	    acct->token_endpoint == NULL)
+		return;
+	st->client_id = nz(acct->client_id);
+	st->endpoint = nz(acct->token_endpoint);
+	st->tenant = nz(acct->tenant);
+	st->user = nz(acct->user);
+	base = xasprintf("client_id=%s token_endpoint=%s%s%s", st->client_id,
+	    st->endpoint, *st->tenant != '\0' ? " tenant=" : "", st->tenant);
+	st->id_secret = base;
+	st->id_token = xasprintf("%s%s%s", base, *st->user != '\0' ?
+	    " user=" : "", st->user);
+}
+
 int
 store_open_account(const struct account *acct, struct store **out,
     struct err *err)
@@ -166,6 +206,7 @@ store_open_account(const struct account *acct, struct store **out,
 
 	if (open_backend(acct->keyring, &st, err) == -1)
 		return -1;
+	identity_setup(st, acct);
 	st->qfd = -1;
 	if (acct->queue_dir != NULL)
 		st->queue_dir = xstrdup(acct->queue_dir);
@@ -192,6 +233,13 @@ store_close(struct store *st)
 	if (st->qfd != -1)
 		(void)close(st->qfd);
 	free(st->queue_dir);
+	free(st->name);
+	free(st->id_token);
+	free(st->id_secret);
+	free(st->client_id);
+	free(st->endpoint);
+	free(st->tenant);
+	free(st->user);
 	freezero(st, sizeof(*st));
 }
 
@@ -332,22 +380,204 @@ store_credential_for(const char *account, enum store_kind kind,
 	return store_credential(name, out, out->max, err);
 }
 
-static int
-backend_get(struct store *st, const char *account, enum store_kind kind,
-    struct buf *out, struct err *err)
+/* The key of a record: by identity for the opened account's OAuth kinds. */
+static void
+key_for(const struct store *st, const char *account, enum store_kind kind,
+    struct store_key *k)
 {
-	if (st->backend == BACKEND_SECRET)
-		return store_secret_get(account, kind, out, err);
-	return store_kernel_get(st->ring, account, kind, out, err);
+	memset(k, 0, sizeof(*k));
+	k->account = account;
+	k->kind = kind;
+	k->client_id = k->endpoint = k->tenant = k->user = "";
+	if (st->id_token == NULL || strcmp(account, st->name) != 0 ||
+	    (kind != STORE_TOKEN && kind != STORE_CLIENT_SECRET &&
+	    kind != STORE_CLIENT_KEY))
+		return;
+	k->ident = kind == STORE_TOKEN ? st->id_token : st->id_secret;
+	k->client_id = st->client_id;
+	k->endpoint = st->endpoint;
+	k->tenant = st->tenant;
+	if (kind == STORE_TOKEN)
+		k->user = st->user;
+}
+
+/* The key by name (earlier versions; passwords; STORE_IDENTITY). */
+static void
+name_key(const char *account, enum store_kind kind, struct store_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->account = account;
+	k->kind = kind;
+	k->client_id = k->endpoint = k->tenant = k->user = "";
 }
 
 static int
-backend_put(struct store *st, const char *account, enum store_kind kind,
-    const char *data, size_t len, struct err *err)
+backend_get(struct store *st, const struct store_key *k, struct buf *out,
+    struct err *err)
 {
 	if (st->backend == BACKEND_SECRET)
-		return store_secret_put(account, kind, data, len, err);
-	return store_kernel_put(st->ring, account, kind, data, len, err);
+		return store_secret_get(k, out, err);
+	return store_kernel_get(st->ring, k, out, err);
+}
+
+static int
+backend_put(struct store *st, const struct store_key *k, const char *data,
+    size_t len, struct err *err)
+{
+	if (st->backend == BACKEND_SECRET)
+		return store_secret_put(k, data, len, err);
+	return store_kernel_put(st->ring, k, data, len, err);
+}
+
+static int
+backend_delete(struct store *st, const struct store_key *k, struct err *err)
+{
+	if (st->backend == BACKEND_SECRET)
+		return store_secret_delete(k, err);
+	return store_kernel_delete(st->ring, k, err);
+}
+
+/*
+ * --- Identity keys (store.h) ------------------------------------------------
+ */
+
+/* The value of field f in an identity text ("" if absent) into dst. */
+static void
+ident_field(const char *id, const char *f, char *dst, size_t size)
+{
+	size_t n = strlen(f), i;
+	const char *p = id;
+
+	*dst = '\0';
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, f, n) == 0 && p[n] == '=') {
+			p += n + 1;
+			for (i = 0; p[i] != '\0' && p[i] != ' ' && i + 1 < size;
+			    i++)
+				dst[i] = p[i];
+			dst[i] = '\0';
+			return;
+		}
+		if ((p = strchr(p, ' ')) != NULL)
+			p++;
+	}
+}
+
+/*
+ * Which part of the identity the name's last sign-in had differs from
+ * the account's now: "client_id", "user", "tenant", "token_endpoint", or
+ * NULL when it is the same or unknown.
+ */
+static const char *
+ident_changed(struct store *st, const char *account)
+{
+	static const char *fields[] = {
+		"client_id", "user", "tenant", "token_endpoint"
+	};
+	struct store_key k;
+	struct buf b;
+	struct err err;
+	const char *why = NULL;
+	char was[1024], now[1024];
+	size_t i;
+
+	name_key(account, STORE_IDENTITY, &k);
+	buf_init(&b, KERNEL_IDENT_MAX, 0);
+	err_clear(&err);
+	if (backend_get(st, &k, &b, &err) == 0 &&
+	    strcmp(buf_str(&b), st->id_token) != 0) {
+		why = "identity";
+		for (i = 0; i < nitems(fields); i++) {
+			ident_field(buf_str(&b), fields[i], was, sizeof(was));
+			ident_field(st->id_token, fields[i], now, sizeof(now));
+			if (strcmp(was, now) != 0) {
+				why = fields[i];
+				break;
+			}
+		}
+	} else if (err.class != ERR_NONE)
+		log_debug("account %s: %s", account, err.msg);
+	buf_free(&b);
+	return why;
+}
+
+/*
+ * Records which identity the name now stores under (for ident_changed);
+ * returns 1 if that changed. Best effort.
+ */
+static int
+ident_remember(struct store *st, const char *account)
+{
+	struct store_key k;
+	struct buf b;
+	struct err err;
+	int same;
+
+	name_key(account, STORE_IDENTITY, &k);
+	buf_init(&b, KERNEL_IDENT_MAX, 0);
+	err_clear(&err);
+	same = backend_get(st, &k, &b, &err) == 0 &&
+	    strcmp(buf_str(&b), st->id_token) == 0;
+	buf_free(&b);
+	if (same)
+		return 0;
+	if (backend_put(st, &k, st->id_token, strlen(st->id_token),
+	    &err) == -1)
+		log_debug("account %s: %s", account, err.msg);
+	return 1;
+}
+
+/*
+ * Nothing under the identity's key k: a record of an earlier version
+ * (keyed by name) moves there unless the name was last used with another
+ * identity. 0 and out, 1 none, -1 error (ERR_AUTH: the identity changed).
+ */
+static int
+ident_migrate(struct store *st, const struct store_key *k, struct buf *out,
+    struct err *err)
+{
+	struct store_key old;
+	struct err derr;
+	const char *why;
+	int rc;
+
+	name_key(k->account, k->kind, &old);
+	if ((rc = backend_get(st, &old, out, err)) == -1)
+		return -1;
+	why = ident_changed(st, k->account);
+	if (why == NULL) {
+		/*
+		 * Another process may have moved it (and even refreshed it)
+		 * since the caller looked: the identity's key wins.
+		 */
+		err_clear(&derr);
+		if (rc == 1)
+			return backend_get(st, k, out, err);
+		if (backend_get(st, k, out, &derr) == 0)
+			return 0;
+		if ((rc = backend_get(st, &old, out, err)) != 0)
+			return rc == -1 ? -1 : backend_get(st, k, out, err);
+		if (backend_put(st, k, out->data, out->len, &derr) == -1) {
+			log_warnx("account %s: the %s stays under the "
+			    "account's name: %s", k->account,
+			    store_kind_name(k->kind), derr.msg);
+			return 0;
+		}
+		(void)ident_remember(st, k->account);
+		if (backend_delete(st, &old, &derr) == -1)
+			log_debug("account %s: %s", k->account, derr.msg);
+		log_info("account %s: %s moved to the key of its identity (%s)",
+		    k->account, store_kind_name(k->kind), k->ident);
+		return 0;
+	}
+	buf_reset(out);
+	/* An application fetches its new token itself. */
+	if (why != NULL && k->kind == STORE_TOKEN && !st->app_only)
+		return err_set(err, ERR_AUTH, "sign in again: the %s of "
+		    "account %s changed since its sign-in, so its token is "
+		    "not used: run 'oauthmail login %s'", why, k->account,
+		    k->account);
+	return 1;
 }
 
 /*
@@ -355,23 +585,33 @@ backend_put(struct store *st, const char *account, enum store_kind kind,
  * rewrite the sealed copy when it differs, e.g. after a sign-in made
  * without the key. Best effort; the next read tries again.
  */
+/* What a sealed copy of the account's token record is bound to. */
+static const char *
+seal_bind(const struct store *st, const char *account)
+{
+	return st->id_token != NULL && strcmp(account, st->name) == 0 ?
+	    st->id_token : NULL;
+}
+
 static void
 seal_sync(struct store *st, const char *account, const struct buf *cur)
 {
+	const char *bind;
 	struct buf old;
 	struct err err;
 	int r;
 
 	buf_init(&old, SEAL_MAX_PLAIN, BUF_SECRET);
 	err_clear(&err);
-	r = seal_read(st->qfd, st->key, account, &old, &err);
+	bind = seal_bind(st, account);
+	r = seal_read(st->qfd, st->key, account, bind, &old, &err);
 	if (r != 0 || old.len != cur->len ||
 	    memcmp(old.data, cur->data, cur->len) != 0) {
 		if (r == -1)
 			log_debug("account %s: replacing the sealed token copy: "
 			    "%s", account, err.msg);
-		if (seal_write(st->qfd, st->key, account, cur->data, cur->len,
-		    &err) == -1)
+		if (seal_write(st->qfd, st->key, account, bind, cur->data,
+		    cur->len, &err) == -1)
 			log_warnx("account %s: the sealed token copy is not up "
 			    "to date: %s", account, err.msg);
 	}
@@ -383,11 +623,16 @@ static int
 seal_restore(struct store *st, const char *account, struct buf *out,
     struct err *err)
 {
+	struct store_key k;
 	struct err perr;
+	const char *bind = seal_bind(st, account);
 	int r;
 	char msg[sizeof(err->msg)];
 
-	r = seal_read(st->qfd, st->key, account, out, err);
+	r = seal_read(st->qfd, st->key, account, bind, out, err);
+	/* A copy sealed before records were keyed by identity. */
+	if (r == -1 && err->class == ERR_DATA && bind != NULL)
+		r = seal_read(st->qfd, st->key, account, NULL, out, err);
 	if (r == -1 && err->class == ERR_DATA) {
 		(void)strlcpy(msg, err->msg, sizeof(msg));
 		err_set(err, ERR_AUTH, "%s: run 'oauthmail login %s'", msg,
@@ -396,8 +641,8 @@ seal_restore(struct store *st, const char *account, struct buf *out,
 	if (r != 0)
 		return r;
 	err_clear(&perr);
-	if (backend_put(st, account, STORE_TOKEN, out->data, out->len,
-	    &perr) == -1)
+	key_for(st, account, STORE_TOKEN, &k);
+	if (backend_put(st, &k, out->data, out->len, &perr) == -1)
 		log_warnx("account %s: token record restored from the sealed "
 		    "copy, but not into the keyring: %s", account, perr.msg);
 	else
@@ -411,32 +656,47 @@ int
 store_get(struct store *st, const char *account, enum store_kind kind,
     struct buf *out, struct err *err)
 {
+	struct store_key k;
 	int rc;
 
 	if ((rc = store_credential_for(account, kind, out, err)) != 1)
 		return rc;
-	rc = backend_get(st, account, kind, out, err);
+	key_for(st, account, kind, &k);
+	rc = backend_get(st, &k, out, err);
+	if (rc == 1 && k.ident != NULL)
+		rc = ident_migrate(st, &k, out, err);
 	if (kind != STORE_TOKEN || !st->sealed || rc == -1)
 		return rc;
 	if (rc == 0) {
 		seal_sync(st, account, out);
 		return 0;
 	}
-	return seal_restore(st, account, out, err);
+	rc = seal_restore(st, account, out, err);
+	if (rc == 0 && k.ident != NULL)
+		(void)ident_remember(st, account);
+	return rc;
 }
 
 int
 store_put(struct store *st, const char *account, enum store_kind kind,
     const char *data, size_t len, struct err *err)
 {
+	struct store_key k, old;
 	struct err serr;
 
-	if (backend_put(st, account, kind, data, len, err) == -1)
+	key_for(st, account, kind, &k);
+	if (backend_put(st, &k, data, len, err) == -1)
 		return -1;
+	/* The first record of this identity: none is left under the name. */
+	if (k.ident != NULL && ident_remember(st, account)) {
+		name_key(account, kind, &old);
+		err_clear(&serr);
+		(void)backend_delete(st, &old, &serr);
+	}
 	if (kind == STORE_TOKEN && st->sealed) {
 		err_clear(&serr);
-		if (seal_write(st->qfd, st->key, account, data, len,
-		    &serr) == -1)
+		if (seal_write(st->qfd, st->key, account, seal_bind(st,
+		    account), data, len, &serr) == -1)
 			log_warnx("account %s: the sealed token copy is not up "
 			    "to date: %s; retried at the next use", account,
 			    serr.msg);
@@ -448,13 +708,20 @@ int
 store_delete(struct store *st, const char *account, enum store_kind kind,
     struct err *err)
 {
+	struct store_key k;
 	struct account a;
 	int rc, fd;
 
-	if (st->backend == BACKEND_SECRET)
-		rc = store_secret_delete(account, kind, err);
-	else
-		rc = store_kernel_delete(st->ring, account, kind, err);
+	key_for(st, account, kind, &k);
+	rc = backend_delete(st, &k, err);
+	/* And what an earlier version stored under the name. */
+	if (rc == 0 && k.ident != NULL) {
+		name_key(account, kind, &k);
+		rc = backend_delete(st, &k, err);
+		name_key(account, STORE_IDENTITY, &k);
+		if (rc == 0 && kind == STORE_TOKEN)
+			rc = backend_delete(st, &k, err);
+	}
 	if (rc == -1 || kind != STORE_TOKEN)
 		return rc;
 	/* A sealed copy goes too, key or not: a logout must stick. */

@@ -16,7 +16,41 @@ enum store_kind {
 	STORE_TOKEN = 0,	/* the token record (JSON, see token.h) */
 	STORE_CLIENT_SECRET,
 	STORE_PASSWORD,		/* for PLAIN/LOGIN accounts */
-	STORE_CLIENT_KEY	/* PEM private key of client_certificate */
+	STORE_CLIENT_KEY,	/* PEM private key of client_certificate */
+	STORE_IDENTITY		/* store.c only: the name's last identity */
+};
+
+/*
+ * Where a record is kept. An OAuth account's token record, client
+ * secret and client key are keyed by the identity they belong to, not by
+ * the account's name: two configurations with an account of the same name and another
+ * client_id or user never share a token, and an account derived from
+ * another one ("account default : work") that changes nothing of the
+ * identity finds the token and secret of the account it derives from.
+ *
+ *   token:       client_id, token_endpoint, tenant (if set), user (if set)
+ *   client_secret, client_key:
+ *                client_id, token_endpoint, tenant (if set)
+ *
+ * ident is that text, "client_id=C token_endpoint=E[ tenant=T][ user=U]".
+ * Secret Service: attributes service="oauthmail", kind, client_id,
+ * token_endpoint, tenant, user ("" when unset), no account attribute.
+ * Kernel keyring: the description "oauthmail:<kind> <ident>". Everything
+ * else (passwords; accounts without OAuth) and the records of earlier
+ * versions are keyed by name: attributes service, account, kind; the
+ * description "oauthmail:<account>:<kind>". Such a name-keyed token
+ * record, client secret or key is moved to the identity's key at its first
+ * use, unless the name's STORE_IDENTITY record (the identity last stored
+ * for that name) says it belongs to another identity.
+ */
+struct store_key {
+	const char	*account;	/* the account name */
+	enum store_kind	 kind;
+	const char	*ident;		/* NULL: keyed by name */
+	const char	*client_id;	/* the identity's parts, "" unset */
+	const char	*endpoint;
+	const char	*tenant;
+	const char	*user;
 };
 
 struct store;
@@ -86,27 +120,25 @@ int	store_credential_for(const char *account, enum store_kind,
 const char *store_kind_name(enum store_kind);
 
 /*
- * Backends, for store.c only. Secret Service (store_secret.c): schema
- * "org.oauthmail.Token", attributes service="oauthmail", account, kind;
- * every call bounded by STORE_SECRET_TIMEOUT seconds. Kernel keyring
- * (store_kernel.c): "user" keys "oauthmail:<account>:<kind>" in the
- * uid's persistent keyring, which *_open attaches (and so keeps alive).
+ * Backends, for store.c only (keys: struct store_key). Secret Service
+ * (store_secret.c): schema "org.oauthmail.Token"; every call bounded by
+ * STORE_SECRET_TIMEOUT seconds. Kernel keyring (store_kernel.c): "user"
+ * keys in the uid's persistent keyring, which *_open attaches (and so
+ * keeps alive).
  */
 #define STORE_SECRET_TIMEOUT	5
 
 int	store_secret_open(struct err *);	/* bus + unlocked collection */
-int	store_secret_get(const char *, enum store_kind, struct buf *,
+int	store_secret_get(const struct store_key *, struct buf *, struct err *);
+int	store_secret_put(const struct store_key *, const char *, size_t,
 	    struct err *);
-int	store_secret_put(const char *, enum store_kind, const char *, size_t,
-	    struct err *);
-int	store_secret_delete(const char *, enum store_kind, struct err *);
+int	store_secret_delete(const struct store_key *, struct err *);
 
 int	store_kernel_open(long *ring, struct err *);
-int	store_kernel_get(long ring, const char *, enum store_kind, struct buf *,
+int	store_kernel_get(long ring, const struct store_key *, struct buf *,
 	    struct err *);
-int	store_kernel_put(long ring, const char *, enum store_kind, const char *,
+int	store_kernel_put(long ring, const struct store_key *, const char *,
 	    size_t, struct err *);
-int	store_kernel_delete(long ring, const char *, enum store_kind,
-	    struct err *);
+int	store_kernel_delete(long ring, const struct store_key *, struct err *);
 
 #endif

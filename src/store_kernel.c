@@ -1,6 +1,7 @@
 /*
  * store_kernel.c -- the kernel keyring backend (libkeyutils): "user" keys
- * "oauthmail:<account>:<kind>" in the uid's persistent keyring, linked
+ * "oauthmail:<kind> <identity>", or "oauthmail:<account>:<kind>" for
+ * what is keyed by name (store.h), in the uid's persistent keyring, linked
  * into our session keyring (so forked children can read it too). See
  * doc/design.md §7 for the keyring model this follows.
  */
@@ -62,16 +63,20 @@ kernel_class(int e)
 }
 
 static int
-kernel_desc(char *dst, size_t size, const char *account, enum store_kind k,
+kernel_desc(char *dst, size_t size, const struct store_key *k,
     struct err *err)
 {
 	int n;
 
-	n = snprintf(dst, size, "%s:%s:%s", OM_PROGNAME, account,
-	    store_kind_name(k));
+	if (k->ident != NULL)
+		n = snprintf(dst, size, "%s:%s %s", OM_PROGNAME,
+		    store_kind_name(k->kind), k->ident);
+	else
+		n = snprintf(dst, size, "%s:%s:%s", OM_PROGNAME, k->account,
+		    store_kind_name(k->kind));
 	if (n < 0 || (size_t)n >= size)
-		return err_set(err, ERR_CONFIG, "account name too long for "
-		    "the kernel keyring");
+		return err_set(err, ERR_CONFIG, "account %s: the keyring key "
+		    "is too long for the kernel keyring", k->account);
 	return 0;
 }
 
@@ -116,15 +121,15 @@ kernel_find(long ring, const char *desc, long *id, struct err *err)
 }
 
 int
-store_kernel_get(long ring, const char *account, enum store_kind kind,
-    struct buf *out, struct err *err)
+store_kernel_get(long ring, const struct store_key *key, struct buf *out,
+    struct err *err)
 {
 	char desc[KERNEL_MAX_DESC + 1];
 	void *p = NULL;
 	long id = -1, n;
 	int rc, e;
 
-	if (kernel_desc(desc, sizeof(desc), account, kind, err) == -1)
+	if (kernel_desc(desc, sizeof(desc), key, err) == -1)
 		return -1;
 	if ((rc = kernel_find(ring, desc, &id, err)) != 0)
 		return rc;
@@ -147,13 +152,13 @@ store_kernel_get(long ring, const char *account, enum store_kind kind,
 }
 
 int
-store_kernel_put(long ring, const char *account, enum store_kind kind,
-    const char *data, size_t len, struct err *err)
+store_kernel_put(long ring, const struct store_key *key, const char *data,
+    size_t len, struct err *err)
 {
 	char desc[KERNEL_MAX_DESC + 1];
 	int e;
 
-	if (kernel_desc(desc, sizeof(desc), account, kind, err) == -1)
+	if (kernel_desc(desc, sizeof(desc), key, err) == -1)
 		return -1;
 	if (len == 0 || len > KERNEL_MAX_PAYLOAD)
 		return err_set(err, ERR_DATA, "kernel keyring: a value of %zu "
@@ -168,14 +173,13 @@ store_kernel_put(long ring, const char *account, enum store_kind kind,
 }
 
 int
-store_kernel_delete(long ring, const char *account, enum store_kind kind,
-    struct err *err)
+store_kernel_delete(long ring, const struct store_key *key, struct err *err)
 {
 	char desc[KERNEL_MAX_DESC + 1];
 	long id = -1;
 	int rc, e;
 
-	if (kernel_desc(desc, sizeof(desc), account, kind, err) == -1)
+	if (kernel_desc(desc, sizeof(desc), key, err) == -1)
 		return -1;
 	if ((rc = kernel_find(ring, desc, &id, err)) != 0)
 		return rc == 1 ? 0 : -1;

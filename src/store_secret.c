@@ -38,6 +38,10 @@ static const SecretSchema store_schema = {
 		{ "service", SECRET_SCHEMA_ATTRIBUTE_STRING },
 		{ "account", SECRET_SCHEMA_ATTRIBUTE_STRING },
 		{ "kind", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "client_id", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "token_endpoint", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "tenant", SECRET_SCHEMA_ATTRIBUTE_STRING },
+		{ "user", SECRET_SCHEMA_ATTRIBUTE_STRING },
 		{ NULL, 0 },
 	},
 };
@@ -328,8 +332,19 @@ store_secret_open(struct err *err)
 	return rc;
 }
 
+/*
+ * The lookup, store and clear calls with the key's attributes: by
+ * identity (no account attribute) or by name (store.h).
+ */
+#define SS_ATTRS(k)	"service", OM_PROGNAME, "kind",			\
+	store_kind_name((k)->kind),					\
+	(k)->ident != NULL ? "client_id" : "account",			\
+	(k)->ident != NULL ? (k)->client_id : (k)->account,		\
+	(k)->ident != NULL ? "token_endpoint" : NULL, (k)->endpoint,	\
+	"tenant", (k)->tenant, "user", (k)->user, NULL
+
 int
-store_secret_get(const char *account, enum store_kind kind, struct buf *out,
+store_secret_get(const struct store_key *key, struct buf *out,
     struct err *err)
 {
 	struct watchdog w;
@@ -345,8 +360,7 @@ store_secret_get(const char *account, enum store_kind kind, struct buf *out,
 		goto out;
 	ss.free(where);
 	pw = ss.password_lookup_nonpageable_sync(&store_schema, w.cancel,
-	    &g, "service", OM_PROGNAME, "account", account,
-	    "kind", store_kind_name(kind), NULL);
+	    &g, SS_ATTRS(key));
 	if (pw == NULL) {
 		rc = g == NULL ? 1 : gerr_set(err, g, "lookup");
 		goto out;
@@ -354,7 +368,7 @@ store_secret_get(const char *account, enum store_kind kind, struct buf *out,
 	buf_reset(out);
 	if (buf_adds(out, pw) == -1)
 		err_set(err, ERR_DATA, "Secret Service: the stored %s for %s "
-		    "is too large", store_kind_name(kind), account);
+		    "is too large", store_kind_name(key->kind), key->account);
 	else
 		rc = 0;
 	ss.password_free(pw);
@@ -364,8 +378,8 @@ store_secret_get(const char *account, enum store_kind kind, struct buf *out,
 }
 
 int
-store_secret_put(const char *account, enum store_kind kind, const char *data,
-    size_t len, struct err *err)
+store_secret_put(const struct store_key *key, const char *data, size_t len,
+    struct err *err)
 {
 	struct watchdog w;
 	struct buf text;
@@ -381,14 +395,19 @@ store_secret_put(const char *account, enum store_kind kind, const char *data,
 	buf_init(&text, len, BUF_SECRET);
 	if (buf_add(&text, data, len) == -1)
 		return err_set(err, ERR_OS, "out of memory");
-	(void)snprintf(label, sizeof(label), "%s %s for %s", OM_PROGNAME,
-	    store_kind_name(kind), account);
+	if (key->ident != NULL && key->user[0] != '\0')
+		(void)snprintf(label, sizeof(label), "%s %s for %s (%s)",
+		    OM_PROGNAME, store_kind_name(key->kind), key->user,
+		    key->client_id);
+	else
+		(void)snprintf(label, sizeof(label), "%s %s for %s",
+		    OM_PROGNAME, store_kind_name(key->kind), key->ident !=
+		    NULL ? key->client_id : key->account);
 	watchdog_start(&w);
 	if (ss_collection(w.cancel, &where, err) == -1)
 		goto out;
 	if (!ss.password_store_sync(&store_schema, where, label,
-	    buf_str(&text), w.cancel, &g, "service", OM_PROGNAME,
-	    "account", account, "kind", store_kind_name(kind), NULL)) {
+	    buf_str(&text), w.cancel, &g, SS_ATTRS(key))) {
 		gerr_set(err, g, "store");
 		goto out;
 	}
@@ -401,8 +420,7 @@ store_secret_put(const char *account, enum store_kind kind, const char *data,
 }
 
 int
-store_secret_delete(const char *account, enum store_kind kind,
-    struct err *err)
+store_secret_delete(const struct store_key *key, struct err *err)
 {
 	struct watchdog w;
 	GError *g = NULL;
@@ -415,8 +433,7 @@ store_secret_delete(const char *account, enum store_kind kind,
 	if (ss_collection(w.cancel, &where, err) == -1)
 		goto out;
 	if (!ss.password_clear_sync(&store_schema, w.cancel, &g,
-	    "service", OM_PROGNAME, "account", account,
-	    "kind", store_kind_name(kind), NULL) && g != NULL) {
+	    SS_ATTRS(key)) && g != NULL) {
 		gerr_set(err, g, "delete");
 		goto out;
 	}

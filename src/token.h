@@ -36,7 +36,7 @@ struct token_record {
 	char	*scope;
 };
 
-#define TOKEN_MARGIN_DIV	3	/* margin at most a third of the lifetime */
+#define TOKEN_MARGIN_DIV	3	/* margin <= a third of the lifetime */
 
 void	token_record_free(struct token_record *);	/* wipes */
 int	token_record_parse(struct token_record *, const char *json, size_t len,

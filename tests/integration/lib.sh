@@ -240,8 +240,13 @@ _lib_watch() {
 
 stop_all() {
 	stop_syslog
+	# Tokens last: their deletion forgets the name's identity.
 	for _k in $_lib_kernel_keys; do
+		case $_k in *:token) continue ;; esac
 		kernel_key_del "${_k%%:*}" "${_k#*:}" 2>/dev/null || :
+	done
+	for _k in $_lib_kernel_keys; do
+		case $_k in *:token) kernel_key_del "${_k%%:*}" token 2>/dev/null || : ;; esac
 	done
 	_lib_kernel_keys=""
 	[ -n "$_lib_pids" ] && _lib_kill $_lib_pids
@@ -832,25 +837,111 @@ start_kernel_keyring() {
 	return 0
 }
 
+# Records are keyed by identity (doc/design.md §7): a token record, a
+# client secret or a client key of an OAuth account under "client_id=C token_endpoint=E
+# [tenant=T] [user=U]", found through the name's "identity" record, the
+# identity it last stored under. Before oauthmail first uses an account,
+# or for a password, the key is the account name (what earlier versions
+# wrote; oauthmail moves such a record to its identity's key).
+
+# _ident ACCOUNT KIND: the identity text for KIND, or return 1.
+_ident() {
+	case $2 in token|client_secret|client_key) ;; *) return 1 ;; esac
+	case ${KEYRING:-} in
+	secret-service)
+		_iv=$(timeout 10 secret-tool lookup service oauthmail account "$1" \
+		    kind identity 2>/dev/null) || return 1 ;;
+	kernel)
+		_iid=$(keyctl search "${KR_PERSIST:-$(keyctl get_persistent @s)}" \
+		    user "oauthmail:$1:identity" 2>/dev/null) || return 1
+		_iv=$(keyctl pipe "$_iid" 2>/dev/null) || return 1 ;;
+	*) return 1 ;;
+	esac
+	[ -n "$_iv" ] || return 1
+	[ "$2" = token ] || _iv=${_iv% user=*}
+	printf '%s\n' "$_iv"
+}
+
+# _ident_attrs IDENT: the Secret Service attributes of an identity text.
+_ident_attrs() {
+	_ia_c="" _ia_e="" _ia_t="" _ia_u=""
+	for _w in $1; do
+		case $_w in
+		client_id=*) _ia_c=${_w#*=} ;;
+		token_endpoint=*) _ia_e=${_w#*=} ;;
+		tenant=*) _ia_t=${_w#*=} ;;
+		user=*) _ia_u=${_w#*=} ;;
+		esac
+	done
+}
+
+# kernel_key_id ACCOUNT KIND: the kernel key of the record oauthmail reads.
 kernel_key_id() {
-	keyctl search "${KR_PERSIST:-$(keyctl get_persistent @s)}" user "oauthmail:$1:$2" 2>/dev/null
+	_kr=${KR_PERSIST:-$(keyctl get_persistent @s)}
+	if _ki=$(KEYRING=kernel _ident "$1" "$2"); then
+		keyctl search "$_kr" user "oauthmail:$2 $_ki" 2>/dev/null && return 0
+	fi
+	keyctl search "$_kr" user "oauthmail:$1:$2" 2>/dev/null
 }
 
 kernel_key_del() {
-	_kid=$(kernel_key_id "$1" "$2") || return 0
-	keyctl unlink "$_kid" "${KR_PERSIST:-$(keyctl get_persistent @s)}" >/dev/null 2>&1
-	keyctl invalidate "$_kid" >/dev/null 2>&1 || :
+	_kr=${KR_PERSIST:-$(keyctl get_persistent @s)}
+	_kd1=""
+	_ki=$(KEYRING=kernel _ident "$1" "$2") && _kd1="oauthmail:$2 $_ki"
+	for _kd in "$_kd1" "oauthmail:$1:$2"; do
+		[ -n "$_kd" ] || continue
+		_kid=$(keyctl search "$_kr" user "$_kd" 2>/dev/null) || continue
+		keyctl unlink "$_kid" "$_kr" >/dev/null 2>&1
+		keyctl invalidate "$_kid" >/dev/null 2>&1 || :
+	done
+	KEYRING=kernel _ident_gc "$1"
+	return 0
+}
+
+# _ident_gc ACCOUNT: forget the name's identity when nothing is left under it.
+_ident_gc() {
+	for _gk in token client_secret client_key; do
+		_gi=$(_ident "$1" $_gk) || return 0
+		case $KEYRING in
+		kernel)
+			keyctl search "$_kr" user "oauthmail:$_gk $_gi" >/dev/null 2>&1 && return 0 ;;
+		secret-service)
+			_ident_attrs "$_gi"
+			[ -n "$(timeout 10 secret-tool lookup service oauthmail kind $_gk \
+			    client_id "$_ia_c" token_endpoint "$_ia_e" tenant "$_ia_t" \
+			    user "$_ia_u" 2>/dev/null)" ] && return 0 ;;
+		esac
+	done
+	case $KEYRING in
+	kernel)
+		_kid=$(keyctl search "$_kr" user "oauthmail:$1:identity" 2>/dev/null) || return 0
+		keyctl unlink "$_kid" "$_kr" >/dev/null 2>&1
+		keyctl invalidate "$_kid" >/dev/null 2>&1 || : ;;
+	secret-service)
+		timeout 10 secret-tool clear service oauthmail account "$1" kind identity 2>/dev/null ;;
+	esac
 	return 0
 }
 
 keyring_put() {
 	case ${KEYRING:-} in
 	secret-service)
-		printf '%s' "$3" | timeout 10 secret-tool store --label="oauthmail $1 $2" \
-		    xdg:schema org.oauthmail.Token service oauthmail account "$1" kind "$2"
+		if _ki=$(_ident "$1" "$2"); then
+			_ident_attrs "$_ki"
+			printf '%s' "$3" | timeout 10 secret-tool store --label="oauthmail $1 $2" \
+			    xdg:schema org.oauthmail.Token service oauthmail kind "$2" \
+			    client_id "$_ia_c" token_endpoint "$_ia_e" tenant "$_ia_t" user "$_ia_u"
+		else
+			printf '%s' "$3" | timeout 10 secret-tool store --label="oauthmail $1 $2" \
+			    xdg:schema org.oauthmail.Token service oauthmail account "$1" kind "$2"
+		fi
 		;;
 	kernel)
-		printf '%s' "$3" | keyctl padd user "oauthmail:$1:$2" "$KR_PERSIST" >/dev/null || return 1
+		if _ki=$(_ident "$1" "$2"); then
+			printf '%s' "$3" | keyctl padd user "oauthmail:$2 $_ki" "$KR_PERSIST" >/dev/null || return 1
+		else
+			printf '%s' "$3" | keyctl padd user "oauthmail:$1:$2" "$KR_PERSIST" >/dev/null || return 1
+		fi
 		case " $_lib_kernel_keys " in
 		*" $1:$2 "*) ;;
 		*) _lib_kernel_keys="$_lib_kernel_keys $1:$2" ;;
@@ -866,8 +957,15 @@ keyring_put() {
 keyring_get() {
 	case ${KEYRING:-} in
 	secret-service)
-		_kv=$(timeout 10 secret-tool lookup service oauthmail account "$1" kind "$2" 2>/dev/null) ||
-		    return 1
+		_kv=""
+		if _ki=$(_ident "$1" "$2"); then
+			_ident_attrs "$_ki"
+			_kv=$(timeout 10 secret-tool lookup service oauthmail kind "$2" \
+			    client_id "$_ia_c" token_endpoint "$_ia_e" tenant "$_ia_t" \
+			    user "$_ia_u" 2>/dev/null)
+		fi
+		[ -n "$_kv" ] || _kv=$(timeout 10 secret-tool lookup service oauthmail \
+		    account "$1" kind "$2" 2>/dev/null) || return 1
 		[ -n "$_kv" ] || return 1
 		printf '%s\n' "$_kv"
 		;;
@@ -883,7 +981,14 @@ keyring_get() {
 keyring_del() {
 	case ${KEYRING:-} in
 	secret-service)
+		if _ki=$(_ident "$1" "$2"); then
+			_ident_attrs "$_ki"
+			timeout 10 secret-tool clear service oauthmail kind "$2" \
+			    client_id "$_ia_c" token_endpoint "$_ia_e" tenant "$_ia_t" \
+			    user "$_ia_u" 2>/dev/null
+		fi
 		timeout 10 secret-tool clear service oauthmail account "$1" kind "$2" 2>/dev/null
+		_ident_gc "$1"
 		return 0
 		;;
 	kernel) kernel_key_del "$1" "$2" ;;

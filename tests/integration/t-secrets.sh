@@ -29,6 +29,7 @@ have_syslog=0
 start_syslog && have_syslog=1
 write_config "" "timeout 5" "syslog on" "device_endpoint $OAUTH_DEVICE_URL" \
     "flow device"
+at_exit "keyring_del $ACCOUNT client_secret; keyring_del $ACCOUNT token"
 Q=$XDG_STATE_HOME/oauthmail/queue
 OUT=$T/captured
 mkdir -p "$OUT"

@@ -1000,29 +1000,39 @@ test_seal_file(void **state)
 	buf_init(&pt, SEAL_MAX_PLAIN, BUF_SECRET);
 	dfd = open(f->qdir, O_RDONLY | O_DIRECTORY);
 	assert_true(dfd >= 0);
-	assert_int_equal(seal_read(dfd, key1, "a", &pt, &err), 1);
-	assert_int_equal(seal_write(dfd, key1, "a", "rec-1", 5, &err), 0);
-	assert_int_equal(seal_write(dfd, key1, "a", "rec-22", 6, &err), 0);
-	assert_int_equal(seal_read(dfd, key1, "a", &pt, &err), 0);
+	assert_int_equal(seal_read(dfd, key1, "a", NULL, &pt, &err), 1);
+	assert_int_equal(seal_write(dfd, key1, "a", NULL, "rec-1", 5, &err), 0);
+	assert_int_equal(seal_write(dfd, key1, "a", NULL, "rec-22", 6, &err),
+	    0);
+	assert_int_equal(seal_read(dfd, key1, "a", NULL, &pt, &err), 0);
 	assert_string_equal(pt.data, "rec-22");
 	snprintf(path, sizeof(path), "%s/token-a.sealed", f->qdir);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 07777, 0600);
 	/* Another account's file copied over this one's name: refused. */
-	assert_int_equal(seal_write(dfd, key1, "b", "rec-b", 5, &err), 0);
+	assert_int_equal(seal_write(dfd, key1, "b", NULL, "rec-b", 5, &err), 0);
 	assert_int_equal(renameat(dfd, "token-b.sealed", dfd, "token-a.sealed"),
 	    0);
-	assert_int_equal(seal_read(dfd, key1, "a", &pt, &err), -1);
+	assert_int_equal(seal_read(dfd, key1, "a", NULL, &pt, &err), -1);
 	assert_int_equal(err.class, ERR_DATA);
 	/* A symlink is not followed. */
 	assert_int_equal(unlinkat(dfd, "token-a.sealed", 0), 0);
-	assert_int_equal(seal_write(dfd, key1, "c", "rec-c", 5, &err), 0);
+	assert_int_equal(seal_write(dfd, key1, "c", NULL, "rec-c", 5, &err), 0);
 	assert_int_equal(symlinkat("token-c.sealed", dfd, "token-a.sealed"), 0);
-	assert_int_equal(seal_read(dfd, key1, "a", &pt, &err), -1);
+	assert_int_equal(seal_read(dfd, key1, "a", NULL, &pt, &err), -1);
 	assert_int_equal(seal_remove(dfd, "a", &err), 0);
 	assert_int_equal(seal_remove(dfd, "a", &err), 0);
-	assert_int_equal(seal_read(dfd, key1, "a", &pt, &err), 1);
+	assert_int_equal(seal_read(dfd, key1, "a", NULL, &pt, &err), 1);
 	assert_int_equal(seal_remove(dfd, "c", &err), 0);
+	/* Bound to an identity: opens with that identity only. */
+	assert_int_equal(seal_write(dfd, key1, "d", "user=u1", "rec-d", 5,
+	    &err), 0);
+	assert_int_equal(seal_read(dfd, key1, "d", "user=u1", &pt, &err), 0);
+	assert_int_equal(pt.len, 5);
+	assert_int_equal(seal_read(dfd, key1, "d", "user=u2", &pt, &err), -1);
+	assert_int_equal(err.class, ERR_DATA);
+	assert_int_equal(seal_read(dfd, key1, "d", NULL, &pt, &err), -1);
+	assert_int_equal(seal_remove(dfd, "d", &err), 0);
 	close(dfd);
 	buf_free(&pt);
 }
@@ -1066,6 +1076,19 @@ get_is(struct store *st, const char *name, const char *want)
 	buf_free(&b);
 }
 
+/* The kernel keyring key of a name-keyed token record (store.h). */
+static const struct store_key *
+name_key(const char *name)
+{
+	static struct store_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.account = name;
+	k.kind = STORE_TOKEN;
+	k.client_id = k.endpoint = k.tenant = k.user = "";
+	return &k;
+}
+
 static void
 test_sealed_store(void **state)
 {
@@ -1093,25 +1116,25 @@ test_sealed_store(void **state)
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 07777, 0600);
 	/* "Reboot": the keyring forgets; a get restores from the copy... */
-	assert_int_equal(store_kernel_delete(ring, f->name, STORE_TOKEN, &err),
+	assert_int_equal(store_kernel_delete(ring, name_key(f->name), &err),
 	    0);
 	get_is(st, f->name, rec1);
 	/* ...into the keyring. */
-	assert_int_equal(store_kernel_get(ring, f->name, STORE_TOKEN, &b,
+	assert_int_equal(store_kernel_get(ring, name_key(f->name), &b,
 	    &err), 0);
 	assert_string_equal(b.data, rec1);
 
 	/* A record written to the keyring alone (a sign-in without the key)
 	 * is sealed at the next get. */
-	assert_int_equal(store_kernel_put(ring, f->name, STORE_TOKEN, rec2,
+	assert_int_equal(store_kernel_put(ring, name_key(f->name), rec2,
 	    strlen(rec2), &err), 0);
 	get_is(st, f->name, rec2);
-	assert_int_equal(store_kernel_delete(ring, f->name, STORE_TOKEN, &err),
+	assert_int_equal(store_kernel_delete(ring, name_key(f->name), &err),
 	    0);
 	get_is(st, f->name, rec2);
 
 	/* An altered copy: refused, sign-in needed, nothing returned. */
-	assert_int_equal(store_kernel_delete(ring, f->name, STORE_TOKEN, &err),
+	assert_int_equal(store_kernel_delete(ring, name_key(f->name), &err),
 	    0);
 	fd = open(path, O_RDWR);
 	assert_true(fd >= 0);
@@ -1131,7 +1154,7 @@ test_sealed_store(void **state)
 	no_seal_key(cred);
 	with_seal_key(cred, sizeof(cred), key2, SEAL_KEY_LEN);
 	assert_int_equal(store_open_account(&f->acct, &st, &err), 0);
-	assert_int_equal(store_kernel_delete(ring, f->name, STORE_TOKEN, &err),
+	assert_int_equal(store_kernel_delete(ring, name_key(f->name), &err),
 	    0);
 	assert_int_equal(store_get(st, f->name, STORE_TOKEN, &b, &err), -1);
 	assert_int_equal(err.class, ERR_AUTH);
