@@ -1,6 +1,6 @@
 #!/bin/sh
 # t-docs.sh -- the documentation says what the code does: every key of
-# src/conf.c's keyword table is in oauthmail.conf(5); every management
+# src/conf_keys.c's keyword table is in oauthmail.conf(5); every management
 # command of src/args.c's table and every option of `oauthmail --help`
 # (args_usage) is in oauthmail(8); every exit code of err_exitcode() is
 # under EXIT STATUS; the commands of `oauthmail --help` are the ones in
@@ -12,7 +12,7 @@ need_oauthmail
 MAN8=$top_srcdir/doc/oauthmail.8
 MAN5=$top_srcdir/doc/oauthmail.conf.5
 README=$top_srcdir/README.md
-CONF_C=$top_srcdir/src/conf.c
+CONF_C=$top_srcdir/src/conf_keys.c
 ARGS_C=$top_srcdir/src/args.c
 STATUS_C=$top_srcdir/src/status.c
 
@@ -32,8 +32,8 @@ man_text "$MAN5" >"$T/man5.txt"
 sed -n '/^} keywords\[\] = {/,/^};/p' "$CONF_C" |
     sed -n 's/^[[:space:]]*{ "\([a-z_]*\)",.*/\1/p' >"$T/keys"
 n=$(wc -l <"$T/keys" | tr -d ' ')
-[ "$n" -ge 30 ] && pass "conf.c's keyword table has $n keys" ||
-    fail "could not read conf.c's keyword table (got $n keys)"
+[ "$n" -ge 30 ] && pass "conf_keys.c's keyword table has $n keys" ||
+    fail "could not read conf_keys.c's keyword table (got $n keys)"
 missing=
 for k in $(cat "$T/keys") defaults account; do
 	grep -Eq "(^|[^a-z_])$k([^a-z_]|\$)" "$T/man5.txt" || missing="$missing $k"

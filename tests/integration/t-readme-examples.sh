@@ -8,12 +8,12 @@
 . "$top_srcdir/tests/integration/lib.sh"
 need_oauthmail
 
-# The keys of conf.c's table, and the section words.
-sed -n '/^} keywords\[\] = {/,/^};/p' "$top_srcdir/src/conf.c" |
+# The keys of conf_keys.c's table, and the section words.
+sed -n '/^} keywords\[\] = {/,/^};/p' "$top_srcdir/src/conf_keys.c" |
     sed -n 's/^[[:space:]]*{ "\([a-z_]*\)",.*/\1/p' >"$T/keys"
 printf 'account\ndefaults\n' >>"$T/keys"
-[ "$(wc -l <"$T/keys")" -ge 30 ] && pass "read conf.c's keys" ||
-    fail "could not read conf.c's keyword table"
+[ "$(wc -l <"$T/keys")" -ge 30 ] && pass "read conf_keys.c's keys" ||
+    fail "could not read conf_keys.c's keyword table"
 
 # Each fenced block without a language into $T/block.N (N from 1), its
 # first line number into $T/block.N.line.
