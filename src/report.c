@@ -268,8 +268,8 @@ held_state(struct acct_report *ar)
 		ar->state = AST_SIGNIN;
 		(void)snprintf(ar->detail, sizeof(ar->detail), "the server "
 		    "refused the sign-in (%.300s): run 'oauthmail check %s', then "
-		    "'oauthmail login %s'", ar->held_why, ar->a->name,
-		    ar->a->name);
+		    "'oauthmail %s %s'", ar->held_why, ar->a->name,
+		    conf_is_oauth(ar->a) ? "login" : "password", ar->a->name);
 	}
 }
 

@@ -181,6 +181,20 @@ like "$(cat "$T/nagios")" "account nosign signin-needed: no token: run 'oauthmai
 run_ok "status --json exits 0 whatever the state" "$OAUTHMAIL" status --json -C "$T/nosign.conf"
 is "$(pyj "$T/out" 'd["accounts"][0]["state"]')" signin-needed "state signin-needed"
 
+# ---- a password account whose password the server refuses: held, and
+# the fix is a new password, not a sign-in.
+PW=pw$$
+sed -e "s/^account $ACCOUNT\$/account $PW/" -e "s/^account default : .*/account default : $PW/" \
+    -e "s/^auth .*/auth plain/" -e "/^provider /d" -e "/^client_id /d" -e "/^token_endpoint /d" \
+    "$CONFIG" >"$T/pw.conf"
+chmod 600 "$T/pw.conf"
+at_exit "keyring_del $PW password"
+keyring_put "$PW" password not-the-password || bail "keyring_put"
+printf 'Subject: pw\n\nbody\n' | "$OAUTHMAIL" -C "$T/pw.conf" pw@example.test
+nagios 2 "a refused password: CRITICAL" -C "$T/pw.conf"
+like "$(cat "$T/nagios")" "account $PW signin-needed: the server refused the sign-in \\(.*535.*\\): .*'oauthmail password $PW'" \
+    "the line says to store the password again"
+
 # ---- a keyring that cannot be reached: mail waits, WARNING.
 sed "s/^keyring .*/keyring secret-service/" "$T/nosign.conf" >"$T/nobus.conf"
 chmod 600 "$T/nobus.conf"
