@@ -20,6 +20,7 @@ struct conn {
 	char			*host;
 	int			 port;
 	int			 timeout_ms;
+	int			 outgoing;	/* named for log_slow_host */
 	struct xtls		*tls;
 	conn_transcript_fn	*transcript;
 	void			*transcript_arg;
@@ -56,9 +57,13 @@ conn_open(const char *host, int port, int timeout_ms, struct err *err)
 	struct conn *c;
 	int fd;
 
-	if (net_connect(host, port, timeout_ms, &fd, err) == -1)
+	log_slow_host(host);
+	if (net_connect(host, port, timeout_ms, &fd, err) == -1) {
+		log_slow_host(NULL);
 		return NULL;
+	}
 	c = conn_from_fd(fd, host, port);
+	c->outgoing = 1;
 	conn_set_timeout(c, timeout_ms);
 	return c;
 }
@@ -68,6 +73,8 @@ conn_close(struct conn *c)
 {
 	if (c == NULL)
 		return;
+	if (c->outgoing)
+		log_slow_host(NULL);
 	xtls_free(c->tls);
 	if (c->fd != -1)
 		(void)close(c->fd);

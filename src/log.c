@@ -107,6 +107,46 @@ log_verbosity(void)
 	return log_verbose;
 }
 
+static char	 slow_host[256];
+static int	 slow_said;
+
+void
+log_slow_host(const char *host)
+{
+	if (host == NULL)
+		slow_host[0] = '\0';
+	else
+		util_sanitize(slow_host, sizeof(slow_host), host,
+		    strlen(host));
+	slow_said = 0;
+}
+
+int
+log_slow_ms(void)
+{
+	if (slow_host[0] == '\0' || slow_said ||
+	    (log_verbose < 1 && !isatty(STDERR_FILENO)))
+		return -1;
+	return LOG_SLOW_MS;
+}
+
+void
+log_slow_note(void)
+{
+	int saved = errno;
+
+	if (log_slow_ms() < 0)
+		return;
+	slow_said = 1;
+	if (isatty(STDERR_FILENO)) {
+		fprintf(stderr, "\r\033[K%s: waiting for %s...\n", OM_PROGNAME,
+		    slow_host);
+		(void)fflush(stderr);
+	} else
+		log_info("waiting for %s...", slow_host);
+	errno = saved;
+}
+
 void
 log_setid(const char *qid)
 {

@@ -37,6 +37,19 @@ void	log_summary(const char *, ...) OM_PRINTF(1, 2);
  */
 void	log_transcript(const char *dir, const char *line, size_t len);
 
+/*
+ * A slow peer. log_slow_host names the peer the next waits are for (NULL:
+ * none) and rearms the note; a wait that has lasted log_slow_ms()
+ * milliseconds calls log_slow_note, which says "waiting for HOST..."
+ * once: on stderr when it is a terminal (erasing a status line there),
+ * else as an info line at -v. log_slow_ms is -1 when no note is due (no
+ * peer, already said, or neither a terminal nor -v).
+ */
+#define LOG_SLOW_MS	2000
+void	log_slow_host(const char *host);
+int	log_slow_ms(void);
+void	log_slow_note(void);
+
 OM_DEAD void fatal(const char *, ...) OM_PRINTF(1, 2);
 OM_DEAD void fatalx(const char *, ...) OM_PRINTF(1, 2);
 OM_DEAD void fatalx_code(int code, const char *, ...) OM_PRINTF(2, 3);

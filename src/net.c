@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "net.h"
 #include "status.h"
 
@@ -46,7 +47,8 @@ net_wait(int fd, short events, int timeout_ms, struct err *err)
 {
 	struct pollfd pfd;
 	long long deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
-	int r, left;
+	int r, left, slow = log_slow_ms();
+	long long note = slow >= 0 ? now_ms() + slow : 0, n;
 
 	for (;;) {
 		left = -1;
@@ -59,6 +61,12 @@ net_wait(int fd, short events, int timeout_ms, struct err *err)
 				    1000);
 			left = (int)d;
 		}
+		/* A peer this slow gets a note (log.h). */
+		if (note && (n = note - now_ms()) <= 0) {
+			log_slow_note();
+			note = 0;
+		} else if (note && (left < 0 || n < left))
+			left = (int)n;
 		pfd.fd = fd;
 		pfd.events = events;
 		pfd.revents = 0;

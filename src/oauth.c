@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include <curl/curl.h>
@@ -551,6 +552,60 @@ struct field {
 	const char	*value;		/* NULL: left out */
 };
 
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* libcurl's progress callback: the note on a slow endpoint (log.h). */
+static int
+slow_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	long long *start = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	if (*start > 0 && mono_ms() - *start >= LOG_SLOW_MS) {
+		log_slow_note();
+		*start = 0;
+	}
+	return 0;
+}
+
+/* Names url's host for log_slow_host and asks libcurl to call slow_cb. */
+static int
+slow_begin(CURL *h, const char *url, long long *start, struct err *err)
+{
+	char host[256];
+	const char *p = strstr(url, "://");
+	size_t n;
+
+	*start = 0;
+	p = p != NULL ? p + 3 : url;
+	n = strcspn(p, "/?#");
+	if (memchr(p, '@', n) != NULL)
+		return 0;		/* oauth_check_url refuses these */
+	(void)snprintf(host, sizeof(host), "%.*s", (int)n, p);
+	log_slow_host(host);
+	if (log_slow_ms() < 0)
+		return 0;
+	*start = mono_ms();
+	SETOPT(h, CURLOPT_XFERINFOFUNCTION, slow_cb);
+	SETOPT(h, CURLOPT_XFERINFODATA, start);
+	SETOPT(h, CURLOPT_NOPROGRESS, 0L);
+	return 0;
+ out:
+	log_slow_host(NULL);
+	return -1;
+}
+
 /*
  * POSTs the fields to url; parses the reply into out and classifies it.
  * Returns 0 on a successful reply, else -1.
@@ -567,6 +622,7 @@ oauth_post(const struct account *acct, const char *url,
 	struct oauth_debug dbg;
 	char errbuf[CURL_ERROR_SIZE], shown[CURL_ERROR_SIZE + 8];
 	long status = 0;
+	long long slow_start = 0;
 	int loopback, rc = -1, parsed;
 	size_t i;
 	CURLcode cc;
@@ -637,7 +693,10 @@ oauth_post(const struct account *acct, const char *url,
 		SETOPT(h, CURLOPT_VERBOSE, 1L);
 	}
 
+	if (slow_begin(h, url, &slow_start, err) == -1)
+		goto out;
 	cc = cu.easy_perform(h);
+	log_slow_host(NULL);
 	(void)cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (sink.toobig || cc == CURLE_FILESIZE_EXCEEDED) {
 		/* A reply we refuse to read is the server's fault. */
