@@ -2,7 +2,8 @@
  * fuzz_drop.c -- the daemon's parsers for what local users leave in the
  * system-mode maildrop (sysq.h), all untrusted: the input is a whole drop
  * file (first line, message, envelope) and is also read as the usage
- * ledger. The message goes through intake's verify mode with the
+ * ledger and as the record of advertised sizes (sizecache.h), which the
+ * set-gid submitter reads. The message goes through intake's verify mode with the
  * envelope's recipients, as the pickup does, into a memory file.
  */
 #include <sys/mman.h>
@@ -13,8 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "envelope.h"
 #include "intake.h"
+#include "sizecache.h"
 #include "sysq.h"
 #include "xmalloc.h"
 
@@ -51,6 +54,27 @@ verify_message(const uint8_t *msg, size_t len, const struct envelope *env)
 	fclose(f);
 }
 
+/* The record of advertised sizes: parsed, looked up, written back. */
+static void
+sizes_once(const uint8_t *data, size_t size)
+{
+	struct sizecache c = { NULL, 0 }, d = { NULL, 0 };
+	struct buf b;
+	long long sz;
+
+	sizecache_parse((const char *)data, size, &c);
+	if (c.n > 0)
+		(void)sizecache_find(&c, c.v[0].account, c.v[0].host,
+		    c.v[0].port, &sz);
+	sizecache_format(&c, &b);
+	sizecache_parse(b.data, b.len, &d);
+	if (d.n > c.n)
+		abort();	/* what was written reads back */
+	buf_free(&b);
+	sizecache_free(&d);
+	sizecache_free(&c);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -67,6 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&l, 0, sizeof(l));
 	sysq_ledger_parse((const char *)data, size, &l);
 	free(l.v);
+	sizes_once(data, size);
 
 	if (size < SYSQ_HDR_LEN)
 		return 0;
