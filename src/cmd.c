@@ -716,6 +716,7 @@ cmd_logout(const struct account *a, struct err *err)
 		return -1;
 	if (conf_is_oauth(a))
 		login_revoke(a, st);
+	token_forget_api(a, st);
 	if (store_delete(st, a->name, STORE_TOKEN, err) == -1) {
 		store_close(st);
 		return -1;

@@ -832,7 +832,8 @@ deliver_entries_ex(const struct config *cf, const struct account *acct,
 		if (paced && !ds.failed)
 			pace(acct, &last);
 		o = deliver_one(&ds, q, ids[i], flags, &e);
-		paced = o != DOUT_SKIPPED && ds.s != NULL && !ds.failed;
+		paced = o != DOUT_SKIPPED && (ds.s != NULL ||
+		    ds.transport != TRANSPORT_SMTP) && !ds.failed;
 		if (paced)
 			ts_now(&last);
 		if (outcomes != NULL)

@@ -756,3 +756,20 @@ token_get_api(const struct account *acct, struct store *st, int force,
 	json_token_free(&resp);
 	return rc;
 }
+
+void
+token_forget_api(const struct account *acct, struct store *st)
+{
+	char name[300];
+	struct err e;
+	int n;
+
+	n = snprintf(name, sizeof(name), "%s%s", acct->name,
+	    TOKEN_API_SUFFIX);
+	if (n < 0 || (size_t)n >= sizeof(name))
+		return;
+	err_clear(&e);
+	if (store_delete(st, name, STORE_TOKEN, &e) == -1)
+		log_debug("account %s: API token record not removed: %s",
+		    acct->name, e.msg);
+}

@@ -85,6 +85,8 @@ int	token_assertion_grant(const struct account *acct, struct store *st,
  */
 int	token_get_api(const struct account *acct, struct store *st, int force,
 	    struct buf *out, struct err *err);
+/* Drops the API token's record (logout, a new sign-in); best effort. */
+void	token_forget_api(const struct account *acct, struct store *st);
 /* Records a successful AUTH (last_success) — best effort. */
 void	token_mark_success(const struct account *acct, struct store *st);
 

@@ -157,7 +157,27 @@ is "$(qcount failed)" 1 "too large for Graph when delivered: failed"
 "$OAUTHMAIL" flush >/dev/null 2>&1
 file_contains "$(api_msg_file)" "too large for Microsoft Graph" "a DSN says so"
 
-# 12. login asks for the Graph scope with the SMTP one (one consent), and
+# 12. Pacing (max_rate) holds for API requests too: 60 a minute, so three
+#     messages in one run take at least 2 s.
+graph_config "max_rate 60"
+run_ok "queue three" sh -c 'for i in 1 2 3; do printf "Subject: p$i\nTo: bob@example.test\n\nx\n" | "$OAUTHMAIL" -odq bob@example.test || exit 1; done'
+n=$(api_msg_count)
+t0=$(date +%s)
+"$OAUTHMAIL" -q >/dev/null 2>&1
+t1=$(date +%s)
+is "$(api_msg_count)" $((n + 3)) "all three sent"
+[ $((t1 - t0)) -ge 2 ]; ok $? "paced: $((t1 - t0)) s for three at max_rate 60"
+graph_config
+
+# 12b. logout forgets the Graph token too.
+keyring_get "$ACCOUNT#api" token >/dev/null 2>&1; ok $? "the Graph token record exists"
+run_ok "logout" om logout "$ACCOUNT"
+keyring_get "$ACCOUNT#api" token >/dev/null 2>&1; isnt "$?" 0 "logout removed the Graph token record"
+seed_token "$ACCOUNT" alice@example.test \
+    "scope=https://outlook.office.com/SMTP.Send%20offline_access%20$GRAPH_SCOPE" ||
+    bail "seed"
+
+# 13. login asks for the Graph scope with the SMTP one (one consent), and
 #     that sign-in is enough to send over Graph.
 keyring_del "$ACCOUNT" token
 keyring_del "$ACCOUNT#api" token
@@ -179,7 +199,7 @@ n=$(api_msg_count)
 run_ok "send after that one sign-in" send_msg bob@example.test
 is "$(api_msg_count)" $((n + 1)) "Graph took it with a token from the same refresh token"
 
-# 13. The endpoint must be https (loopback http excepted).
+# 14. The endpoint must be https (loopback http excepted).
 write_config "$ACCOUNT" "transport graph" "graph_endpoint http://graph.example.com/v1.0" "api_scope $GRAPH_SCOPE"
 run_rc 78 "http endpoint refused" "$OAUTHMAIL" -bv bob@example.test
 like "$(cat "$T/err")" "graph_endpoint must be an https:// URL" "the error names the key"
