@@ -715,14 +715,27 @@ token_get_api(const struct account *acct, struct store *st, int force,
 		return err_set(err, ERR_CONFIG, "account name too long");
 	memset(&cur, 0, sizeof(cur));
 	json_token_init(&resp);
-	if ((have = rec_load(st, name, &api, err)) == -1)
+	/*
+	 * The API record is keyed by name: a user's is used only while the
+	 * account's own record is there under the account's identity
+	 * (store.h) and needs no sign-in. An application's lives an hour.
+	 */
+	if (acct->flow == FLOW_CLIENT_CREDENTIALS)
+		have = 0;
+	else if ((have = rec_load(st, acct->name, &cur, err)) == -1)
+		return -1;
+	if (have == 0 && cur.needs_login)
+		have = 1;
+	token_record_free(&cur);
+	if (have == 0 && (have = rec_load(st, name, &api, err)) == -1)
 		memset(&api, 0, sizeof(api));	/* a bad one is replaced */
 	if (have == 0 && !force && usable(&api, acct, time(NULL))) {
 		rc = give(&api, out, err);
 		token_record_free(&api);
 		return rc;
 	}
-	token_record_free(&api);
+	if (have == 0)
+		token_record_free(&api);
 	if ((fd = token_lock(acct, 1, err)) == -1)
 		return -1;
 	if ((have = rec_load(st, acct->name, &cur, err)) == -1)

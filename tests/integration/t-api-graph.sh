@@ -199,7 +199,24 @@ n=$(api_msg_count)
 run_ok "send after that one sign-in" send_msg bob@example.test
 is "$(api_msg_count)" $((n + 1)) "Graph took it with a token from the same refresh token"
 
-# 14. The endpoint must be https (loopback http excepted).
+# 14. App-only (client credentials): the Graph token comes from the
+#     client secret with api_scope, is kept, and is reused.
+APP=app$$
+write_config "$APP" "client_id conf-client" "flow client_credentials" \
+    "transport graph" "graph_endpoint $API_URL/v1.0" \
+    "api_scope https://graph.microsoft.com/.default"
+keyring_put "$APP" client_secret conf-secret || bail "keyring_put"
+at_exit "keyring_del $APP client_secret; keyring_del '$APP#api' token"
+g0=$(oauth_stat counts.grant:client_credentials)
+n=$(api_msg_count)
+run_ok "app-only send over Graph" send_msg bob@example.test
+run_ok "and another" send_msg bob@example.test
+is "$(api_msg_count)" $((n + 2)) "Graph took both"
+is "$(api_msg_field token_scope)" "https://graph.microsoft.com/.default" "with an app token of the Graph scope"
+is "$(( $(oauth_stat counts.grant:client_credentials) - g0 ))" 1 "one client-credentials grant for both"
+write_config "$ACCOUNT"
+
+# 15. The endpoint must be https (loopback http excepted).
 write_config "$ACCOUNT" "transport graph" "graph_endpoint http://graph.example.com/v1.0" "api_scope $GRAPH_SCOPE"
 run_rc 78 "http endpoint refused" "$OAUTHMAIL" -bv bob@example.test
 like "$(cat "$T/err")" "graph_endpoint must be an https:// URL" "the error names the key"
