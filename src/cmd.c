@@ -389,6 +389,45 @@ status_credential(const struct account *a)
 	buf_free(&b);
 }
 
+/* App-only without a secret: where the key is, or the assertion file. */
+static void
+status_client_auth(const struct account *a, struct store *st)
+{
+	struct buf b;
+	struct err err;
+	int r;
+
+	if (a->client_certificate == NULL && a->client_assertion_file == NULL)
+		return;
+	buf_init(&b, JWT_MAX_KEY, BUF_SECRET);
+	err_clear(&err);
+	if (a->client_assertion_file != NULL) {
+		r = jwt_read_assertion(a->client_assertion_file, time(NULL), &b,
+		    &err);
+		printf("  %-16s %s%s\n", "assertion file", r == 0 ?
+		    a->client_assertion_file : err.msg, r == 0 ?
+		    " (a token, not expired)" : "");
+	} else {
+		printf("  %-16s %s\n", "certificate", a->client_certificate);
+		r = store_credential_for(a->name, STORE_CLIENT_KEY, &b, &err);
+		if (r == 1)
+			r = store_get(st, a->name, STORE_CLIENT_KEY, &b, &err) ==
+			    0 ? 2 : r;
+		if (r == 0)
+			printf("  %-16s systemd credential key.%s\n",
+			    "private key", a->name);
+		else if (r == 2)
+			printf("  %-16s in the %s keyring\n", "private key",
+			    store_backend_name(st));
+		else if (r == 1)
+			printf("  %-16s none: run 'oauthmail secret %s --key "
+			    "KEY.pem'\n", "private key", a->name);
+		else
+			printf("  %-16s %s\n", "private key", err.msg);
+	}
+	buf_free(&b);
+}
+
 /* What keeps an account's mail from going out, mildest first. */
 enum blocker {
 	BLK_NONE = 0,
@@ -529,6 +568,7 @@ status_token(const struct account *a, const struct acct_queue *aq,
 	}
 	printf("  %-16s %s\n", "keyring", store_backend_name(st));
 	status_credential(a);
+	status_client_auth(a, st);
 	status_sealed(a, st);
 	buf_init(&raw, LIM_TOKEN * 2, BUF_SECRET);
 	memset(&rec, 0, sizeof(rec));

@@ -55,6 +55,8 @@ run_ok "secret --key stores the matching key" om secret "$A" --key "$T/import.ke
 like "$(cat "$T/err")" "may now be deleted" "and says the file may be deleted"
 rm -f "$T/import.key"
 like "$(keyring_get "$A" client_key)" "BEGIN PRIVATE KEY" "the keyring holds the PEM key"
+om status "$A" >"$T/out" 2>&1
+like "$(cat "$T/out")" "private key +in the .* keyring" "status says where the key is"
 
 # --------------------------------------------------------- sign-in ----
 run_ok "login signs an assertion instead of sending a secret" om login "$A"
@@ -178,6 +180,9 @@ unlike "$(cat "$T/err")" "$(cut -c1-20 "$T/fed.jwt")" "never showing the token"
 is "$(oauth_stat counts.token_requests)" "$n" "and nothing is sent to the provider"
 rm -f "$T/fed.jwt"
 run_rc 75 "a missing assertion file: exit 75" om token "$F"
+om status "$F" >"$T/out" 2>&1
+like "$(cat "$T/out")" "assertion file +client_assertion_file $T/fed.jwt: No such file" \
+    "status says the assertion file is missing"
 printf 'account x\nhost h\nfrom a@b.c\nprovider custom\ntoken_endpoint https://h/t\nclient_id c\nclient_assertion_file /t\n' >"$T/bad.conf"
 chmod 600 "$T/bad.conf"
 run_rc 78 "client_assertion_file without flow client_credentials: exit 78" \
