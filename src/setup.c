@@ -27,7 +27,6 @@
 #define SETUP_MS_BASE	"https://login.microsoftonline.com"
 #define SETUP_ANSWER	512		/* one answer line */
 #define SETUP_MX_MAX	8		/* MX hosts looked at */
-#define SETUP_DNS_MAX	4096		/* one DNS answer */
 #define SETUP_TEXT_MAX	(64 * 1024)	/* the configuration written */
 #define SETUP_NAME_MAX	40		/* the account name made up */
 
@@ -142,20 +141,20 @@ mx_from_file(const char *path, const char *domain,
 	return n;
 }
 
-/* MX hosts from DNS; the answer is parsed defensively. */
-static size_t
-mx_from_dns(const char *domain, char hosts[][NS_MAXDNAME], size_t max)
+_Static_assert(SETUP_HOST_MAX == NS_MAXDNAME, "SETUP_HOST_MAX");
+
+size_t
+setup_mx_parse(const unsigned char *ans, size_t size,
+    char hosts[][SETUP_HOST_MAX], size_t max)
 {
-	unsigned char ans[SETUP_DNS_MAX];
 	const unsigned char *p, *end;
 	char name[NS_MAXDNAME];
 	int len, i, qd, an, type, rdlen;
 	size_t n = 0;
 
-	len = res_query(domain, C_IN, T_MX, ans, sizeof(ans));
-	if (len < HFIXEDSZ || len > (int)sizeof(ans))
+	if (size < HFIXEDSZ || size > SETUP_DNS_MAX)
 		return 0;
-	end = ans + len;
+	end = ans + size;
 	qd = ans[4] << 8 | ans[5];
 	an = ans[6] << 8 | ans[7];
 	p = ans + HFIXEDSZ;
@@ -181,6 +180,19 @@ mx_from_dns(const char *domain, char hosts[][NS_MAXDNAME], size_t max)
 		p += rdlen;
 	}
 	return n;
+}
+
+/* MX hosts from DNS. */
+static size_t
+mx_from_dns(const char *domain, char hosts[][NS_MAXDNAME], size_t max)
+{
+	unsigned char ans[SETUP_DNS_MAX];
+	int len;
+
+	len = res_query(domain, C_IN, T_MX, ans, sizeof(ans));
+	if (len < 0 || len > (int)sizeof(ans))
+		return 0;
+	return setup_mx_parse(ans, (size_t)len, hosts, max);
 }
 
 /* PROVIDER_GOOGLE or _MICROSOFT by the domain's MX, else PROVIDER_NONE. */

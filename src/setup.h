@@ -36,4 +36,14 @@
 
 int	setup_run(const struct invocation *inv);
 
+#define SETUP_HOST_MAX	1025		/* a host name as text (NS_MAXDNAME) */
+#define SETUP_DNS_MAX	4096		/* one DNS answer */
+/*
+ * The MX host names of a DNS answer (untrusted: every length is checked;
+ * a malformed record ends the list), at most max, into hosts. Returns how
+ * many.
+ */
+size_t	setup_mx_parse(const unsigned char *ans, size_t size,
+	    char hosts[][SETUP_HOST_MAX], size_t max);
+
 #endif
