@@ -566,13 +566,14 @@ status_token(const struct account *a, const struct acct_queue *aq,
 		(void)strlcpy(why, "the keyring cannot be reached", whysize);
 		return BLK_KEYRING;
 	}
+	buf_init(&raw, LIM_TOKEN * 2, BUF_SECRET);
+	memset(&rec, 0, sizeof(rec));
+	/* First: keyring auto names the keyring the token is in. */
+	r = store_get(st, a->name, STORE_TOKEN, &raw, &err);
 	printf("  %-16s %s\n", "keyring", store_backend_name(st));
 	status_credential(a);
 	status_client_auth(a, st);
 	status_sealed(a, st);
-	buf_init(&raw, LIM_TOKEN * 2, BUF_SECRET);
-	memset(&rec, 0, sizeof(rec));
-	r = store_get(st, a->name, STORE_TOKEN, &raw, &err);
 	if (r == 1) {
 		printf("  %-16s no token: run 'oauthmail login %s'\n", "state",
 		    a->name);

@@ -30,7 +30,11 @@ enum store_backend {
 };
 
 struct store {
-	enum store_backend	 backend;
+	enum store_backend	 backend;	/* the one the next call uses */
+	enum store_backend	 primary;	/* where new records go */
+	enum store_backend	 other;		/* auto: the second one, or 0 */
+	enum store_backend	 where[STORE_IDENTITY + 1]; /* found, or 0 */
+	int			 ss_locked;	/* auto: Secret Service locked */
 	long			 ring;		/* kernel: persistent keyring */
 	char			*name;		/* the account opened for */
 	char			*id_token;	/* its identities, or NULL */
@@ -69,11 +73,41 @@ store_kind_name(enum store_kind k)
 	return "unknown";
 }
 
+/*
+ * keyring auto: both keyrings that can serve, the Secret Service first (a
+ * record is looked for in both and written back where it was found);
+ * whether the Secret Service's collection is locked.
+ */
+static int
+open_auto(struct store **out, struct err *err)
+{
+	struct store *st;
+	struct err serr, kerr;
+	long ring = 0;
+	int ss_ok, k_ok;
+
+	err_clear(&serr);
+	err_clear(&kerr);
+	if (!(ss_ok = store_secret_open(&serr) == 0))
+		log_debug("keyring: Secret Service not used: %s", serr.msg);
+	k_ok = store_kernel_open(&ring, &kerr) == 0;
+	if (!ss_ok && !k_ok)
+		return err_set(err, ERR_TEMP, "no keyring available: %s; "
+		    "Secret Service: %s", kerr.msg, serr.msg);
+	st = xcalloc(1, sizeof(*st));
+	st->ring = ring;
+	st->primary = ss_ok ? BACKEND_SECRET : BACKEND_KERNEL;
+	st->other = ss_ok && k_ok ? BACKEND_KERNEL : 0;
+	st->ss_locked = !ss_ok && store_secret_locked();
+	st->backend = st->primary;
+	*out = st;
+	return 0;
+}
+
 static int
 open_backend(enum conf_keyring which, struct store **out, struct err *err)
 {
 	struct store *st;
-	struct err serr, kerr;
 	long ring;
 
 	*out = NULL;
@@ -93,21 +127,9 @@ open_backend(enum conf_keyring which, struct store **out, struct err *err)
 		break;
 	case KEYRING_AUTO:
 	default:
-		err_clear(&serr);
-		if (store_secret_open(&serr) == 0) {
-			st = xcalloc(1, sizeof(*st));
-			st->backend = BACKEND_SECRET;
-			break;
-		}
-		log_debug("keyring: Secret Service not used: %s", serr.msg);
-		if (store_kernel_open(&ring, &kerr) == -1)
-			return err_set(err, ERR_TEMP, "no keyring available: "
-			    "%s; Secret Service: %s", kerr.msg, serr.msg);
-		st = xcalloc(1, sizeof(*st));
-		st->backend = BACKEND_KERNEL;
-		st->ring = ring;
-		break;
+		return open_auto(out, err);
 	}
+	st->primary = st->backend;
 	*out = st;
 	return 0;
 }
@@ -248,7 +270,8 @@ store_backend_name(const struct store *st)
 {
 	if (st == NULL)
 		return "none";
-	return st->backend == BACKEND_SECRET ? "secret-service" : "kernel";
+	return (st->where[STORE_TOKEN] ? st->where[STORE_TOKEN] :
+	    st->primary) == BACKEND_SECRET ? "secret-service" : "kernel";
 }
 
 /*
@@ -652,28 +675,66 @@ seal_restore(struct store *st, const char *account, struct buf *out,
 	return 0;
 }
 
-int
-store_get(struct store *st, const char *account, enum store_kind kind,
-    struct buf *out, struct err *err)
+/* A get from one backend, a record keyed by name moved on the way. */
+static int
+get_from(struct store *st, enum store_backend b, const char *account,
+    enum store_kind kind, struct buf *out, struct err *err)
 {
 	struct store_key k;
 	int rc;
 
-	if ((rc = store_credential_for(account, kind, out, err)) != 1)
-		return rc;
+	st->backend = b;
 	key_for(st, account, kind, &k);
 	rc = backend_get(st, &k, out, err);
 	if (rc == 1 && k.ident != NULL)
 		rc = ident_migrate(st, &k, out, err);
-	if (kind != STORE_TOKEN || !st->sealed || rc == -1)
-		return rc;
-	if (rc == 0) {
-		seal_sync(st, account, out);
-		return 0;
+	return rc;
+}
+
+/*
+ * Where the record is: where it was found before, else the primary
+ * keyring, else (keyring auto) the other one; later writes go there.
+ */
+static int
+get_any(struct store *st, const char *account, enum store_kind kind,
+    struct buf *out, struct err *err)
+{
+	enum store_backend b = st->where[kind] ? st->where[kind] :
+	    st->primary;
+	int rc;
+
+	rc = get_from(st, b, account, kind, out, err);
+	if (rc == 1 && st->other != 0 && b == st->primary) {
+		b = st->other;
+		rc = get_from(st, b, account, kind, out, err);
 	}
-	rc = seal_restore(st, account, out, err);
-	if (rc == 0 && k.ident != NULL)
-		(void)ident_remember(st, account);
+	if (rc == 0)
+		st->where[kind] = b;
+	st->backend = st->where[kind] ? st->where[kind] : st->primary;
+	return rc;
+}
+
+int
+store_get(struct store *st, const char *account, enum store_kind kind,
+    struct buf *out, struct err *err)
+{
+	int rc;
+
+	if ((rc = store_credential_for(account, kind, out, err)) != 1)
+		return rc;
+	rc = get_any(st, account, kind, out, err);
+	if (kind == STORE_TOKEN && st->sealed && rc == 0)
+		seal_sync(st, account, out);
+	else if (kind == STORE_TOKEN && st->sealed && rc == 1) {
+		rc = seal_restore(st, account, out, err);
+		if (rc == 0 && st->id_token != NULL &&
+		    strcmp(account, st->name) == 0)
+			(void)ident_remember(st, account);
+	}
+	if (rc == 1 && kind == STORE_TOKEN && st->ss_locked)
+		return err_set(err, ERR_TEMP, "the keyring is locked: unlock "
+		    "it (log in to the desktop, or run 'oauthmail login %s' "
+		    "there)", account);
 	return rc;
 }
 
@@ -684,6 +745,7 @@ store_put(struct store *st, const char *account, enum store_kind kind,
 	struct store_key k, old;
 	struct err serr;
 
+	st->backend = st->where[kind] ? st->where[kind] : st->primary;
 	key_for(st, account, kind, &k);
 	if (backend_put(st, &k, data, len, err) == -1)
 		return -1;
@@ -704,17 +766,17 @@ store_put(struct store *st, const char *account, enum store_kind kind,
 	return 0;
 }
 
-int
-store_delete(struct store *st, const char *account, enum store_kind kind,
-    struct err *err)
+/* Deletes the record in one backend, and what is under its name. */
+static int
+delete_in(struct store *st, enum store_backend b, const char *account,
+    enum store_kind kind, struct err *err)
 {
 	struct store_key k;
-	struct account a;
-	int rc, fd;
+	int rc;
 
+	st->backend = b;
 	key_for(st, account, kind, &k);
 	rc = backend_delete(st, &k, err);
-	/* And what an earlier version stored under the name. */
 	if (rc == 0 && k.ident != NULL) {
 		name_key(account, kind, &k);
 		rc = backend_delete(st, &k, err);
@@ -722,6 +784,21 @@ store_delete(struct store *st, const char *account, enum store_kind kind,
 		if (rc == 0 && kind == STORE_TOKEN)
 			rc = backend_delete(st, &k, err);
 	}
+	return rc;
+}
+
+int
+store_delete(struct store *st, const char *account, enum store_kind kind,
+    struct err *err)
+{
+	struct account a;
+	int rc, fd;
+
+	rc = delete_in(st, st->primary, account, kind, err);
+	if (rc == 0 && st->other != 0)
+		rc = delete_in(st, st->other, account, kind, err);
+	st->where[kind] = 0;
+	st->backend = st->primary;
 	if (rc == -1 || kind != STORE_TOKEN)
 		return rc;
 	/* A sealed copy goes too, key or not: a logout must stick. */

@@ -59,9 +59,13 @@ struct store;
 #define STORE_SEAL_CREDENTIAL	"token-key"
 
 /*
- * Opens the backend chosen by the account's keyring (auto: Secret
- * Service when a session bus and an unlocked collection exist, else the
- * kernel keyring). Never hangs or prompts: every call is bounded.
+ * Opens the backend chosen by the account's keyring. auto: both that can
+ * serve, the Secret Service (a session bus, found also at
+ * $XDG_RUNTIME_DIR/bus or /run/user/UID/bus, and an unlocked collection)
+ * first: a record is looked for in both and written back where it was
+ * found, a new one goes to the first; a token found in neither while
+ * the collection is locked is ERR_TEMP "the keyring is locked", not "no
+ * token". Never hangs or prompts: every call is bounded.
  * ERR_TEMP when no backend can serve, with what to start or configure.
  *
  * With the credential STORE_SEAL_CREDENTIAL (a 256-bit key) the token
@@ -129,6 +133,7 @@ const char *store_kind_name(enum store_kind);
 #define STORE_SECRET_TIMEOUT	5
 
 int	store_secret_open(struct err *);	/* bus + unlocked collection */
+int	store_secret_locked(void);	/* the last open found it locked */
 int	store_secret_get(const struct store_key *, struct buf *, struct err *);
 int	store_secret_put(const struct store_key *, const char *, size_t,
 	    struct err *);

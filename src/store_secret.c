@@ -222,22 +222,66 @@ gerr_set(struct err *err, GError *g, const char *what)
 	return err_set(err, ERR_TEMP, "Secret Service: %s: %s", what, msg);
 }
 
+/* A D-Bus address for a socket path: unix:path=, bytes escaped. */
+static int
+bus_address(char *dst, size_t size, const char *path)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o;
+	int n;
+
+	n = snprintf(dst, size, "unix:path=");
+	if (n < 0 || (size_t)n >= size)
+		return -1;
+	for (o = (size_t)n; *path != '\0'; path++) {
+		unsigned char c = (unsigned char)*path;
+
+		if (o + 4 > size)
+			return -1;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-_/.\\*", c) != NULL)
+			dst[o++] = (char)c;
+		else {
+			dst[o++] = '%';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	dst[o] = '\0';
+	return 0;
+}
+
+/*
+ * The session bus: DBUS_SESSION_BUS_ADDRESS, else the user's bus socket
+ * where systemd --user puts it, $XDG_RUNTIME_DIR/bus (or, without
+ * XDG_RUNTIME_DIR, as under cron, /run/user/UID/bus): a socket owned by
+ * the user, made the session bus of this process (and its children) by
+ * setting DBUS_SESSION_BUS_ADDRESS, since GLib looks only at the first.
+ */
 static int
 have_session_bus(void)
 {
 	const char *a, *x;
-	char path[4096];
+	char path[4096], addr[4096 * 3 + 16];
 	struct stat sb;
 	int n;
 
 	if ((a = getenv("DBUS_SESSION_BUS_ADDRESS")) != NULL && *a != '\0')
 		return 1;
-	if ((x = getenv("XDG_RUNTIME_DIR")) == NULL || *x == '\0')
-		return 0;
-	n = snprintf(path, sizeof(path), "%s/bus", x);
+	if ((x = getenv("XDG_RUNTIME_DIR")) != NULL && *x == '/')
+		n = snprintf(path, sizeof(path), "%s/bus", x);
+	else
+		n = snprintf(path, sizeof(path), "/run/user/%lu/bus",
+		    (unsigned long)geteuid());
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return 0;
-	return stat(path, &sb) == 0 && S_ISSOCK(sb.st_mode);
+	if (stat(path, &sb) == -1 || !S_ISSOCK(sb.st_mode) ||
+	    sb.st_uid != geteuid() ||
+	    bus_address(addr, sizeof(addr), path) == -1 ||
+	    setenv("DBUS_SESSION_BUS_ADDRESS", addr, 1) == -1)
+		return 0;
+	log_debug("keyring: the session bus at %s", path);
+	return 1;
 }
 
 /*
@@ -249,11 +293,19 @@ ss_ready(struct err *err)
 {
 	if (!have_session_bus())
 		return err_set(err, ERR_TEMP, "no D-Bus session bus "
-		    "(DBUS_SESSION_BUS_ADDRESS unset and no "
-		    "$XDG_RUNTIME_DIR/bus): the Secret Service is not "
-		    "available; set 'keyring kernel' or run under "
-		    "dbus-run-session");
+		    "(DBUS_SESSION_BUS_ADDRESS unset and no socket of "
+		    "yours at $XDG_RUNTIME_DIR/bus or /run/user/UID/bus): "
+		    "the Secret Service is not available; set 'keyring "
+		    "kernel' or run under dbus-run-session");
 	return dynload_open(&secret_lib, err);
+}
+
+static int secret_locked;	/* the last ss_collection found it locked */
+
+int
+store_secret_locked(void)
+{
+	return secret_locked;
 }
 
 /*
@@ -306,6 +358,7 @@ ss_collection(GCancellable *cancel, char **where, struct err *err)
 		    "password on stdin) or set 'keyring kernel'");
 	locked = ss.collection_get_locked(coll);
 	ss.object_unref(coll);
+	secret_locked = locked != 0;
 	if (locked) {
 		ss.free(*where);
 		*where = NULL;
