@@ -34,7 +34,7 @@ struct store {
 	enum store_backend	 primary;	/* where new records go */
 	enum store_backend	 other;		/* auto: the second one, or 0 */
 	enum store_backend	 where[STORE_IDENTITY + 1]; /* found, or 0 */
-	int			 ss_locked;	/* auto: Secret Service locked */
+	int			 ss_locked;	/* auto: collection locked */
 	long			 ring;		/* kernel: persistent keyring */
 	char			*name;		/* the account opened for */
 	char			*id_token;	/* its identities, or NULL */

@@ -23,10 +23,11 @@ enum store_kind {
 /*
  * Where a record is kept. An OAuth account's token record, client
  * secret and client key are keyed by the identity they belong to, not by
- * the account's name: two configurations with an account of the same name and another
- * client_id or user never share a token, and an account derived from
- * another one ("account default : work") that changes nothing of the
- * identity finds the token and secret of the account it derives from.
+ * the account's name: two configurations with an account of the same
+ * name and another client_id or user never share a token, and an account
+ * derived from another one ("account default : work") that changes
+ * nothing of the identity finds the token and secret of the account it
+ * derives from.
  *
  *   token:       client_id, token_endpoint, tenant (if set), user (if set)
  *   client_secret, client_key:
