@@ -181,7 +181,9 @@ OAUTH_CERT=selfsigned start_oauth || bail "self-signed OAuth server"
 oauth_ctl() {
 	curl -sS -k --max-time 20 -X "$1" "$OAUTH_URL$2"
 }
-write_config "$ACCOUNT" "timeout 3"
+# A new account: the restarted server's token_endpoint (another port) is
+# another identity, under which the first account's token is not used.
+write_config "${ACCOUNT}s" "timeout 3"
 seed_token "$ACCOUNT" alice@example.test "expires_in=-1" || bail "seed"
 bounded "token endpoint with a self-signed certificate"
 like "$(lastlog)" "token endpoint: SSL certificate problem: self-signed" "the log names the certificate problem"
