@@ -885,7 +885,12 @@ assertion_refused(const struct account *acct, const struct json_token *r,
 	char desc[200];
 
 	short_desc(desc, sizeof(desc), r->error_description, 160);
-	if (acct->client_certificate != NULL)
+	if (strstr(desc, "AADSTS700024") != NULL)
+		err_set(err, ERR_CONFIG, "the token endpoint refused the "
+		    "client assertion as outside its valid time (%s): this "
+		    "host's clock is probably wrong; check it (timedatectl) "
+		    "and keep it in sync with NTP", desc);
+	else if (acct->client_certificate != NULL)
 		err_set(err, ERR_CONFIG, "the token endpoint refused the "
 		    "client assertion (invalid_client%s%s): check that %s is "
 		    "a certificate of application %s (Certificates & "

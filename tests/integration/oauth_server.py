@@ -18,6 +18,7 @@ Control (tests only, no auth):
   POST /_control/mode?fault=F[&count=N][&delay=S]   inject a fault on /token
                                    (and /devicecode); fault=none clears it
   POST /_control/config?access_ttl=S&rotate=0|1&keep_old_refresh=0|1&refresh_ttl=S
+                       &clock_skew=S (the client assertion checks' clock, S s ahead)
   POST /_control/seed?user=U[&client_id=C][&scope=S][&expires_in=S]
                                    -> {"access_token","refresh_token","expires_in",
                                        "expires_at","scope","user"}
@@ -130,6 +131,7 @@ class State:
             self.federated[cid] = load_cert(path)
             self.clients.setdefault(cid, None)
         self.jtis = set()          # assertion ids seen (replays refused)
+        self.clock_skew = 0        # seconds the assertion checks' clock is ahead
         self.last_assertion = None
         self.fault = None
         self.fault_count = 0       # 0 = until cleared
@@ -359,6 +361,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     st.rotate = q["rotate"] not in ("0", "no", "false")
                 if "keep_old_refresh" in q:
                     st.keep_old_refresh = q["keep_old_refresh"] not in ("0", "no", "false")
+                if "clock_skew" in q:
+                    st.clock_skew = int(q["clock_skew"])
             return self.send_json(200, self.stats_obj())
         if what == "seed":
             user = q.get("user", "alice@example.test")
@@ -417,7 +421,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except Exception:
             return ("AADSTS700027: Client assertion failed signature validation. "
                     "[Reason - The provided signature value did not match the expected signature value.]")
-        now = time.time()
+        now = time.time() + st.clock_skew
         want_aud = FEDERATED_AUD if fed else \
             "https://127.0.0.1:%d/token" % self.server.server_address[1]
         if cl.get("aud") != want_aud:

@@ -86,6 +86,13 @@ wait_msgs $((n0 + 1)) || fail "the message did not arrive"
 is "$(oauth_stat counts.assertion_ok)" 2 "a second assertion was verified"
 isnt "$(oauth_stat counts.last_assertion_jti)" "$jti1" "with another jti"
 
+# A clock far off: the provider says the assertion is outside its time.
+oauth_config clock_skew=900
+keyring_del "$A" token
+run_rc 78 "an assertion from a host whose clock is 15 min behind: exit 78" om token "$A"
+like "$(cat "$T/err")" "clock is probably wrong" "the error points at the clock"
+oauth_config clock_skew=0
+
 # PS256 on request.
 write_config "$A" "client_id cert-client" "$CC" "$SC" \
     "client_certificate $C/app.pem" "client_assertion_alg PS256"
