@@ -51,11 +51,11 @@ struct acct_report {
 	const struct account	*a;
 	enum acct_state		 state;
 	char			 detail[512];	/* why, and the fix */
-	time_t			 token_expires;	/* 0: unknown or none */
+	time_t			 token_expires;	/* 0: none */
 	time_t			 last_success;	/* 0: never */
 	size_t			 n[MC_N];
-	time_t			 oldest;	/* created; 0: nothing waits */
-	char			 held_why[512];	/* newest held entry's error */
+	time_t			 oldest;	/* 0: nothing waits */
+	char			 held_why[512];	/* last held error */
 	time_t			 held_at;
 };
 
@@ -195,8 +195,8 @@ scan_queue(struct report *r, const struct account *qa, struct err *err)
 			return -1;
 		}
 		for (i = 0; i < n; i++) {
-			if (queue_load(&q, areas[k], ids[i], &env, &lerr) == 0 &&
-			    env.account != NULL &&
+			if (queue_load(&q, areas[k], ids[i], &env,
+			    &lerr) == 0 && env.account != NULL &&
 			    (ar = find_report(r, qa, env.account)) != NULL)
 				tally(ar, areas[k], &env);
 			envelope_free(&env);
@@ -267,8 +267,8 @@ held_state(struct acct_report *ar)
 	} else if (ar->state < AST_SIGNIN) {
 		ar->state = AST_SIGNIN;
 		(void)snprintf(ar->detail, sizeof(ar->detail), "the server "
-		    "refused the sign-in (%.300s): run 'oauthmail check %s', then "
-		    "'oauthmail %s %s'", ar->held_why, ar->a->name,
+		    "refused the sign-in (%.300s): run 'oauthmail check %s', "
+		    "then 'oauthmail %s %s'", ar->held_why, ar->a->name,
 		    conf_is_oauth(ar->a) ? "login" : "password", ar->a->name);
 	}
 }
