@@ -249,6 +249,18 @@ query_set(char **slot, const char *v, size_t vlen)
 	return *slot == NULL ? -1 : 0;
 }
 
+/* Whether a decoded code has no control character, space or DEL. */
+static int
+code_ok(const char *code)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)code; *p != '\0'; p++)
+		if (*p <= 0x20 || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
 /*
  * Parses the query q[0..len) (no '?') into r: code, state, iss, error,
  * error_description; others are ignored. -1 when a parameter is given
@@ -258,7 +270,7 @@ static int
 parse_query(const char *q, size_t len, struct loopback_redirect *r)
 {
 	const char *end = q + len, *amp, *eq;
-	size_t i, nlen;
+	size_t nlen;
 	char **slot;
 
 	for (; q < end; q = amp + 1) {
@@ -285,11 +297,7 @@ parse_query(const char *q, size_t len, struct loopback_redirect *r)
 			break;
 	}
 	/* A code that could never be a code: refuse before using it. */
-	for (i = 0; r->code != NULL && r->code[i] != '\0'; i++)
-		if ((unsigned char)r->code[i] <= 0x20 ||
-		    (unsigned char)r->code[i] == 0x7f)
-			return -1;
-	return 0;
+	return r->code != NULL && !code_ok(r->code) ? -1 : 0;
 }
 
 int
@@ -400,8 +408,8 @@ loopback_parse_paste(const char *text, size_t len, const char *redirect_uri,
 			return LOOPBACK_PASTE_BAD;
 	if (skip_prefix(&s, &len, "http://") ||
 	    skip_prefix(&s, &len, "https://") ||
-	    strncasecmp(s, "127.0.0.1", 9) == 0 ||
-	    strncasecmp(s, "localhost", 9) == 0) {
+	    (len >= 9 && strncasecmp(s, "127.0.0.1", 9) == 0) ||
+	    (len >= 9 && strncasecmp(s, "localhost", 9) == 0)) {
 		if (paste_url(s, len, redirect_uri, &q, &qlen) == -1)
 			return LOOPBACK_PASTE_ELSEWHERE;
 	} else if (*s == '?' || memchr(s, '=', len) != NULL) {
@@ -410,8 +418,11 @@ loopback_parse_paste(const char *text, size_t len, const char *redirect_uri,
 	} else {
 		/* Just the code (as it appears in the address bar). */
 		r->code = form_decode(s, len);
-		return r->code == NULL ? LOOPBACK_PASTE_BAD :
-		    LOOPBACK_PASTE_CODE;
+		if (r->code == NULL || !code_ok(r->code)) {
+			loopback_redirect_free(r);
+			return LOOPBACK_PASTE_BAD;
+		}
+		return LOOPBACK_PASTE_CODE;
 	}
 	if (parse_query(q, qlen, r) == -1) {
 		loopback_redirect_free(r);
