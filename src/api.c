@@ -164,7 +164,7 @@ api_recipients(const struct envelope *env, const char *hdr, size_t len,
 	}
 	if (extra.len > 0) {
 		err_set(err, ERR_AUTH, "held: the message's header names "
-		    "recipients that are not envelope recipients (%s)",
+		    "recipients that are " API_HELD_MISMATCH " (%s)",
 		    buf_str(&extra));
 		goto out;
 	}

@@ -32,6 +32,13 @@
 /* A whole request may take this long (a 35 MiB upload on a slow line). */
 #define API_TIMEOUT		600L
 
+/*
+ * In the error (and so the last error) of a message held because its
+ * header names recipients outside the envelope: the message waits on its
+ * own, the account is not held for it.
+ */
+#define API_HELD_MISMATCH	"not envelope recipients"
+
 /* The longest Retry-After honoured (a longer one is cut to this). */
 #define API_RETRY_AFTER_MAX	86400
 

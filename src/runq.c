@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "advice.h"
+#include "api.h"
 #include "apiswitch.h"
 #include "args.h"
 #include "conf.h"
@@ -577,6 +578,30 @@ is_held(struct queue *q, const char *id)
 }
 
 /*
+ * 1 if the held entry id waits for something of its own, not for the
+ * account: an API transport holds a message whose header names
+ * recipients outside its envelope (api.h). Such an entry puts the
+ * account on no hold schedule, so the account's other mail goes on.
+ */
+static int
+held_on_its_own(struct queue *q, const char *id)
+{
+	struct envelope env;
+	struct err e;
+	int own;
+
+	envelope_init(&env);
+	if (queue_load(q, QAREA_HOLD, id, &env, &e) == -1) {
+		envelope_free(&env);
+		return 0;
+	}
+	own = env.last_error != NULL &&
+	    strstr(env.last_error, API_HELD_MISMATCH) != NULL;
+	envelope_free(&env);
+	return own;
+}
+
+/*
  * Records an account's attempt (deliver_entries over ids[0..n) returned
  * rc, with e the first failure) in the hold schedule: held again (one
  * step more, said in the log) or through (the schedule forgets it).
@@ -591,7 +616,7 @@ note_attempt(struct queue *q, const struct account *acct, char **ids,
 	struct err lerr;
 
 	for (i = 0; rc == -1 && i < n; i++)
-		if (is_held(q, ids[i]))
+		if (is_held(q, ids[i]) && !held_on_its_own(q, ids[i]))
 			nheld++;
 	if (nheld == 0 && rc == -1 && e->class == ERR_TEMP && strstr(e->msg,
 	    "being delivered by another process") != NULL)

@@ -60,6 +60,13 @@ is "$(api_msg_count)" "$n" "Graph got nothing (eve would have received it)"
 is "$(qcount hold)" 1 "the message is held"
 run_ok "mailq" "$OAUTHMAIL" -bp
 like "$(cat "$T/out")" "not envelope recipients \(<eve@example.test>\)" "mailq names the header-only recipient"
+# It waits on its own: the account is not held for it, other mail goes.
+"$OAUTHMAIL" -q >/dev/null 2>&1
+is "$(qcount hold)" 1 "a queue run holds it again"
+file_lacks "$Q/hold-schedule" "^$ACCOUNT	" "the account is not on the hold schedule for it"
+run_ok "the next message is sent" send_msg bob@example.test
+is "$(api_msg_count)" "$((n + 1))" "Graph took the next message"
+n=$((n + 1))
 rm -f "$Q"/hold/*
 
 # 4. 401 once: refreshed once, sent.
