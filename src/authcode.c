@@ -588,6 +588,8 @@ wait_code(struct ac_ctx *c, int lfd, struct err *err)
 		done = serve_one(c, &sig, cfd, &rc, err);
 		(void)shutdown(cfd, SHUT_WR);
 		(void)close(cfd);
+		if (done && c->paste)
+			fputc('\n', stderr);	/* ends the prompt's line */
 	}
 	loopback_status_clear(&status);
 	loopback_sig_end(&sig);
