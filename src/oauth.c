@@ -1141,13 +1141,15 @@ api_header_cb(char *p, size_t sz, size_t n, void *arg)
 		if (len > nl && strncasecmp(p, names[k], nl) == 0 &&
 		    (req->request_id[0] == '\0' || k < 2)) {
 			const char *v = p + nl;
-			size_t vl = len - nl;
+			size_t vl = len - nl, e = 0;
 
 			while (vl > 0 && (*v == ' ' || *v == '\t'))
 				v++, vl--;
+			/* Not NUL-terminated: stop at the line's end. */
+			while (e < vl && v[e] != '\r' && v[e] != '\n')
+				e++;
 			util_sanitize(req->request_id, sizeof(req->request_id),
-			    v, strcspn(v, "\r\n") < vl ? strcspn(v, "\r\n") :
-			    vl);
+			    v, e);
 			break;
 		}
 	}
