@@ -66,7 +66,7 @@ is "$(msg_field mail_from)" "alice@example.test" "by the account's address"
 # 3. Mail held for "no token" leaves at the end of `oauthmail login`
 #    (the sign-in here is client_credentials: it needs no person).
 CC=${ACCOUNT}cc
-write_config "$CC"
+write_config "$CC" "client_id conf-client"
 at_exit "keyring_del $CC token; keyring_del $CC client_secret"
 n0=$(msg_count)
 run_ok "with no token, the message is accepted" sh -c \
