@@ -1,6 +1,6 @@
 /*
  * api.c -- a queued message over Microsoft Graph or the Gmail API; see
- * api.h. HTTP goes through oauth.c's libcurl (oauth_api_post), tokens
+ * api.h. HTTP goes through http.c (http_api_post), tokens
  * through token_get_api.
  */
 #include "common.h"
@@ -20,6 +20,7 @@
 #include "envelope.h"
 #include "json.h"
 #include "log.h"
+#include "http.h"
 #include "oauth.h"
 #include "status.h"
 #include "store.h"
@@ -280,21 +281,21 @@ body_read(char *dst, size_t n, void *arg)
 
 	if (!b->b64) {
 		got = raw_read(b, dst, n);
-		return got < 0 ? OAUTH_READ_ABORT : (size_t)got;
+		return got < 0 ? HTTP_READ_ABORT : (size_t)got;
 	}
 	want = n / 4 * 3;
 	if (want > sizeof(b->raw))
 		want = sizeof(b->raw);
 	if (want == 0)
-		return OAUTH_READ_ABORT;	/* libcurl's buffer is larger */
+		return HTTP_READ_ABORT;	/* libcurl's buffer is larger */
 	if ((got = raw_read(b, b->raw, want)) < 0)
-		return OAUTH_READ_ABORT;
+		return HTTP_READ_ABORT;
 	if (got == 0)
 		return 0;
 	buf_reset(&b->enc);
 	if (util_b64_encode(&b->enc, b->raw, (size_t)got) == -1 ||
 	    b->enc.len > n)
-		return OAUTH_READ_ABORT;
+		return HTTP_READ_ABORT;
 	memcpy(dst, b->enc.data, b->enc.len);
 	return b->enc.len;
 }
@@ -408,7 +409,7 @@ static int
 post(const struct account *acct, enum conf_transport t, struct body *b,
     const char *tok, struct api_result *r, struct err *err)
 {
-	struct oauth_api_req req;
+	struct http_api_req req;
 	struct json_api_reply j;
 	struct buf url, reply;
 	int rc;
@@ -430,7 +431,7 @@ post(const struct account *acct, enum conf_transport t, struct body *b,
 	req.timeout = API_TIMEOUT;
 	req.reply = &reply;
 	b->off = 0;
-	rc = oauth_api_post(acct, &req, err);
+	rc = http_api_post(acct, &req, err);
 	r->status = req.status;
 	r->retry_after = req.retry_after;
 	(void)strlcpy(r->request_id, req.request_id, sizeof(r->request_id));

@@ -25,6 +25,7 @@
 #include "json.h"
 #include "log.h"
 #include "loopback.h"
+#include "http.h"
 #include "oauth.h"
 #include "status.h"
 #include "util.h"
@@ -610,7 +611,7 @@ authcode_signin(const struct account *acct, int paste, const char *secret,
 		return err_set(err, ERR_CONFIG, "account %s has no "
 		    "auth_endpoint for the browser sign-in; add "
 		    "'auth_endpoint https://...' or use --device", acct->name);
-	if (oauth_check_url(acct->auth_endpoint, &lb, err) == -1)
+	if (http_check_url(acct->auth_endpoint, &lb, err) == -1)
 		return -1;
 	if (pkce_verifier(verifier) == -1 ||
 	    authcode_pkce_challenge(verifier, challenge,

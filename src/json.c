@@ -368,6 +368,55 @@ json_describe(const char *text, size_t len, const char *const *keys,
 	return 0;
 }
 
+size_t
+json_redact(const char *text, size_t len, const char *const *keys,
+    size_t nkeys, char *out, size_t outsize)
+{
+	json_t *root, *v;
+	json_error_t jerr;
+	char note[64];
+	size_t i, n;
+
+	json_secure_alloc();
+	root = json_loadb(text, len, 0, &jerr);
+	if (root == NULL || !json_is_object(root)) {
+		json_decref(root);
+		return 0;
+	}
+	for (i = 0; i < nkeys; i++) {
+		if ((v = json_object_get(root, keys[i])) == NULL)
+			continue;
+		(void)snprintf(note, sizeof(note), "[redacted, %zu bytes]",
+		    json_is_string(v) ? json_string_length(v) : (size_t)0);
+		json_object_set_new(root, keys[i], json_string(note));
+	}
+	n = json_dumpb(root, out, outsize, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (n == 0 || n > outsize) {
+		explicit_bzero(out, outsize);
+		return 0;
+	}
+	return n;
+}
+
+int
+json_string_member(const char *text, size_t len, const char *key, char *dst,
+    size_t size)
+{
+	json_t *root;
+	const char *v;
+	int rc = -1;
+
+	json_secure_alloc();
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	if (json_is_object(root) &&
+	    (v = json_string_value(json_object_get(root, key))) != NULL &&
+	    strlcpy(dst, v, size) < size)
+		rc = 0;
+	json_decref(root);
+	return rc;
+}
+
 const char *
 json_library_version(void)
 {

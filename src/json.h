@@ -1,7 +1,7 @@
 /*
  * json.h -- the OAuth token endpoint's JSON replies (RFC 6749 §5, RFC 8628
  * §3.2), a JWT payload reader for diagnostics, and a document builder for
- * the program's own JSON output. Only json.c, oauth.c and token.c include
+ * the program's own JSON output. Only json.c and token.c include
  * jansson; jansson's memory is wiped when it is freed.
  */
 #ifndef JSON_H
@@ -117,6 +117,23 @@ struct json_api_reply {
 };
 int	json_api_reply_parse(const char *body, size_t len,
 	    struct json_api_reply *out);
+
+/*
+ * A JSON object in text[0..len) written compactly into out with the
+ * values of keys replaced by "[redacted, N bytes]" (debug output of a
+ * token endpoint's reply). Returns the length written (not terminated),
+ * 0 when text is not a JSON object or the result does not fit.
+ */
+size_t	json_redact(const char *text, size_t len, const char *const *keys,
+	    size_t nkeys, char *out, size_t outsize);
+
+/*
+ * The string member key of the JSON object in text[0..len) into dst
+ * (NUL-terminated). -1 when text is not an object, the member is absent
+ * or not a string, or it does not fit.
+ */
+int	json_string_member(const char *text, size_t len, const char *key,
+	    char *dst, size_t size);
 
 /* The jansson version the program runs with, e.g. "2.14". */
 const char *json_library_version(void);

@@ -86,42 +86,6 @@ int	oauth_revoke(const struct account *acct, const char *token,
 int	oauth_classify(const char *account, long http_status,
 	    const struct json_token *resp, struct err *err);
 /*
- * Checks that url may be used: https, or http to a loopback host.
- * *loopback is set to 1 for the latter. Errors: ERR_CONFIG.
- */
-int	oauth_check_url(const char *url, int *loopback, struct err *err);
-
-/*
- * One HTTPS request to an API (api.h) with the same transport rules, the
- * body streamed from read (fills at most n bytes of dst and returns how
- * many, 0 at the end, OAUTH_READ_ABORT to give up) of exactly body_len
- * bytes. The reply's status, its
- * Retry-After (seconds; 0 if none), request id and body (at most
- * LIM_HTTP_BODY, the rest dropped) are filled in. Returns 0 when a reply
- * came (any status), -1 (ERR_TEMP, or ERR_CONFIG for a URL) when none did;
- * *sent is then 1 if the whole body had gone out (the request may have
- * been carried out).
- */
-#define OAUTH_READ_ABORT	((size_t)0x10000000)
-struct oauth_api_req {
-	const char	*url;
-	const char	*content_type;
-	const char	*bearer;		/* secret */
-	size_t		(*read)(char *dst, size_t n, void *arg);
-	void		*arg;
-	long long	 body_len;
-	long		 timeout;		/* seconds for the whole request */
-	/* The reply: */
-	long		 status;
-	long long	 retry_after;
-	char		 request_id[128];
-	struct buf	*reply;
-	int		 sent;
-};
-int	oauth_api_post(const struct account *acct, struct oauth_api_req *req,
-	    struct err *err);
-
-/*
  * Microsoft's OpenID configuration for a domain: GET
  * BASE/DOMAIN/v2.0/.well-known/openid-configuration (BASE
  * "https://login.microsoftonline.com", or a loopback URL in tests) and
@@ -132,8 +96,5 @@ int	oauth_api_post(const struct account *acct, struct oauth_api_req *req,
  */
 int	oauth_ms_tenant(const char *base, const char *domain, char *tenant,
 	    size_t size, struct err *err);
-
-/* curl_global_cleanup at exit (optional; for valgrind-clean tests). */
-void	oauth_cleanup(void);
 
 #endif

@@ -1,6 +1,6 @@
 #!/bin/sh
 # t-lazy-libs.sh -- libcurl and libsecret are not linked but loaded with
-# dlopen() at first use (src/oauth.c, src/store_secret.c), so that
+# dlopen() at first use (src/http.c, src/store_secret.c), so that
 # "sendmail -odq" starts in ~2 ms instead of ~9 ms:
 #   - ldd lists neither (nor GLib);
 #   - -odq, and a send with a valid token from the kernel keyring, load

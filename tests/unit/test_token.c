@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "json.h"
 #include "log.h"
+#include "http.h"
 #include "oauth.h"
 #include "seal.h"
 #include "status.h"
@@ -245,7 +246,7 @@ test_check_url(void **state)
 
 	(void)state;
 	for (i = 0; i < nitems(cases); i++) {
-		if (oauth_check_url(cases[i].url, &lb, &err) != cases[i].rc)
+		if (http_check_url(cases[i].url, &lb, &err) != cases[i].rc)
 			fail_msg("url %s", cases[i].url);
 		if (cases[i].rc == 0)
 			assert_int_equal(lb, cases[i].loopback);
@@ -1223,6 +1224,6 @@ main(void)
 
 	signal(SIGPIPE, SIG_IGN);
 	rc = cmocka_run_group_tests_name("token", tests, NULL, NULL);
-	oauth_cleanup();
+	http_cleanup();
 	return rc;
 }
