@@ -397,7 +397,7 @@ slow_begin(CURL *h, const char *url, long long *start, struct err *err)
 	p = p != NULL ? p + 3 : url;
 	n = strcspn(p, "/?#");
 	if (memchr(p, '@', n) != NULL)
-		return 0;		/* oauth_check_url refuses these */
+		return 0;		/* http_check_url refuses these */
 	(void)snprintf(host, sizeof(host), "%.*s", (int)n, p);
 	log_slow_host(host);
 	if (log_slow_ms() < 0)
