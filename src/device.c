@@ -136,6 +136,8 @@ device_signin(const struct account *acct, const char *secret,
 		json_token_free(&da);
 		return -1;
 	}
+	/* Ctrl-C is ours before the code is shown: one may follow at once. */
+	loopback_sig_begin(&sig);
 	fprintf(stderr, "%s: to sign in account %s:\n", OM_PROGNAME,
 	    acct->name);
 	if (da.message != NULL)
@@ -150,7 +152,6 @@ device_signin(const struct account *acct, const char *secret,
 	    (da.expires_in + 59) / 60);
 	(void)fflush(stderr);
 
-	loopback_sig_begin(&sig);
 	ctx.acct = acct;
 	ctx.device_code = da.device_code;
 	ctx.secret = secret;

@@ -307,6 +307,17 @@ wait_for() {
 	return 0
 }
 
+# wait_bg PID [SECONDS]  waits for the background job PID to end, at most
+#                       SECONDS (default 30): one still running then is
+#                       killed (RC 137) rather than waited for without end.
+#                       Sets RC to its exit status.
+wait_bg() {
+	wait_for "${2:-30}" sh -c "! kill -0 $1 2>/dev/null" ||
+	    kill -KILL "$1" 2>/dev/null
+	wait "$1"
+	RC=$?
+}
+
 # ------------------------------------------------------------ JSON --------
 # json_get KEY [FILE]   print KEY (dotted path, e.g. counts.refresh_ok or
 #                       rcpt_tos) from the JSON in FILE or stdin. Lists print

@@ -199,9 +199,8 @@ like "$AUTH_URL" "scope=https%3A%2F%2Foutlook.office.com%2FSMTP.Send(%20|\+)offl
     "the sign-in asks for SMTP.Send, offline_access and Graph Mail.Send"
 LOC=$(curl -sS --max-time 20 --cacert "$CERTS/ca.pem" -o /dev/null -w '%{redirect_url}' "$AUTH_URL")
 curl -sS --max-time 20 -o /dev/null "$LOC"
-wait_for 30 sh -c "! kill -0 $LOGIN_PID 2>/dev/null"
-wait "$LOGIN_PID"
-is "$?" 0 "login exits 0"
+wait_bg "$LOGIN_PID" 30
+is "$RC" 0 "login exits 0"
 n=$(api_msg_count)
 run_ok "send after that one sign-in" send_msg bob@example.test
 is "$(api_msg_count)" $((n + 1)) "Graph took it with a token from the same refresh token"

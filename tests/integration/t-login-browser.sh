@@ -24,9 +24,7 @@ login_bg() {
 }
 
 wait_login() {
-	wait_for "${1:-30}" sh -c "! kill -0 $LOGIN_PID 2>/dev/null"
-	wait "$LOGIN_PID"
-	RC=$?
+	wait_bg "$LOGIN_PID" "${1:-30}"
 }
 
 # Waits for the authorization URL on stderr; sets AUTH_URL and LPORT.

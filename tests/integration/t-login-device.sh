@@ -29,11 +29,9 @@ wait_user_code() {
 	USER_CODE=$(grep -Eo '[0-9]{4}-[0-9]{4}' "$T/login.err" | head -n 1)
 }
 
-# Waits for the background login to end; sets RC.
+# Waits for the background login to end; sets RC (lib.sh wait_bg).
 wait_login() {
-	wait_for "${1:-30}" sh -c "! kill -0 $LOGIN_PID 2>/dev/null"
-	wait "$LOGIN_PID"
-	RC=$?
+	wait_bg "$LOGIN_PID" "${1:-30}"
 }
 
 # --- approved --------------------------------------------------------------

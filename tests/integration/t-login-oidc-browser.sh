@@ -87,9 +87,8 @@ is "$(oidc_stat grant_success)" 0 "no token was issued for them"
 curl -sS --max-time 30 "$LOC" >"$T/done.html"
 ok $? "the loopback listener answers the browser"
 file_contains "$T/done.html" "Signed in" "the page says the sign-in worked"
-wait_for 30 sh -c "! kill -0 $LOGIN_PID 2>/dev/null"
-wait "$LOGIN_PID"
-is "$?" 0 "login exits 0"
+wait_bg "$LOGIN_PID" 30
+is "$RC" 0 "login exits 0"
 is "$(oidc_stat grant_success)" 1 "one code exchange at the provider (with the right code_verifier)"
 at=$(token_record "$ACCOUNT" access_token)
 rt=$(token_record "$ACCOUNT" refresh_token)

@@ -46,9 +46,7 @@ login_bg() {
 }
 paste_line() { printf '%s\n' "$1" >&7 2>/dev/null; }
 wait_login() {
-	wait_for 30 sh -c "! kill -0 $LOGIN_PID 2>/dev/null"
-	wait "$LOGIN_PID"
-	RC=$?
+	wait_bg "$LOGIN_PID" 30
 	exec 7>&-
 }
 

@@ -37,9 +37,7 @@ paste_line() {
 }
 
 wait_login() {
-	wait_for "${1:-30}" sh -c "! kill -0 $LOGIN_PID 2>/dev/null"
-	wait "$LOGIN_PID"
-	RC=$?
+	wait_bg "$LOGIN_PID" "${1:-30}"
 	exec 7>&-
 }
 

@@ -30,9 +30,7 @@ login_file() {
 }
 
 wait_login() {
-	wait_for "${1:-30}" sh -c "! kill -0 $LOGIN_PID 2>/dev/null"
-	wait "$LOGIN_PID"
-	RC=$?
+	wait_bg "$LOGIN_PID" "${1:-30}"
 }
 
 # How many times the status line WHAT was written.

@@ -27,9 +27,8 @@ else
 fi
 UC=$(grep -Eo '[A-Z]{4}-[A-Z]{4}' "$T/login.err" | head -n 1)
 like "$(ctl -X POST "$U/_control/device/approve?user_code=$UC")" '"ok":true' "the provider records the approval"
-wait_for 30 sh -c "! kill -0 $LOGIN_PID 2>/dev/null"
-wait "$LOGIN_PID"
-is "$?" 0 "device login exits 0"
+wait_bg "$LOGIN_PID" 30
+is "$RC" 0 "device login exits 0"
 at1=$(token_record "$ACCOUNT" access_token)
 rt1=$(token_record "$ACCOUNT" refresh_token)
 isnt "$rt1" "" "a refresh token from oidc-provider is in the keyring"
