@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # One command: install what the tests need, build, run the test suite
 # (unit tests, then integration tests against servers on 127.0.0.1, several
 # at once) and print "N passed, N failed". tests/README explains the tiers.

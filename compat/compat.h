@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* Replacements for functions a libc may lack; see compat/NOTES. */
 #ifndef COMPAT_H
 #define COMPAT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* strlcpy: written for oauthmail. */
 #include "config.h"
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * addr.c -- RFC 5322 §3.4 address lists and RFC 5321 envelope addresses;
  * see addr.h.

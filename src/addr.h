@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * addr.h -- RFC 5322 address lists (§3.4) and single envelope addresses.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* advice.c -- the catalogue of provider replies; see advice.h. Pure. */
 #include "common.h"
 

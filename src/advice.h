@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * advice.h -- the one catalogue of what providers say and what to do about
  * it: SMTP replies of Microsoft 365 and Gmail, token endpoint errors

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * aliases.c -- local recipients mapped through an aliases(5) file.
  *

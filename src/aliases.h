@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * aliases.h -- local recipients mapped through an /etc/aliases-format file
  * ("name: addr, addr", "default:" or "*:" catch-all, '#' comments,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * api.c -- a queued message over Microsoft Graph or the Gmail API; see
  * api.h. HTTP goes through http.c (http_api_post), tokens

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * api.h -- one queued message sent over an HTTPS mail API instead of SMTP
  * (transport graph | gmail-api, oauthmail.conf(5)):

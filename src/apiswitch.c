@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* apiswitch.c -- transport auto's switch to the API; see apiswitch.h. */
 #include "common.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * apiswitch.h -- "transport auto": an account whose SMTP server refuses
  * SMTP AUTH (Microsoft's 535 5.7.139, or no OAuth mechanism offered) is

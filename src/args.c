@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * args.c -- the sendmail command line (Postfix sendmail(1) semantics,
  * doc/design.md §4) and oauthmail's management words.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * args.h -- the sendmail command line (Postfix semantics, doc/design.md §4)
  * and oauthmail's management words, parsed into one invocation record.

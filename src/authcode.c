@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * authcode.c -- authorization code + PKCE sign-in with the loopback
  * listener and the paste-back prompt; see authcode.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * authcode.h -- sign-in by authorization code + PKCE (RFC 6749 §4.1,
  * RFC 7636 S256) with a loopback redirect URI (RFC 8252 §7.3,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * bounce.c -- delivery status notifications (RFC 3464); see bounce.h.
  * Layer: above queue.c and envelope.c, below deliver.c (which calls it

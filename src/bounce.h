@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * bounce.h -- delivery status notifications (RFC 3464) for failed
  * entries: the report is built here and committed as a new queue entry

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * bs.c -- sendmail -bs: SMTP on standard input and output; see bs.h.
  *

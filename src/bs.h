@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * bs.h -- sendmail -bs: an SMTP dialogue on standard input and output
  * (Symfony Mailer's and Laravel's default transport).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* buf.c -- bounded growable buffer; see buf.h. */
 #include "common.h"
 

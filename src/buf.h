@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * buf.h -- bounded growable byte buffer (curl's dynbuf with sshbuf's wiping)
  * and a non-owning span.

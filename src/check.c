@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * check.c -- `oauthmail check ACCOUNT`; see check.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * check.h -- `oauthmail check ACCOUNT`: DNS, connect + TLS, EHLO
  * capabilities, token (JWT claims, never the token), AUTH, QUIT; sends

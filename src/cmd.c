@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* cmd.c -- management commands; see cmd.h. */
 #include "common.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * cmd.h -- oauthmail's management commands: login, logout, status, check,
  * token, secret, password. Each returns a sysexits code and prints one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * common.h -- included first by every source file: config.h, compat and a
  * few attributes. Also the one place where the named limits live.

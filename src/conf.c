@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * conf.c -- the configuration file (doc/design.md §3, oauthmail.conf(5)).
  *

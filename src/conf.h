@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * conf.h -- the configuration file (msmtp vocabulary + OAuth keys,
  * doc/design.md §3) parsed into immutable account records.

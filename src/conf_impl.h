@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * conf_impl.h -- what the configuration modules share, for them alone:
  * conf.c (the file: sections and lines), conf_keys.c (keys and values),

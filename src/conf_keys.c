@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * conf_keys.c -- the keys of the configuration file: the keyword table,
  * one switch that checks and stores each value (the shape of OpenSSH's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * conf_provider.c -- the provider presets (Microsoft 365, Outlook.com,
  * Google) and the checks of an account's OAuth and API settings, run once

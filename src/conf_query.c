@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * conf_query.c -- questions asked of a loaded configuration: names of the
  * enumerations, the spool, the account for a name or a sender, who may

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* conn.c -- one SMTP connection over plain TCP or TLS; see conn.h. */
 #include "common.h"
 

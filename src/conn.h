@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * conn.h -- one SMTP connection over plain TCP or TLS: buffered line
  * reads with a cap, writes, STARTTLS, and the transcript hook through

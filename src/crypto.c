@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* crypto.c -- OpenSSL's primitives for the rest of the program; see crypto.h. */
 #include "common.h"
 

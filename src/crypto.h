@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * crypto.h -- the cryptographic primitives, from OpenSSL 3 (EVP): random
  * bytes, base64 encoding, SHA-256 and AES-256-GCM. With tls.c (the TLS

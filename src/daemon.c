@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * daemon.c -- the queue runner daemon; see daemon.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * daemon.h -- the queue runner daemon (sendmail -bd, -q30m): runs the due
  * entries every interval and as soon as new mail is committed to q/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * deliver.c -- delivery attempts for queued entries of one account; see
  * deliver.h. One SMTP session (and one token) serves every entry of a run.

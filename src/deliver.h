@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * deliver.h -- delivery attempts for queued entries of one account: a
  * token (cached -> refresh -> retry AUTH once after a 535), one SMTP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * device.c -- device authorization sign-in (RFC 8628); see device.h.
  */

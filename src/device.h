@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * device.h -- device authorization sign-in (RFC 8628): ask for a user
  * code, show it, poll the token endpoint until the user has approved.

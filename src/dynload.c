@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * dynload.c -- libraries loaded with dlopen() at first use; see dynload.h.
  */

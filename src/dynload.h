@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * dynload.h -- the libraries loaded with dlopen() at first use instead of
  * linked (doc/design.md §2): libcurl (oauth.c) and libsecret

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * envelope.c -- the envelope of one queued message and its versioned
  * "key: value" text form. The format is documented in envelope.h.

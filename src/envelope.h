@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * envelope.h -- the envelope of one queued message: sender, account,
  * recipients each with its own state, attempts, next try, last error; and

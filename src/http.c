@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * http.c -- HTTPS over libcurl for the token endpoint, discovery and the
  * mail APIs; see http.h. The only file that includes curl.

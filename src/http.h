@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * http.h -- HTTPS requests over libcurl (loaded at first use): TLS
  * verified (the account's tls_trust_file as the CA file if set), https

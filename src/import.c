@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* import.c -- oauthmail import-msmtprc; see import.h. */
 #include "common.h"
 

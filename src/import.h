@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * import.h -- "oauthmail import-msmtprc [FILE] [-o OUT [--force]]": reads
  * an msmtprc (FILE, else ~/.msmtprc, else $XDG_CONFIG_HOME/msmtp/config)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * intake.h -- stdin to spool: line endings, -i / dot handling, mbox From_
  * line, header block parsing, -t recipient extraction (To/Cc/Bcc or only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * json.c -- token endpoint replies and JWT claims through jansson; see
  * json.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * json.h -- the OAuth token endpoint's JSON replies (RFC 6749 §5, RFC 8628
  * §3.2), a JWT payload reader for diagnostics, and a document builder for

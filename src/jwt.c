@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * jwt.c -- client assertions signed with OpenSSL 3 EVP, and federated
  * assertion files; see jwt.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * jwt.h -- client assertions (RFC 7523 §2.2, OpenID Connect
  * private_key_jwt): the signed JWT an application presents at the token

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* log.c -- logging sinks; see log.h. */
 #include "common.h"
 

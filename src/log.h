@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * log.h -- stderr, syslog (LOG_MAIL) and an optional log file.
  *

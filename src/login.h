@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * login.h -- first sign-in (authorization code + PKCE with a loopback
  * redirect listener, RFC 8628 device authorization, client credentials)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * loopback.c -- the loopback redirect listener and the waits of a
  * sign-in; see loopback.h. The requests that reach the listener are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * loopback.h -- the browser sign-in's loopback redirect listener
  * (RFC 8252 §7.3): a socket on 127.0.0.1 at a port chosen at run time,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * main.c -- oauthmail: a sendmail-compatible, relay-only MTA that submits
  * over OAuth-authenticated SMTP. Checks the process, parses the command

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * msmtprc.c -- reads an msmtprc (msmtprc.h): msmtp's rules (defaults,
  * inheritance by the keys each account set) into flat account records,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * msmtprc.h -- reads an msmtp configuration file and writes the equivalent
  * oauthmail configuration (oauthmail(8), import-msmtprc).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * msmtprc_impl.h -- what msmtprc.c (the reader) and msmtprc_write.c (the
  * writer) share; not for other modules (they use msmtprc.h).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * msmtprc_write.c -- the parsed msmtprc written as oauthmail's
  * configuration (msmtprc.h): each account as OAuth (a provider preset),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* net.c -- TCP sockets with timeouts; see net.h. */
 #include "common.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * net.h -- TCP sockets: name resolution (IPv4 and IPv6, every address
  * tried in turn), non-blocking connect with a timeout, reads and writes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * oauth.c -- the token endpoint: grants (RFC 6749, RFC 8628, RFC 7523),
  * revocation, Microsoft's tenant discovery and the classification of the

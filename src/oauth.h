@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * oauth.h -- the OAuth 2.0 token endpoint over libcurl (the only file that
  * includes curl): refresh, client credentials, device authorization and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * report.c -- status --json / --prometheus, queue --json and
  * check --nagios from the local state; see report.h.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * report.h -- the monitoring outputs: oauthmail status --json and
  * --prometheus, oauthmail queue --json, oauthmail check --nagios

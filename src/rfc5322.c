@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * rfc5322.c -- bounded push/pull header scanner; see rfc5322.h.
  *

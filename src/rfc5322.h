@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * rfc5322.h -- an I/O-free, bounded RFC 5322 header scanner, shaped like
  * OpenSMTPD's rfc5322.c: the caller pushes one line at a time (without its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * runq.c -- the queue runner: mailq listing, selection and one delivery
  * run grouped by account. Delivery status notifications are in bounce.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * runq.h -- the queue runner: the mailq listing, selection of entries
  * (sendmail -q, -qI, -qR, -qS) and one delivery run grouped by account.

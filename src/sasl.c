@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * sasl.c -- SASL client messages; see sasl.h.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * sasl.h -- SASL client messages for SMTP AUTH (RFC 4954): XOAUTH2,
  * OAUTHBEARER (RFC 7628), PLAIN (RFC 4616) and LOGIN, built base64-encoded

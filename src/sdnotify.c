@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * sdnotify.c -- the service manager's notification protocol; see
  * sdnotify.h. The socket is opened once (SOCK_DGRAM, close-on-exec) and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * sdnotify.h -- the service manager's notification protocol, without
  * libsystemd: one AF_UNIX datagram per state change to the socket named

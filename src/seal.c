@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * seal.c -- the sealed token copy (AES-256-GCM, crypto.h); see seal.h.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * seal.h -- the sealed token copy: an account's token record encrypted
  * with a 256-bit key that systemd delivers as the credential "token-key"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* setup.c -- an account for an address, written and signed in; see setup.h. */
 #include "common.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * setup.h -- "oauthmail setup ADDRESS [--dry-run] [-C FILE]": writes a
  * working account for an address and signs it in.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * sizecache.c -- the size limit of a submission and the record of what
  * servers advertise; see sizecache.h.

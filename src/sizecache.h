@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * sizecache.h -- the message size limit a submission enforces, and the
  * record of the limits servers advertise (EHLO "SIZE n", RFC 1870).

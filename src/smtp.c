@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * smtp.c -- the SMTP submission client; see smtp.h.
  *

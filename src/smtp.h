@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * smtp.h -- the SMTP submission client over a struct conn (net + TLS):
  * greeting, EHLO, STARTTLS (mandatory unless implicit TLS; capabilities

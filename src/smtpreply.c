@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* smtpreply.c -- SMTP reply parsing; see smtpreply.h. Pure: no I/O. */
 #include "common.h"
 

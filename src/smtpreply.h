@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * smtpreply.h -- pure parsing of SMTP replies (RFC 5321 §4.2): reply-line
  * checks, multi-line joining with caps, enhanced status codes (RFC 3463)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* status.c -- error classes and their exit codes; see status.h. */
 #include "common.h"
 

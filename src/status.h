@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * status.h -- every error carries its class and its meaning
  * (doc/design.md §8).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * submit.c -- one submission path for the command line, -bs and the
  * maildrop; see submit.h.

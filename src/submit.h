@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * submit.h -- one path for every submission: the command line (argv and
  * stdin), each DATA of a -bs session, and in system mode the maildrop.

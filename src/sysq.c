@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * sysq.c -- system mode: the maildrop; see sysq.h for the layout and the
  * drop file format.

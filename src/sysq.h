@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * sysq.h -- system mode (doc/design.md §5): the maildrop between any local
  * user's sendmail and the delivery daemon running as the oauthmail user.

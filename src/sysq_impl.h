@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * sysq_impl.h -- what the three parts of system mode's maildrop share, for
  * them alone: sysq.c (the usage ledger and the submitter's side),

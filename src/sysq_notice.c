@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * sysq_notice.c -- the notices for a drop file the pickup refuses: a
  * notice to its submitter (through the aliases, like any local

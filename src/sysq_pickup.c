@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * sysq_pickup.c -- system mode's pickup: the daemon takes each ready drop
  * file (claimed under flock, so one runner takes it), checks it, and queues

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* tls.c -- OpenSSL client; see tls.h. */
 #include "common.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * tls.h -- the OpenSSL client side (the only file that includes OpenSSL's
  * SSL headers). TLS >= 1.2, peer verification always on against the

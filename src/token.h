@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * token.h -- a valid access token for an account: cached in the keyring,
  * refreshed ahead of expiry (margin), rotated refresh token saved before

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* util.c -- small helpers; see util.h. */
 #include "common.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * util.h -- small helpers: sanitising untrusted text, dates, ids, host
  * names, base64, numbers and paths.

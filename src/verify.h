@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * verify.h -- sendmail -bv: where each address would go, without sending.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * version.h -- "oauthmail --version": the version, the libraries it runs
  * with (those loaded at first use are named, not loaded), the paths and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* xmalloc.c -- allocation wrappers; see xmalloc.h. */
 #include "common.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * xmalloc.h -- allocation that cannot fail: on ENOMEM log and exit(EX_OSERR).
  */

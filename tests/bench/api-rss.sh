@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # api-rss.sh -- peak memory of a delivery over the HTTPS mail APIs: the
 # queue run (oauthmail -q) that sends one message of each size through
 # the fake Graph (base64 streamed through libcurl's read callback) and

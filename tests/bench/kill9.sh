@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # tests/bench/kill9.sh -- the kill -9 reliability trials of
 # tests/integration/t-reliability.sh, many more of them (not part of CI).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # send-rss.sh -- peak memory (/usr/bin/time -f %M, KiB) of a 1 KB
 # foreground send with a valid token, by keyring: the kernel keyring, the
 # Secret Service (gnome-keyring: libsecret, GLib and GIO are loaded), and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # sysload.sh -- system mode under load: USERS local users submit MSGS
 # messages each at once (sendmail -t -i through the set-gid maildrop),
 # the delivery daemon (-bd, as its own user) delivers them to the test SMTP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * fuzz_addr.c -- addr_parse_list on the whole input (an address-list
  * header value) and addr_parse_one on it as a C string; every parsed

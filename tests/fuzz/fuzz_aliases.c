@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * fuzz_aliases.c -- aliases_load_buffer on the input; a loaded table is
  * checked and a few local names expanded.

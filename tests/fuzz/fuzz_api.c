@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * fuzz_api.c -- what the HTTPS mail APIs read from untrusted places: the
  * message's header block (api_recipients: To/Cc/Bcc against an envelope,

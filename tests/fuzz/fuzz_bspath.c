@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * fuzz_bspath.c -- -bs command lines (split at LF, CR before it removed)
  * through bs_parse_verb, and the argument of MAIL / RCPT through

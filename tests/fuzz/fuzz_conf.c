@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * fuzz_conf.c -- conf_load_buffer on the input; a loaded configuration
  * has its accounts selected and inspected.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * fuzz_drop.c -- the daemon's parsers for what local users leave in the
  * system-mode maildrop (sysq.h), all untrusted: the input is a whole drop

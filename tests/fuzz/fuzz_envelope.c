@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * fuzz_envelope.c -- envelope_load on a queue file; a loaded envelope is
  * dumped and the dump must load again.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * fuzz_intake.c -- intake_read over fmemopen. The first input byte picks
  * the options (-i, -t, -F, aliases, a command-line recipient); the rest is

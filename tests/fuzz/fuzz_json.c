@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * fuzz_json.c -- json_token_parse on the input (a token endpoint reply)
  * and json_jwt_claims on it as a C string (an access token).

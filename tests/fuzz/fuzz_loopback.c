@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * fuzz_loopback.c -- what reaches the sign-in from outside: a request
  * head at the loopback listener (loopback_parse_request) and a line the

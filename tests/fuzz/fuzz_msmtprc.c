@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * fuzz_msmtprc.c -- msmtprc_convert on the input (an msmtprc is the
  * user's file, but often copied from elsewhere); whatever it writes must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * fuzz_mx.c -- a DNS answer (as res_query returns it) through
  * setup_mx_parse: every host it returns is a NUL-terminated name that

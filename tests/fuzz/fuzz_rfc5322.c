@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * fuzz_rfc5322.c -- the header scanner: the input is split at LF (a CR
  * before it removed, as intake does), every line pushed, every event

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * fuzz_sasl.c -- sasl_describe_challenge on a 334 error challenge, with
  * a large and a tiny output buffer.

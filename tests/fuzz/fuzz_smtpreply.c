@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * fuzz_smtpreply.c -- reply lines (split at LF, CR before it removed)
  * through smtpreply_parse_line and smtpreply_add_line; each complete

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # gen-certs.sh DIR — make a throwaway test PKI for the integration tests.
 #
 # Writes into DIR (created, mode 700):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # lib-oidc.sh -- oidc-provider (tests/integration/oidc/server.mjs, the npm
 # package, a real OAuth 2.0 / OpenID Connect server) for the t-*oidc*.sh
 # tests. Source after lib.sh.

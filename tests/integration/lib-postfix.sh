@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # lib-postfix.sh -- a real server tier for the integration tests: Postfix as
 # the submission server, Dovecot as its SASL service checking XOAUTH2 and
 # OAUTHBEARER tokens at the test OAuth server's introspection endpoint.

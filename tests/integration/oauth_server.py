@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 """Test OAuth 2.0 authorization server for oauthmail's integration tests.
 
 HTTPS on 127.0.0.1 (port 0 by default; the chosen port is written to

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 """pf_milter.py -- a recording milter for the Postfix test tier.
 
 Postfix hands every SMTP transaction to its milters with the MAIL FROM and

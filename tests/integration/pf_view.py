@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 """pf_view.py -- what the Postfix tier received, in smtpd.py's layout.
 
 lib.sh runs this under OM_SERVER=postfix so that its msg_* readers work

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 """Minimal SMTP submission client for testing the test servers (swaks in
 Debian 12 has no XOAUTH2/OAUTHBEARER).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 """Test SMTP submission server for oauthmail's integration tests (aiosmtpd).
 
 Listens on 127.0.0.1 (port 0 by default) and writes the chosen port to

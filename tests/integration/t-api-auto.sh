@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # transport auto: SMTP while it works; when the server says SMTP AUTH is
 # off (535 5.7.139) or offers no OAuth mechanism, the account switches to
 # Microsoft Graph (fake Graph) for a day, recorded in the queue directory

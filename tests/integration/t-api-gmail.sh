@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # transport gmail-api: the message goes to the Gmail API's media upload
 # (fake Gmail, api_server.py) as the raw bytes queued; a token that holds
 # https://mail.google.com/ (the SMTP one) is used as it is; envelope-only

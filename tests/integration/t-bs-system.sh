@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # sendmail -bs in system mode, as a normal user of a set-gid installation
 # (PHP's and Laravel's transport under php-fpm): each DATA becomes one drop
 # file, answered 250 only once the file is complete and marked ready; the

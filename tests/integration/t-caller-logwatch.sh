@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # logwatch as a real caller (issue 5): the packaged /usr/sbin/logwatch runs
 # `logwatch --output mail --mailto root` with oauthmail as its mailer
 # ("... -t") and an unqualified MailFrom: Debian's packaged default (root,

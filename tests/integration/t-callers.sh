@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # The programs that call sendmail today, run for real where they are
 # installed (scripts/install-deps installs them), each finding oauthmail
 # through its own configuration or command line (never /usr/sbin/sendmail):

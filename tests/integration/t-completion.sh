@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # Shell completion: the bash script offers the commands of oauthmail's own
 # table, the account names of the configuration in use (-C, or the
 # per-user file) and each command's options; the zsh script parses.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-credentials.sh -- credentials that survive a reboot on a headless
 # server. A systemd credential secret.ACCOUNT ($CREDENTIALS_DIRECTORY, as
 # LoadCredentialEncrypted= gives it to the unit) supplies the client secret

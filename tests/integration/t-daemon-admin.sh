@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # The daemon warns days before a sign-in will be needed: a log line, and a
 # message to the account's admin address when one is configured.
 . "$top_srcdir/tests/integration/lib.sh"

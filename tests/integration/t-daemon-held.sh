@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # The queue daemon and held mail: an account whose server refuses the
 # authentication (Microsoft's "535 5.7.139 ... SMTP client authentication
 # is disabled for the Tenant.") is tried at most once per step of the hold

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # Delivery modes (-odq, -odb, config "delivery"), the queue runner daemon
 # (woken by new mail, one per queue, SIGHUP, SIGTERM -> exit 0, token
 # keep-alive), per-account pacing (max_rate) and connection reuse.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-docs.sh -- the documentation says what the code does: every key of
 # src/conf_keys.c's keyword table is in oauthmail.conf(5); every management
 # command of src/args.c's table and every option of `oauthmail --help`

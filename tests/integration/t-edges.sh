@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-edges.sh -- addressing and sign-in edge cases: a quoted local part
 # ("a b"@example.test) goes out as an RFC 5321 Quoted-string in RCPT TO and
 # MAIL FROM (a control character in it is refused at submission); -f '<>'

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # Every server fault ends in the right state and exit status: temporary
 # failures are queued (exit 0) and sent by a later run; permanent refusals
 # exit non-zero with the server's reason; refused authentication holds the

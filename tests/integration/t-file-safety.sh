@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # Config and spool safety: a config or queue writable by others is
 # refused (78, with the chmod that fixes it), no symlink in the spool is
 # followed, and everything oauthmail creates is private (files 0600,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # A full disk after the server accepted a message: the queue is a 256 KiB
 # tmpfs, the fake server holds its 250 to the final dot (fault
 # gate_data_end) while the test fills the tmpfs, so the envelope cannot be

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # Builds every libFuzzer target (tests/fuzz/run) and runs each for a few
 # seconds over its seed corpus, regression inputs included: no crash, no
 # sanitizer report. Skipped when clang or its libFuzzer runtime is missing.

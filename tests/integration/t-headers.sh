@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # -t recipient extraction, Bcc removal, Resent-*, local names mapped through
 # aliases in the envelope and the headers, and the From rewriting cron and
 # logwatch need -- with their exact command lines.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # Hostile messages and arguments: each ends in a clear error (65 for an
 # unusable message, 67 for an unusable address) with nothing queued, or in
 # a correct delivery; never a crash, a hang or unbounded memory.

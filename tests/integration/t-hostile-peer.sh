@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # Hostile SMTP and OAuth peers: oversized or garbage replies, servers that
 # hang or drop the connection at every step, STARTTLS that fails, TLS 1.1,
 # bad certificates. Each ends in bounded time with a clear log line and

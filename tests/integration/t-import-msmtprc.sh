@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-import-msmtprc.sh -- oauthmail import-msmtprc: realistic msmtprc files
 # (Microsoft 365 through a passwordeval token helper, Gmail, defaults and
 # inheritance, a plain-password account, methods that do not map) become

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # The integration-test infrastructure itself: certificates, the OAuth
 # server's grants and faults, the SMTP server's AUTH checks, fault injection
 # and maildir, without oauthmail (uses curl, swaks and smtp_client.py).

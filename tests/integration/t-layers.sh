@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # The structure rules of doc/design.md §2 hold: no module includes a
 # header of a layer above its own, the libraries are included only by
 # the modules allowed to (scripts/check-layers), and no banned function

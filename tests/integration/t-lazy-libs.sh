@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-lazy-libs.sh -- libcurl and libsecret are not linked but loaded with
 # dlopen() at first use (src/http.c, src/store_secret.c), so that
 # "sendmail -odq" starts in ~2 ms instead of ~9 ms:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-login-browser.sh -- `oauthmail login ACCOUNT --browser`: authorization
 # code + PKCE (S256) with the loopback redirect listener. The test plays
 # the browser: it takes the URL the program prints on stderr (no DISPLAY,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-login-certificate-oidc.sh -- certificate sign-in against a real
 # authorization server implementation (oidc-provider,
 # tests/integration/oidc/server.mjs): the client jwt-client authenticates

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-login-certificate.sh -- app-only sign-in without a secret. With
 # client_certificate the application signs a client assertion (RFC 7523,
 # private_key_jwt) with its private key, which `oauthmail secret ACCOUNT

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-login-check.sh -- `oauthmail check ACCOUNT` against the test SMTP and
 # OAuth servers: DNS, TLS, EHLO capabilities, token, AUTH, QUIT; sends
 # nothing; never prints the token. Known failures come out as one line

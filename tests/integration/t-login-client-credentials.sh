@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-login-client-credentials.sh -- `oauthmail login ACCOUNT` for a
 # client_credentials account: without a client secret in the keyring it
 # says to run `oauthmail secret` (exit 78); with one it fetches a token,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-login-device-timing.sh -- the device flow's polling rules (RFC 8628
 # §3.5) against a scripted HTTPS token endpoint started by this test:
 # slow_down adds 5 s to this and every later poll; a code that expires

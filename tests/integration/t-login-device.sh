@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-login-device.sh -- `oauthmail login ACCOUNT --device` (RFC 8628) against
 # the test OAuth server: the code is approved through the server's control
 # endpoint, the token record lands in the keyring and the token works for a

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-login-google.sh -- Google does not allow the device flow for Gmail
 # scopes: `login --device` on a Google-preset account is refused up front
 # (exit 64, with the reason and what to do) without contacting anyone, and

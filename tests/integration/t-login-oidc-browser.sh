@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-login-oidc-browser.sh -- `oauthmail login ACCOUNT --browser`
 # (authorization code + PKCE S256, loopback redirect) against a real
 # authorization server, the npm package oidc-provider (oidc/server.mjs,

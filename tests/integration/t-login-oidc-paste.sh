@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-login-oidc-paste.sh -- `oauthmail login ACCOUNT --paste` against a real
 # authorization server, the npm package oidc-provider (oidc/server.mjs,
 # PKCE required, RFC 9207 iss in its redirects). The test plays the

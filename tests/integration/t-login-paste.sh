@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-login-paste.sh -- `oauthmail login ACCOUNT --paste`: authorization code
 # + PKCE with the loopback redirect URI, where the user opens the printed
 # address on any machine and pastes back the address the browser failed

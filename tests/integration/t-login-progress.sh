@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-login-progress.sh -- while the device and browser sign-ins wait, a
 # terminal shows what they wait for and how long is left, one status line
 # rewritten in place with \r (at most once a second); redirected to a

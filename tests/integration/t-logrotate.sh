@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-logrotate.sh -- the shipped logrotate snippet rotates the daemon's
 # logfile, and the running daemon's next line goes to the new file (it
 # follows the rename by itself: no signal, nothing lost to a truncation).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # The maildrop pickup claims each drop file so that exactly one queue runner
 # takes it, and goes by the writer's lock, never by the file's age: two
 # runners at once deliver 100 submissions exactly once; a live writer's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # What a submitter acknowledged with exit 0 the pickup accepts: messages
 # just under a header limit (which intake's first pass makes bigger) are
 # delivered; one size limit, max_message_size (default 256 MiB), refuses

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # One local user cannot fill the spool: maildrop_max_files and
 # maildrop_max_bytes bound what a user may have waiting in the maildrop
 # (exit 75 with the reason, per user), counted in the ledger the daemon

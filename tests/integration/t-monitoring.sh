@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # Monitoring: status --json and queue --json against a queue with known
 # contents (one deferred message, one held by a server that refuses SMTP
 # AUTH), check --nagios's exit code in each state, status --prometheus

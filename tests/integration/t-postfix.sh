@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # oauthmail against a real mail server: Postfix submission (STARTTLS) and
 # smtps (implicit TLS), with Dovecot as its SASL service checking XOAUTH2
 # and OAUTHBEARER tokens at the OAuth server's introspection endpoint; the

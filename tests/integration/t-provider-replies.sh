@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-provider-replies.sh -- replies exactly as Microsoft 365 and Gmail send
 # them, and what oauthmail does about each: a refused token after which
 # the server closes (refresh once, reconnect, retry once, then held);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-readme-examples.sh -- a pasted example always parses: every fenced
 # configuration block of README.md (a block without a language whose
 # first line is a configuration key), every example of oauthmail.conf(5)

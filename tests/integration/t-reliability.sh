@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # Reliability: kill -9 at random points during intake and during delivery
 # (no acknowledged message lost, nothing invented, duplicates only in the
 # window after the server's 250 to DATA and before the recipients' states

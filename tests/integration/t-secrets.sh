@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # Secret hygiene: canary tokens (access and refresh, before and after a
 # refresh and a new sign-in) and a canary client secret never appear in
 # stdout or stderr at -v -v, the log file, syslog, any file oauthmail

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # The basic path: a message from stdin, delivered over STARTTLS or implicit
 # TLS with XOAUTH2 or OAUTHBEARER, tokens from either keyring; the server
 # receives exactly the bytes we expect.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # Options and account features of the submit path: DSN flags, SMTPUTF8,
 # -F, -a and -C, password accounts (PLAIN/LOGIN) with the password from the
 # keyring, the Secret Service backend, configuration refusals.

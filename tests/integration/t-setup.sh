@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-setup.sh -- `oauthmail setup ADDRESS`: the provider recognised by the
 # domain (Gmail, Outlook.com), by its MX (Google Workspace, Exchange
 # Online; a test file stands in for DNS) or by its Microsoft Entra tenant

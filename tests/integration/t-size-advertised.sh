@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # The size limit follows what the account's server advertises (EHLO
 # SIZE n) once a session has seen it: a bigger message is refused at
 # submission (exit 65, one line naming the limit, the server and the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-slow-peer.sh -- a token endpoint or an SMTP server that takes more
 # than 2 s to answer gets one line "waiting for HOST..." on a terminal
 # (a pty from script(1)) and at -v; with stderr to a file and no -v,

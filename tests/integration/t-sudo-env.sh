@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # Under sudo's mailer and similar callers the environment says HOME=/ (or
 # the HOME of another user): the per-user configuration and queue must
 # still be the user's own, found through the password database, never

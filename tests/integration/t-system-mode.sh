@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # System mode with real users: a set-gid copy of the binary, a root-owned
 # config saying "mode system", a maildrop (1730) and a queue (0700) owned by
 # a daemon user whose persistent kernel keyring alone holds the token.

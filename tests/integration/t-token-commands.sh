@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-token-commands.sh -- client credentials on the send path (secret from
 # stdin into the keyring, never into a file), `oauthmail status` (backend,
 # expiry, refresh-token age, sign-in state) and `oauthmail logout` (record

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-token-concurrency.sh -- 50 concurrent sends with an expired access
 # token cause exactly ONE refresh at the token endpoint (the refresh is
 # serialised by the lock; whoever waited re-reads the keyring), and all 50

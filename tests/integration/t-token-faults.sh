@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-token-faults.sh -- token endpoint failures on the send path.
 # Transient (down, 500, slow, temporarily_unavailable): the message is
 # queued (exit 0), the keyring record is byte-for-byte unchanged, mailq

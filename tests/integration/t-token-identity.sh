@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-token-identity.sh -- token records and client secrets are keyed by the
 # identity they belong to (client_id, token endpoint, tenant, user), not
 # by the account's name:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-token-keyring-auto.sh -- `keyring auto`: the Secret Service when a
 # session bus and an unlocked collection exist; the kernel keyring without
 # DBUS_SESSION_BUS_ADDRESS; with a LOCKED collection, auto falls back to

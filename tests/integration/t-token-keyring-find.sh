@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-token-keyring-find.sh -- `keyring auto` finds the token wherever it is:
 #  - from cron (env -i: no DBUS_SESSION_BUS_ADDRESS, no XDG_RUNTIME_DIR)
 #    the user's session bus at /run/user/UID/bus, and with XDG_RUNTIME_DIR

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-token-lock.sh -- the token refresh lock cannot be blocked by another
 # local user. Without XDG_RUNTIME_DIR (cron, php-fpm), /tmp/oauthmail-<uid>
 # is a name any local user can create first; whatever is there (another

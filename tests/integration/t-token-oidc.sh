@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-token-oidc.sh -- against a real authorization server implementation
 # (the npm package oidc-provider, tests/integration/oidc/server.mjs, over
 # HTTPS with the test CA): device login (approval recorded through the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-token-refresh.sh -- the token lifecycle on the send path, for both
 # keyring backends: an expired access token is refreshed once, the rotated
 # refresh token is saved in the keyring (the old one is dead at the

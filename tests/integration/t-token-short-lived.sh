@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-token-short-lived.sh -- access tokens that live no longer than the
 # refresh margin (Keycloak's 5 minutes against the default 300 s) are not
 # "expiring" from their birth: the margin is capped at a third of the

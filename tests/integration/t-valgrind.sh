@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # The main paths under valgrind: a full send (token from the kernel
 # keyring, refreshed first), mailq (-bp), a queue run (-q), and the
 # monitoring reports over a deferred recipient must have no invalid reads

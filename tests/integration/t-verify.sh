@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # sendmail -bv ADDR...: where each address goes after the aliases, through
 # which account and relay; nothing is queued or sent.
 . "$top_srcdir/tests/integration/lib.sh"

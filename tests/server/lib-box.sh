@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # lib-box.sh -- a Debian 12 machine with systemd as PID 1, for the server
 # tests (tests/server/run). Sourced (POSIX sh) after tests/integration/lib.sh.
 #

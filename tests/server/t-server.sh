@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-server.sh -- the server tier: the Debian package on a Debian 12 machine
 # with systemd as PID 1 (tests/server/lib-box.sh), set up and used the way
 # a server admin and a server's programs use it:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* test_addr.c -- RFC 5322 address lists and envelope addresses. */
 #include "unit.h"
 

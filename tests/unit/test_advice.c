@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * test_advice.c -- the catalogue of provider replies (advice.c), row by
  * row with the providers' own texts, the reaction each reply gets

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* test_aliases.c -- aliases(5) parsing and expansion, table-driven. */
 #include "unit.h"
 

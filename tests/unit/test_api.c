@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* test_api.c -- the envelope rules of the HTTPS mail APIs (api.h). */
 #include "unit.h"
 

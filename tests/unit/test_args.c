@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* test_args.c -- the sendmail command-line matrix (doc/design.md §4). */
 #include "unit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * test_authcode.c -- the pure parts of authcode.c: PKCE S256 and the
  * RFC 9207 issuer check.

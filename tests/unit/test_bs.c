@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* test_bs.c -- the -bs reader: lines, verbs, MAIL/RCPT paths, DATA. */
 #include "unit.h"
 

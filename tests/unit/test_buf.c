@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * test_buf.c -- the bounded buffer and spans: appending, the hard limit
  * (E2BIG frees the buffer), reset and detach, and BUF_SECRET wiping: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* test_conf.c -- configuration keys, presets, errors, permissions, lookup. */
 #include "unit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * test_daemon.c -- the daemon's token keep-alive decision: when a refresh
  * is forced, when a sign-in is needed, when to warn ahead of a deadline

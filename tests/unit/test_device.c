@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * test_device.c -- the device flow's polling loop driven by a scripted
  * poller and a fake clock.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * test_dynload.c -- loading a library at first use: the symbols resolved
  * into the table, the soname list, and the one-line errors (not

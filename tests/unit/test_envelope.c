@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* test_envelope.c -- envelope text form: round trips and hostile input. */
 #include "unit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* test_intake.c -- stdin to spool: fixtures through intake_read(). */
 #include "unit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* test_json.c -- token endpoint replies, JWT claims and output documents. */
 #include "unit.h"
 

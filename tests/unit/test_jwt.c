@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * test_jwt.c -- client assertions: signed with generated RSA and EC keys
  * and verified here with OpenSSL (RS256, PS256 with a digest-long salt,

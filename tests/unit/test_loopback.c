@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * test_loopback.c -- the loopback request parser and the parser of
  * what the user pastes (hostile input).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* test_msmtprc.c -- an msmtprc converted (msmtprc.h): what maps, what is
  * refused with its line, and that what is written loads. */
 #include "unit.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * test_queue.c -- the spool (queue.c), the runner (runq.c) and bounces
  * (bounce.c) in a mkdtemp directory: commit, list, load, lock, update,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* test_rfc5322.c -- the push/pull header scanner. */
 #include "unit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* test_sasl.c -- byte-exact SASL vectors, the 512-octet rule, challenges. */
 #include "unit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * test_sizecache.c -- the record of advertised SIZE limits: its parser,
  * its file (written atomically, refused when others could have written

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * test_smtp.c -- drives smtp.c over a socketpair against a scripted fake
  * server in a forked child. The child checks every client line exactly

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* test_smtpreply.c -- reply lines, multi-line caps, enhanced codes, EHLO. */
 #include "unit.h"
 

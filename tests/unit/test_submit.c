@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * test_submit.c -- what the one submission path decides: a -bs message's
  * invocation, the intake options, the envelope fields, the sender rule,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * test_sysq.c -- the system-mode maildrop's parsers (the drop file's first
  * line, the usage ledger) and the cleaning of corrupt/ by age.

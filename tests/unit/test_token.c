@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * test_token.c -- token record, OAuth error classification, and token_get
  * against a tiny token endpoint on 127.0.0.1 with the kernel keyring.

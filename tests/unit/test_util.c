@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * test_util.c -- the small helpers: util_sanitize (what reaches a log or a
  * terminal), base64 and base64url (RFC 4648 vectors, strictness, limits),

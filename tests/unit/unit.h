@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /* unit.h -- what every cmocka unit test includes. */
 #ifndef UNIT_H
 #define UNIT_H

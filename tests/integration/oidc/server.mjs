@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 // server.mjs -- oidc-provider (a real OAuth 2.0 / OpenID Connect
 // authorization server) over HTTPS for t-token-oidc.sh.
 //

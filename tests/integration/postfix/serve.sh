@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # serve.sh -- start the test OAuth server and the Postfix + Dovecot tier by
 # hand (for debugging or a demo), print how to reach them, and wait until
 # Ctrl-C; everything stops and is removed then (KEEP=1 keeps the files).
