@@ -320,6 +320,38 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
  * --- Requests -----------------------------------------------------------
  */
 
+/*
+ * The options every request has: the URL, https only (http to a loopback
+ * host, never through a proxy), no redirects, no signals, the times, TLS
+ * verified against the system's CAs or the account's tls_trust_file, at
+ * least TLS 1.2, our User-Agent; curl's error text into errbuf.
+ */
+static int
+common_opts(CURL *h, const struct account *acct, const char *url,
+    int loopback, char *errbuf, long connect_secs, long secs, struct err *err)
+{
+	SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(h, CURLOPT_URL, url);
+	SETOPT(h, CURLOPT_PROTOCOLS_STR, loopback ? "http" : "https");
+	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
+	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(h, CURLOPT_CONNECTTIMEOUT, connect_secs);
+	SETOPT(h, CURLOPT_TIMEOUT, secs);
+	if (loopback)
+		SETOPT(h, CURLOPT_PROXY, "");	/* never send loopback away */
+	else {
+		SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
+		SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
+		SETOPT(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+		if (acct->tls_trust_file != NULL)
+			SETOPT(h, CURLOPT_CAINFO, acct->tls_trust_file);
+	}
+	SETOPT(h, CURLOPT_USERAGENT, OM_PROGNAME "/" PACKAGE_VERSION);
+	return 0;
+ out:
+	return -1;
+}
+
 struct sink {
 	struct buf	*body;
 	int		 toobig;
@@ -450,29 +482,14 @@ http_post_form(const struct account *acct, const char *url,
 	sink.body = body;
 	sink.toobig = 0;
 	dbg.form_len = form.len;
-	SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
-	SETOPT(h, CURLOPT_URL, url);
-	SETOPT(h, CURLOPT_PROTOCOLS_STR, loopback ? "http" : "https");
-	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
-	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
 	/* The account's "timeout" also bounds the token endpoint. */
-	SETOPT(h, CURLOPT_CONNECTTIMEOUT, acct->timeout > 0 &&
+	if (common_opts(h, acct, url, loopback, errbuf, acct->timeout > 0 &&
 	    acct->timeout < HTTP_CONNECT_TIMEOUT ? (long)acct->timeout :
-	    HTTP_CONNECT_TIMEOUT);
-	SETOPT(h, CURLOPT_TIMEOUT, acct->timeout > 0 &&
+	    HTTP_CONNECT_TIMEOUT, acct->timeout > 0 &&
 	    acct->timeout < HTTP_TIMEOUT ? (long)acct->timeout :
-	    HTTP_TIMEOUT);
+	    HTTP_TIMEOUT, err) == -1)
+		goto out;
 	SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)LIM_HTTP_BODY);
-	if (loopback)
-		SETOPT(h, CURLOPT_PROXY, "");	/* never send loopback away */
-	else {
-		SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
-		SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
-		SETOPT(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-		if (acct->tls_trust_file != NULL)
-			SETOPT(h, CURLOPT_CAINFO, acct->tls_trust_file);
-	}
-	SETOPT(h, CURLOPT_USERAGENT, OM_PROGNAME "/" PACKAGE_VERSION);
 	SETOPT(h, CURLOPT_POST, 1L);
 	SETOPT(h, CURLOPT_POSTFIELDS, buf_str(&form));
 	SETOPT(h, CURLOPT_POSTFIELDSIZE, (long)form.len);
@@ -550,24 +567,10 @@ http_get(const struct account *acct, const char *url, struct buf *body,
 	errbuf[0] = '\0';
 	sink.body = body;
 	sink.toobig = 0;
-	SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
-	SETOPT(h, CURLOPT_URL, url);
-	SETOPT(h, CURLOPT_PROTOCOLS_STR, loopback ? "http" : "https");
-	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
-	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
-	SETOPT(h, CURLOPT_CONNECTTIMEOUT, (long)HTTP_CONNECT_TIMEOUT);
-	SETOPT(h, CURLOPT_TIMEOUT, (long)HTTP_TIMEOUT);
+	if (common_opts(h, acct, url, loopback, errbuf, HTTP_CONNECT_TIMEOUT,
+	    HTTP_TIMEOUT, err) == -1)
+		goto out;
 	SETOPT(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)LIM_HTTP_BODY);
-	if (loopback)
-		SETOPT(h, CURLOPT_PROXY, "");
-	else {
-		SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
-		SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
-		SETOPT(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-		if (acct->tls_trust_file != NULL)
-			SETOPT(h, CURLOPT_CAINFO, acct->tls_trust_file);
-	}
-	SETOPT(h, CURLOPT_USERAGENT, OM_PROGNAME "/" PACKAGE_VERSION);
 	SETOPT(h, CURLOPT_WRITEFUNCTION, write_cb);
 	SETOPT(h, CURLOPT_WRITEDATA, &sink);
 	cc = cu.easy_perform(h);
@@ -696,23 +699,9 @@ http_api_post(const struct account *acct, struct http_api_req *req,
 	io.sink.body = req->reply;
 	io.left = req->body_len;
 	errbuf[0] = '\0';
-	SETOPT(h, CURLOPT_ERRORBUFFER, errbuf);
-	SETOPT(h, CURLOPT_URL, req->url);
-	SETOPT(h, CURLOPT_PROTOCOLS_STR, loopback ? "http" : "https");
-	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
-	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
-	SETOPT(h, CURLOPT_CONNECTTIMEOUT, HTTP_CONNECT_TIMEOUT);
-	SETOPT(h, CURLOPT_TIMEOUT, req->timeout);
-	if (loopback)
-		SETOPT(h, CURLOPT_PROXY, "");
-	else {
-		SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
-		SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
-		SETOPT(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-		if (acct->tls_trust_file != NULL)
-			SETOPT(h, CURLOPT_CAINFO, acct->tls_trust_file);
-	}
-	SETOPT(h, CURLOPT_USERAGENT, OM_PROGNAME "/" PACKAGE_VERSION);
+	if (common_opts(h, acct, req->url, loopback, errbuf,
+	    HTTP_CONNECT_TIMEOUT, req->timeout, err) == -1)
+		goto out;
 	SETOPT(h, CURLOPT_POST, 1L);
 	SETOPT(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	SETOPT(h, CURLOPT_READFUNCTION, api_read_cb);
