@@ -452,3 +452,13 @@ advice_add_fix(struct err *e, const char *account, const char *user)
 	(void)strlcat(e->msg, fix, sizeof(e->msg));
 	return a;
 }
+
+const char *
+advice_account(const struct account *acct, const char *text, char *dst,
+    size_t size)
+{
+	if (!advice_explain(text, acct->name, acct->user != NULL ? acct->user :
+	    acct->from, dst, size))
+		return NULL;
+	return dst;
+}

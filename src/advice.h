@@ -11,6 +11,7 @@
 #define ADVICE_H
 
 #include "common.h"
+#include "conf.h"
 #include "status.h"
 
 /* What delivery does about a reply that matches a row. */
@@ -75,5 +76,12 @@ void	advice_shorten(char *dst, size_t size, const char *text, size_t max);
  */
 const struct advice *advice_add_fix(struct err *, const char *account,
 	    const char *user);
+
+/*
+ * advice_explain for an account: its name and its mailbox (user, else
+ * from). dst, or NULL when text is no known reply or token error.
+ */
+const char *advice_account(const struct account *acct, const char *text,
+	    char *dst, size_t size);
 
 #endif

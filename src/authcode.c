@@ -35,17 +35,6 @@
 #define AUTHCODE_WAIT_SECS	300	/* the listener's lifetime */
 #define AUTHCODE_URL_MAX	(16 * 1024)
 
-/* The fix for a known reply or token error in text, or NULL. */
-static const char *
-explain(const struct account *acct, const char *text, char *dst,
-    size_t size)
-{
-	if (!advice_explain(text, acct->name, acct->user != NULL ? acct->user :
-	    acct->from, dst, size))
-		return NULL;
-	return dst;
-}
-
 /*
  * --- PKCE, state, URLs ------------------------------------------------
  */
@@ -271,7 +260,7 @@ redirect_error(const struct account *acct, const struct loopback_redirect *r,
 	if (strcmp(r->error, "access_denied") == 0)
 		return err_set(err, ERR_AUTH, "sign-in was declined "
 		    "(account %s%s%s)", acct->name, d[0] ? ": " : "", d);
-	fix = explain(acct, d, fixbuf, sizeof(fixbuf));
+	fix = advice_account(acct, d, fixbuf, sizeof(fixbuf));
 	if (strcmp(r->error, "invalid_scope") == 0 ||
 	    strcmp(r->error, "unauthorized_client") == 0 ||
 	    strcmp(r->error, "invalid_request") == 0 ||

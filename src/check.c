@@ -25,17 +25,6 @@
 #include "token.h"
 #include "util.h"
 
-/* The fix for a known reply or token error in text, or NULL. */
-static const char *
-explain(const struct account *acct, const char *text, char *dst,
-    size_t size)
-{
-	if (!advice_explain(text, acct->name, acct->user != NULL ? acct->user :
-	    acct->from, dst, size))
-		return NULL;
-	return dst;
-}
-
 /* Rewrites err as "STEP: what; fix" and returns -1. */
 static int
 check_fail(const struct account *acct, struct err *err, const char *step)
@@ -171,7 +160,7 @@ check_claims(const struct account *acct, const char *token, FILE *out)
 			fprintf(out, "token exp: %s\n", when);
 	}
 	if (j.aud != NULL &&
-	    (fix = explain(acct, j.aud, fixbuf, sizeof(fixbuf))) != NULL)
+	    (fix = advice_account(acct, j.aud, fixbuf, sizeof(fixbuf))) != NULL)
 		fprintf(out, "warning: %s\n", fix);
 	json_jwt_free(&j);
 }

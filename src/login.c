@@ -35,22 +35,6 @@
 #define LOGIN_RECORD_MAX	(64 * 1024)
 
 /*
- * --- Known failures and their fixes --------------------------------------
- * One catalogue (advice.c) for login, check, send, mailq and status.
- */
-
-/* The fix for a known reply or token error in text, or NULL. */
-static const char *
-explain(const struct account *acct, const char *text, char *dst,
-    size_t size)
-{
-	if (!advice_explain(text, acct->name, acct->user != NULL ? acct->user :
-	    acct->from, dst, size))
-		return NULL;
-	return dst;
-}
-
-/*
  * --- Storing and announcing --------------------------------------------
  */
 
@@ -81,7 +65,7 @@ announce(const struct account *acct, struct store *st,
 	fprintf(stderr, "%s: signed in as %s (account %s); token stored in "
 	    "%s\n", OM_PROGNAME, clean, acct->name, store_backend_name(st));
 	if (have && j.aud != NULL &&
-	    (fix = explain(acct, j.aud, fixbuf, sizeof(fixbuf))) != NULL)
+	    (fix = advice_account(acct, j.aud, fixbuf, sizeof(fixbuf))) != NULL)
 		fprintf(stderr, "%s: warning: %s\n", OM_PROGNAME, fix);
 	if (have)
 		json_jwt_free(&j);
