@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * store.c -- picks the keyring backend and dispatches to it; reads systemd
  * credentials, which win over the keyring; keeps the sealed token copy
@@ -21,21 +22,27 @@
 #include "seal.h"
 #include "status.h"
 #include "store.h"
+#include "store_backend.h"
 #include "util.h"
 #include "xmalloc.h"
 
-enum store_backend {
-	BACKEND_SECRET = 1,
-	BACKEND_KERNEL
-};
+/* Secret Service, if built in; NULL otherwise. */
+#ifdef HAVE_LIBSECRET
+#define SECRET_BACKEND	(&store_secret_backend)
+#else
+#define SECRET_BACKEND	((const struct store_backend *)NULL)
+#endif
+#define KERNEL_BACKEND	(&store_kernel_backend)
 
 struct store {
-	enum store_backend	 backend;	/* the one the next call uses */
-	enum store_backend	 primary;	/* where new records go */
-	enum store_backend	 other;		/* auto: the second one, or 0 */
-	enum store_backend	 where[STORE_IDENTITY + 1]; /* found, or 0 */
+	/* the one the next call uses; where new records go */
+	const struct store_backend	*backend;
+	const struct store_backend	*primary;
+	/* auto: the second one, or NULL */
+	const struct store_backend	*other;
+	/* where each kind was found, or NULL */
+	const struct store_backend	*where[STORE_IDENTITY + 1];
 	int			 ss_locked;	/* auto: collection locked */
-	long			 ring;		/* kernel: persistent keyring */
 	char			*name;		/* the account opened for */
 	char			*id_token;	/* its identities, or NULL */
 	char			*id_secret;
@@ -73,32 +80,37 @@ store_kind_name(enum store_kind k)
 	return "unknown";
 }
 
+#define NO_LIBSECRET_MSG	"this oauthmail was built without libsecret " \
+	"(--without-libsecret): use keyring kernel"
+
 /*
  * keyring auto: both keyrings that can serve, the Secret Service first (a
  * record is looked for in both and written back where it was found);
- * whether the Secret Service's collection is locked.
+ * whether the Secret Service's collection is locked. Without libsecret,
+ * the kernel keyring alone.
  */
 static int
 open_auto(struct store **out, struct err *err)
 {
+	const struct store_backend *ssb = SECRET_BACKEND;
 	struct store *st;
 	struct err serr, kerr;
-	long ring = 0;
-	int ss_ok, k_ok;
+	int ss_ok = 0, k_ok;
 
 	err_clear(&serr);
 	err_clear(&kerr);
-	if (!(ss_ok = store_secret_open(&serr) == 0))
+	if (ssb == NULL)
+		(void)err_set(&serr, ERR_CONFIG, "not built in");
+	else if (!(ss_ok = ssb->open(&serr) == 0))
 		log_debug("keyring: Secret Service not used: %s", serr.msg);
-	k_ok = store_kernel_open(&ring, &kerr) == 0;
+	k_ok = KERNEL_BACKEND->open(&kerr) == 0;
 	if (!ss_ok && !k_ok)
 		return err_set(err, ERR_TEMP, "no keyring available: %s; "
 		    "Secret Service: %s", kerr.msg, serr.msg);
 	st = xcalloc(1, sizeof(*st));
-	st->ring = ring;
-	st->primary = ss_ok ? BACKEND_SECRET : BACKEND_KERNEL;
-	st->other = ss_ok && k_ok ? BACKEND_KERNEL : 0;
-	st->ss_locked = !ss_ok && store_secret_locked();
+	st->primary = ss_ok ? ssb : KERNEL_BACKEND;
+	st->other = ss_ok && k_ok ? KERNEL_BACKEND : NULL;
+	st->ss_locked = !ss_ok && ssb != NULL && ssb->locked();
 	st->backend = st->primary;
 	*out = st;
 	return 0;
@@ -107,29 +119,26 @@ open_auto(struct store **out, struct err *err)
 static int
 open_backend(enum conf_keyring which, struct store **out, struct err *err)
 {
+	const struct store_backend *b;
 	struct store *st;
-	long ring;
 
 	*out = NULL;
 	switch (which) {
 	case KEYRING_SECRET_SERVICE:
-		if (store_secret_open(err) == -1)
-			return -1;
-		st = xcalloc(1, sizeof(*st));
-		st->backend = BACKEND_SECRET;
+		if ((b = SECRET_BACKEND) == NULL)
+			return err_set(err, ERR_CONFIG, NO_LIBSECRET_MSG);
 		break;
 	case KEYRING_KERNEL:
-		if (store_kernel_open(&ring, err) == -1)
-			return -1;
-		st = xcalloc(1, sizeof(*st));
-		st->backend = BACKEND_KERNEL;
-		st->ring = ring;
+		b = KERNEL_BACKEND;
 		break;
 	case KEYRING_AUTO:
 	default:
 		return open_auto(out, err);
 	}
-	st->primary = st->backend;
+	if (b->open(err) == -1)
+		return -1;
+	st = xcalloc(1, sizeof(*st));
+	st->backend = st->primary = b;
 	*out = st;
 	return 0;
 }
@@ -271,7 +280,7 @@ store_backend_name(const struct store *st)
 	if (st == NULL)
 		return "none";
 	return (st->where[STORE_TOKEN] ? st->where[STORE_TOKEN] :
-	    st->primary) == BACKEND_SECRET ? "secret-service" : "kernel";
+	    st->primary)->name;
 }
 
 /*
@@ -438,26 +447,20 @@ static int
 backend_get(struct store *st, const struct store_key *k, struct buf *out,
     struct err *err)
 {
-	if (st->backend == BACKEND_SECRET)
-		return store_secret_get(k, out, err);
-	return store_kernel_get(st->ring, k, out, err);
+	return st->backend->get(k, out, err);
 }
 
 static int
 backend_put(struct store *st, const struct store_key *k, const char *data,
     size_t len, struct err *err)
 {
-	if (st->backend == BACKEND_SECRET)
-		return store_secret_put(k, data, len, err);
-	return store_kernel_put(st->ring, k, data, len, err);
+	return st->backend->put(k, data, len, err);
 }
 
 static int
 backend_delete(struct store *st, const struct store_key *k, struct err *err)
 {
-	if (st->backend == BACKEND_SECRET)
-		return store_secret_delete(k, err);
-	return store_kernel_delete(st->ring, k, err);
+	return st->backend->del(k, err);
 }
 
 /*
@@ -677,7 +680,7 @@ seal_restore(struct store *st, const char *account, struct buf *out,
 
 /* A get from one backend, a record keyed by name moved on the way. */
 static int
-get_from(struct store *st, enum store_backend b, const char *account,
+get_from(struct store *st, const struct store_backend *b, const char *account,
     enum store_kind kind, struct buf *out, struct err *err)
 {
 	struct store_key k;
@@ -699,12 +702,12 @@ static int
 get_any(struct store *st, const char *account, enum store_kind kind,
     struct buf *out, struct err *err)
 {
-	enum store_backend b = st->where[kind] ? st->where[kind] :
-	    st->primary;
+	const struct store_backend *b = st->where[kind] ?
+	    st->where[kind] : st->primary;
 	int rc;
 
 	rc = get_from(st, b, account, kind, out, err);
-	if (rc == 1 && st->other != 0 && b == st->primary) {
+	if (rc == 1 && st->other != NULL && b == st->primary) {
 		b = st->other;
 		rc = get_from(st, b, account, kind, out, err);
 	}
@@ -768,7 +771,7 @@ store_put(struct store *st, const char *account, enum store_kind kind,
 
 /* Deletes the record in one backend, and what is under its name. */
 static int
-delete_in(struct store *st, enum store_backend b, const char *account,
+delete_in(struct store *st, const struct store_backend *b, const char *account,
     enum store_kind kind, struct err *err)
 {
 	struct store_key k;
@@ -795,9 +798,9 @@ store_delete(struct store *st, const char *account, enum store_kind kind,
 	int rc, fd;
 
 	rc = delete_in(st, st->primary, account, kind, err);
-	if (rc == 0 && st->other != 0)
+	if (rc == 0 && st->other != NULL)
 		rc = delete_in(st, st->other, account, kind, err);
-	st->where[kind] = 0;
+	st->where[kind] = NULL;
 	st->backend = st->primary;
 	if (rc == -1 || kind != STORE_TOKEN)
 		return rc;

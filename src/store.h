@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * store.h -- the keyring: one account's secrets, by kind, in the Secret
  * Service (libsecret) or the kernel keyring (libkeyutils); systemd
@@ -123,28 +124,5 @@ int	store_credential_for(const char *account, enum store_kind,
  * / key name).
  */
 const char *store_kind_name(enum store_kind);
-
-/*
- * Backends, for store.c only (keys: struct store_key). Secret Service
- * (store_secret.c): schema "org.oauthmail.Token"; every call bounded by
- * STORE_SECRET_TIMEOUT seconds. Kernel keyring (store_kernel.c): "user"
- * keys in the uid's persistent keyring, which *_open attaches (and so
- * keeps alive).
- */
-#define STORE_SECRET_TIMEOUT	5
-
-int	store_secret_open(struct err *);	/* bus + unlocked collection */
-int	store_secret_locked(void);	/* the last open found it locked */
-int	store_secret_get(const struct store_key *, struct buf *, struct err *);
-int	store_secret_put(const struct store_key *, const char *, size_t,
-	    struct err *);
-int	store_secret_delete(const struct store_key *, struct err *);
-
-int	store_kernel_open(long *ring, struct err *);
-int	store_kernel_get(long ring, const struct store_key *, struct buf *,
-	    struct err *);
-int	store_kernel_put(long ring, const struct store_key *, const char *,
-	    size_t, struct err *);
-int	store_kernel_delete(long ring, const struct store_key *, struct err *);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * store_kernel.c -- the kernel keyring backend (libkeyutils): "user" keys
  * "oauthmail:<kind> <identity>", or "oauthmail:<account>:<kind>" for
@@ -18,9 +19,12 @@
 #include "log.h"
 #include "status.h"
 #include "store.h"
+#include "store_backend.h"
 
 #define KERNEL_MAX_PAYLOAD	32767	/* user key payload limit */
 #define KERNEL_MAX_DESC		4095
+
+static long kernel_ring;	/* the persistent keyring, once open */
 
 /* One line for the errno values the kernel keyring is known to return. */
 static const char *
@@ -80,8 +84,8 @@ kernel_desc(char *dst, size_t size, const struct store_key *k,
 	return 0;
 }
 
-int
-store_kernel_open(long *ring, struct err *err)
+static int
+kernel_open(struct err *err)
 {
 	long r;
 
@@ -93,7 +97,7 @@ store_kernel_open(long *ring, struct err *err)
 		return err_set(err, ERR_TEMP, "kernel keyring: %s",
 		    kernel_strerror(e));
 	}
-	*ring = r;
+	kernel_ring = r;
 	return 0;
 }
 
@@ -120,8 +124,8 @@ kernel_find(long ring, const char *desc, long *id, struct err *err)
 	    desc, kernel_strerror(e));
 }
 
-int
-store_kernel_get(long ring, const struct store_key *key, struct buf *out,
+static int
+kernel_get(const struct store_key *key, struct buf *out,
     struct err *err)
 {
 	char desc[KERNEL_MAX_DESC + 1];
@@ -131,7 +135,7 @@ store_kernel_get(long ring, const struct store_key *key, struct buf *out,
 
 	if (kernel_desc(desc, sizeof(desc), key, err) == -1)
 		return -1;
-	if ((rc = kernel_find(ring, desc, &id, err)) != 0)
+	if ((rc = kernel_find(kernel_ring, desc, &id, err)) != 0)
 		return rc;
 	n = keyctl_read_alloc((key_serial_t)id, &p);
 	if (n == -1) {
@@ -151,8 +155,8 @@ store_kernel_get(long ring, const struct store_key *key, struct buf *out,
 	return 0;
 }
 
-int
-store_kernel_put(long ring, const struct store_key *key, const char *data,
+static int
+kernel_put(const struct store_key *key, const char *data,
     size_t len, struct err *err)
 {
 	char desc[KERNEL_MAX_DESC + 1];
@@ -164,7 +168,7 @@ store_kernel_put(long ring, const struct store_key *key, const char *data,
 		return err_set(err, ERR_DATA, "kernel keyring: a value of %zu "
 		    "bytes cannot be stored (1..%d)", len, KERNEL_MAX_PAYLOAD);
 	/* add_key replaces an existing key atomically (same serial). */
-	if (add_key("user", desc, data, len, (key_serial_t)ring) == -1) {
+	if (add_key("user", desc, data, len, (key_serial_t)kernel_ring) == -1) {
 		e = errno;
 		return err_set(err, kernel_class(e), "kernel keyring: store "
 		    "%s: %s", desc, kernel_strerror(e));
@@ -172,8 +176,8 @@ store_kernel_put(long ring, const struct store_key *key, const char *data,
 	return 0;
 }
 
-int
-store_kernel_delete(long ring, const struct store_key *key, struct err *err)
+static int
+kernel_delete(const struct store_key *key, struct err *err)
 {
 	char desc[KERNEL_MAX_DESC + 1];
 	long id = -1;
@@ -181,14 +185,14 @@ store_kernel_delete(long ring, const struct store_key *key, struct err *err)
 
 	if (kernel_desc(desc, sizeof(desc), key, err) == -1)
 		return -1;
-	if ((rc = kernel_find(ring, desc, &id, err)) != 0)
+	if ((rc = kernel_find(kernel_ring, desc, &id, err)) != 0)
 		return rc == 1 ? 0 : -1;
 	/*
 	 * Unlink first, so that a search no longer finds it (an invalidated
 	 * key stays visible as "revoked" until the garbage collector runs),
 	 * then invalidate to drop the payload now.
 	 */
-	if (keyctl_unlink((key_serial_t)id, (key_serial_t)ring) == 0) {
+	if (keyctl_unlink((key_serial_t)id, (key_serial_t)kernel_ring) == 0) {
 		(void)keyctl_invalidate((key_serial_t)id);
 		return 0;
 	}
@@ -201,3 +205,14 @@ store_kernel_delete(long ring, const struct store_key *key, struct err *err)
 	return err_set(err, kernel_class(e), "kernel keyring: delete %s: %s",
 	    desc, kernel_strerror(e));
 }
+
+static int
+kernel_locked(void)
+{
+	return 0;
+}
+
+const struct store_backend store_kernel_backend = {
+	"kernel", kernel_open, kernel_get, kernel_put, kernel_delete,
+	kernel_locked
+};

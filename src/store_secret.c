@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * store_secret.c -- the Secret Service backend (libsecret). Headless rules
  * (doc/design.md §7): no session bus means "not available";
@@ -29,6 +30,7 @@
 #include "log.h"
 #include "status.h"
 #include "store.h"
+#include "store_backend.h"
 #include "util.h"
 
 static const SecretSchema store_schema = {
@@ -302,8 +304,8 @@ ss_ready(struct err *err)
 
 static int secret_locked;	/* the last ss_collection found it locked */
 
-int
-store_secret_locked(void)
+static int
+ss_locked(void)
 {
 	return secret_locked;
 }
@@ -367,8 +369,8 @@ ss_collection(GCancellable *cancel, char **where, struct err *err)
 	return 0;
 }
 
-int
-store_secret_open(struct err *err)
+static int
+ss_open(struct err *err)
 {
 	struct watchdog w;
 	char *where;
@@ -396,8 +398,8 @@ store_secret_open(struct err *err)
 	(k)->ident != NULL ? "token_endpoint" : NULL, (k)->endpoint,	\
 	"tenant", (k)->tenant, "user", (k)->user, NULL
 
-int
-store_secret_get(const struct store_key *key, struct buf *out,
+static int
+ss_get(const struct store_key *key, struct buf *out,
     struct err *err)
 {
 	struct watchdog w;
@@ -430,8 +432,8 @@ store_secret_get(const struct store_key *key, struct buf *out,
 	return rc;
 }
 
-int
-store_secret_put(const struct store_key *key, const char *data, size_t len,
+static int
+ss_put(const struct store_key *key, const char *data, size_t len,
     struct err *err)
 {
 	struct watchdog w;
@@ -472,8 +474,8 @@ store_secret_put(const struct store_key *key, const char *data, size_t len,
 	return rc;
 }
 
-int
-store_secret_delete(const struct store_key *key, struct err *err)
+static int
+ss_delete(const struct store_key *key, struct err *err)
 {
 	struct watchdog w;
 	GError *g = NULL;
@@ -496,3 +498,7 @@ store_secret_delete(const struct store_key *key, struct err *err)
 	ss.free(where);
 	return rc;
 }
+
+const struct store_backend store_secret_backend = {
+	"secret-service", ss_open, ss_get, ss_put, ss_delete, ss_locked
+};

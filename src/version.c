@@ -27,8 +27,14 @@ version_print(FILE *out)
 	fprintf(out, "libraries: %s, jansson %s, %s\n",
 	    xtls_library_version(), json_library_version(),
 	    keyutils_version_string);
+#ifdef HAVE_LIBSECRET
 	fprintf(out, "loaded when needed: %s (token requests), %s (Secret "
 	    "Service)\n", OM_LIBCURL_SONAME, OM_LIBSECRET_SONAME);
+#else
+	fprintf(out, "loaded when needed: %s (token requests)\n",
+	    OM_LIBCURL_SONAME);
+	fprintf(out, "libsecret: not built in (--without-libsecret)\n");
+#endif
 	fprintf(out, "system configuration: %s/oauthmail.conf\n", SYSCONFDIR);
 	fprintf(out, "system spool: %s\n", CONF_SPOOL_DIR);
 	fprintf(out, "configured with: %s\n", *OM_CONFIGURE_ARGS != '\0' ?

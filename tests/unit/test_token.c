@@ -25,6 +25,7 @@
 #include "seal.h"
 #include "status.h"
 #include "store.h"
+#include "store_backend.h"
 #include "token.h"
 #include "xmalloc.h"
 
@@ -1102,11 +1103,10 @@ test_sealed_store(void **state)
 	char cred[64], path[256], c;
 	const char *rec1 = "{\"refresh_token\":\"RT-1\"}";
 	const char *rec2 = "{\"refresh_token\":\"RT-2\"}";
-	long ring;
 	int fd;
 
 	buf_init(&b, SEAL_MAX_PLAIN, BUF_SECRET);
-	assert_int_equal(store_kernel_open(&ring, &err), 0);
+	assert_int_equal(store_kernel_backend.open(&err), 0);
 	with_seal_key(cred, sizeof(cred), key1, SEAL_KEY_LEN);
 	assert_int_equal(store_open_account(&f->acct, &st, &err), 0);
 	assert_true(store_sealed(st));
@@ -1118,25 +1118,25 @@ test_sealed_store(void **state)
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 07777, 0600);
 	/* "Reboot": the keyring forgets; a get restores from the copy... */
-	assert_int_equal(store_kernel_delete(ring, name_key(f->name), &err),
+	assert_int_equal(store_kernel_backend.del(name_key(f->name), &err),
 	    0);
 	get_is(st, f->name, rec1);
 	/* ...into the keyring. */
-	assert_int_equal(store_kernel_get(ring, name_key(f->name), &b,
+	assert_int_equal(store_kernel_backend.get(name_key(f->name), &b,
 	    &err), 0);
 	assert_string_equal(b.data, rec1);
 
 	/* A record written to the keyring alone (a sign-in without the key)
 	 * is sealed at the next get. */
-	assert_int_equal(store_kernel_put(ring, name_key(f->name), rec2,
+	assert_int_equal(store_kernel_backend.put(name_key(f->name), rec2,
 	    strlen(rec2), &err), 0);
 	get_is(st, f->name, rec2);
-	assert_int_equal(store_kernel_delete(ring, name_key(f->name), &err),
+	assert_int_equal(store_kernel_backend.del(name_key(f->name), &err),
 	    0);
 	get_is(st, f->name, rec2);
 
 	/* An altered copy: refused, sign-in needed, nothing returned. */
-	assert_int_equal(store_kernel_delete(ring, name_key(f->name), &err),
+	assert_int_equal(store_kernel_backend.del(name_key(f->name), &err),
 	    0);
 	fd = open(path, O_RDWR);
 	assert_true(fd >= 0);
@@ -1156,7 +1156,7 @@ test_sealed_store(void **state)
 	no_seal_key(cred);
 	with_seal_key(cred, sizeof(cred), key2, SEAL_KEY_LEN);
 	assert_int_equal(store_open_account(&f->acct, &st, &err), 0);
-	assert_int_equal(store_kernel_delete(ring, name_key(f->name), &err),
+	assert_int_equal(store_kernel_backend.del(name_key(f->name), &err),
 	    0);
 	assert_int_equal(store_get(st, f->name, STORE_TOKEN, &b, &err), -1);
 	assert_int_equal(err.class, ERR_AUTH);
