@@ -6,7 +6,8 @@
 # uninstall` removes everything again. The sendmail/mailq/newaliases links
 # are opt-in: a default configure installs none, --enable-sendmail-links
 # installs all three (pointing at $(bindir)/oauthmail, DESTDIR-safe) and
-# uninstall removes them.
+# uninstall removes them. A --without-libsecret build says so in --version,
+# refuses keyring secret-service and delivers through the kernel keyring.
 . "$top_srcdir/tests/integration/lib.sh"
 need_oauthmail
 [ -f "$top_builddir/Makefile" ] && [ -f "$top_builddir/config.status" ] ||
@@ -112,5 +113,40 @@ for variant in default links; do
 		is "$left" "" "uninstall removes the binary and the three links"
 	fi
 done
+
+# --- configure --without-libsecret -----------------------------------------------
+# Built afresh in $T without the Secret Service backend: --version says so,
+# keyring secret-service is refused with one line naming keyring kernel,
+# and keyring kernel and auto deliver through the kernel keyring.
+B=$T/build-nosecret
+mkdir -p "$B"
+if ! (cd "$B" && "$top_srcdir/configure" -q --without-libsecret) >"$T/configure.log" 2>&1; then
+	fail "configure --without-libsecret succeeds" "$(tail -n 10 "$T/configure.log")"
+elif ! mk "$B" src/oauthmail; then
+	fail "make --without-libsecret succeeds" "$(tail -n 20 "$T/make.log")"
+else
+	pass "configure --without-libsecret and make succeed"
+	NB=$B/src/oauthmail
+	run_ok "(no libsecret) --version runs" "$NB" --version
+	like "$(cat "$T/out")" "libsecret: not built in" "(no libsecret) --version says libsecret is not built in"
+	if start_oauth && start_smtpd && start_kernel_keyring; then
+		write_config
+		seed_token "$ACCOUNT" || bail "seed"
+		run_ok "(no libsecret) a send with keyring kernel succeeds" \
+		    sh -c 'printf "Subject: k\n\nhi\n" | "$1" bob@example.test' - "$NB"
+		is "$(msg_count)" 1 "(no libsecret) the message arrived"
+		write_config "$ACCOUNT" "keyring auto"
+		run_ok "(no libsecret) keyring auto uses the kernel keyring" \
+		    sh -c 'printf "Subject: a\n\nhi\n" | "$1" bob@example.test' - "$NB"
+		is "$(msg_count)" 2 "(no libsecret) the second message arrived"
+		write_config "$ACCOUNT" "keyring secret-service"
+		run_rc 78 "(no libsecret) keyring secret-service: EX_CONFIG" \
+		    "$NB" token "$ACCOUNT"
+		like "$(cat "$T/err")" "built without libsecret \(--without-libsecret\): use keyring kernel" \
+		    "(no libsecret) keyring secret-service says to use keyring kernel"
+	else
+		skip "no OAuth server, SMTP server or kernel keyring" 5
+	fi
+fi
 
 done_testing
