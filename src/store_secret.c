@@ -88,6 +88,8 @@ static struct secret_api {
 	__typeof__(&secret_error_get_quark)	 error_get_quark;
 	__typeof__(&secret_service_get_sync)	 service_get_sync;
 	__typeof__(&secret_service_get_collections) service_get_collections;
+	__typeof__(&secret_service_load_collections_sync)
+	    service_load_collections_sync;
 	__typeof__(&secret_collection_for_alias_sync) collection_for_alias_sync;
 	__typeof__(&secret_collection_get_locked) collection_get_locked;
 	__typeof__(&secret_password_lookup_nonpageable_sync)
@@ -110,7 +112,8 @@ static const struct dynload_sym secret_syms[] = {
 	G_SYM(free), G_SYM(strdup), G_SYM(str_has_suffix),
 	G_SYM(list_free_full),
 	S_SYM(error_get_quark), S_SYM(service_get_sync),
-	S_SYM(service_get_collections), S_SYM(collection_for_alias_sync),
+	S_SYM(service_get_collections), S_SYM(service_load_collections_sync),
+	S_SYM(collection_for_alias_sync),
 	S_SYM(collection_get_locked), S_SYM(password_lookup_nonpageable_sync),
 	S_SYM(password_free), S_SYM(password_store_sync),
 	S_SYM(password_clear_sync),
@@ -327,8 +330,14 @@ ss_collection(GCancellable *cancel, char **where, struct err *err)
 	int locked;
 
 	*where = NULL;
-	svc = ss.service_get_sync(SECRET_SERVICE_OPEN_SESSION |
-	    SECRET_SERVICE_LOAD_COLLECTIONS, cancel, &g);
+	/*
+	 * Without SECRET_SERVICE_LOAD_COLLECTIONS: on the process's shared
+	 * service object that flag reloads every collection, and a reload
+	 * fails with "No such secret item" when another process has just
+	 * replaced an item (a concurrent token refresh). The collections are
+	 * loaded only when there is no default alias to go by.
+	 */
+	svc = ss.service_get_sync(SECRET_SERVICE_OPEN_SESSION, cancel, &g);
 	if (svc == NULL)
 		return gerr_set(err, g, "connect");
 	coll = ss.collection_for_alias_sync(svc, SECRET_COLLECTION_DEFAULT,
@@ -339,7 +348,10 @@ ss_collection(GCancellable *cancel, char **where, struct err *err)
 	}
 	if (coll != NULL)
 		*where = ss.strdup(SECRET_COLLECTION_DEFAULT);
-	else {
+	else if (!ss.service_load_collections_sync(svc, cancel, &g)) {
+		ss.object_unref(svc);
+		return gerr_set(err, g, "collections");
+	} else {
 		colls = ss.service_get_collections(svc);
 		for (l = colls; l != NULL; l = l->next) {
 			path = ss.dbus_proxy_get_object_path(l->data);
