@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 """Fake Microsoft Graph and Gmail API for oauthmail's integration tests.
 
 HTTPS on 127.0.0.1 (port 0 by default; the port is written to DIR/port when

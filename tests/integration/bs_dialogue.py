@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 """Speak SMTP to "sendmail -bs" over its stdin/stdout, as Symfony Mailer's
 SendmailTransport does, following a script; print one TAP-free result line
 per expectation and exit 1 on the first mismatch.

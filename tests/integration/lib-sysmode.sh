@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # lib-sysmode.sh -- system mode with real users, for t-system-mode.sh,
 # t-bs-system.sh and t-maildrop*.sh.
 # Source it after lib.sh; it skips the test unless it can run (root, the

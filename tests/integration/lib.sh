@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # lib.sh -- sourced by tests/integration/t-*.sh (POSIX sh; the runner uses sh).
 #
 #   . "$top_srcdir/tests/integration/lib.sh"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # transport graph: the message goes to Microsoft Graph's sendMail (fake
 # Graph, api_server.py) as base64 MIME with a second access token from the
 # same refresh token; envelope-only recipients ride as Bcc; a header

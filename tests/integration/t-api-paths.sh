@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # sendmail -bs with a transport graph account: an SMTP dialogue on stdin
 # submits a message with one recipient in To and one only in the envelope;
 # Microsoft Graph (fake Graph, api_server.py) delivers it to both, the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # System mode with a transport graph account: a local user submits to the
 # maildrop, the daemon user's queue run sends the message once through
 # Microsoft Graph (fake Graph, api_server.py) with a Graph token it gets

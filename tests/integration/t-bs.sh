@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # sendmail -bs: an SMTP dialogue on stdin/stdout as Symfony Mailer (and
 # Laravel) speak it -- two messages in one session, dot-unstuffing, local
 # recipients through aliases, replies that reflect what happened to each

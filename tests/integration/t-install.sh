@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-install.sh -- `make install DESTDIR=...` from the configured build tree
 # installs the binary (0755, runs), the man pages, the example config and
 # the systemd units (ExecStart naming the installed binary, the system unit
