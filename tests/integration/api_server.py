@@ -46,6 +46,9 @@ import urllib.parse
 import urllib.request
 import http.server
 
+# The threaded HTTPS server and the line log of the OAuth test server.
+from oauth_server import LineLog, Server
+
 GRAPH_SCOPES = ["https://graph.microsoft.com/Mail.Send", "https://graph.microsoft.com/.default"]
 GMAIL_SCOPES = ["https://www.googleapis.com/auth/gmail.send", "https://mail.google.com/"]
 
@@ -264,30 +267,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-
-
-class Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def finish_request(self, request, client_address):
-        request.settimeout(60)
-        request = self.ssl_ctx.wrap_socket(request, server_side=True)
-        self.RequestHandlerClass(request, client_address, self)
-
-    def handle_error(self, request, client_address):
-        self.logf.write("%s connection error from %s: %s\n" % (
-            time.strftime("%H:%M:%S"), client_address, sys.exc_info()[1]))
-
-
-class LineLog:
-    def __init__(self, path):
-        self.f = open(path, "a", buffering=1)
-        self.lock = threading.Lock()
-
-    def write(self, s):
-        with self.lock:
-            self.f.write(s)
 
 
 def main():
