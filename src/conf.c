@@ -114,6 +114,12 @@ start_account(struct parser *p, char *v)
 	int nparents = 0;
 
 	end_section(p);
+	/*
+	 * Until this section is accepted its keys go nowhere: an account
+	 * freed by end_section or refused below must not receive them.
+	 */
+	p->cur = &p->discard;
+	p->in_account = 1;
 	if ((colon = strchr(v, ':')) != NULL)
 		*colon = '\0';
 	name = v;
@@ -369,6 +375,7 @@ parse_all(const char *name, const char *text, size_t len, struct config *cf,
 	r = 0;
 out:
 	conf_account_free(&p.defaults);
+	conf_account_free(&p.discard);
 	if (r == -1)
 		conf_free(cf);
 	return r;

@@ -38,6 +38,7 @@ struct parser {
 	struct config	*cf;
 	struct account	 defaults;	/* the "defaults" section */
 	struct account	*cur;		/* where key lines go */
+	struct account	 discard;	/* keys after a refused "account" */
 	int		 in_account;
 	struct account	*alias_of;	/* "account default : X", no keys yet */
 	struct err	*err;

@@ -610,6 +610,18 @@ test_error_lines(void **state)
 	    "colour blue\n", &cf, &err), -1);
 	assert_non_null(strstr(err.msg, "t.conf:5: unknown key 'colour'"));
 	assert_null(cf.accounts);
+	/*
+	 * A refused "account" line right after a bare "account default :
+	 * X" (which ends by freeing that section): the keys below it are
+	 * checked but land nowhere (once written into the freed section).
+	 */
+	assert_int_equal(load("account work\nhost h\nfrom a@b.example\n"
+	    "account default : work\naccount bad name!\nhost other\n"
+	    "port 25\naccount inherits : nothere\nhost third\n", &cf,
+	    &err), -1);
+	assert_non_null(strstr(err.msg, "t.conf:8: account 'inherits' "
+	    "inherits from 'nothere'"));
+	assert_null(cf.accounts);
 }
 
 static void
