@@ -74,6 +74,8 @@ store_kind_name(enum store_kind k)
 		return "password";
 	case STORE_CLIENT_KEY:
 		return "client_key";
+	case STORE_API_TOKEN:
+		return "api_token";
 	case STORE_IDENTITY:
 		return "identity";
 	}
@@ -412,6 +414,13 @@ store_credential_for(const char *account, enum store_kind kind,
 	return store_credential(name, out, out->max, err);
 }
 
+/* A token record: keyed by the whole identity, user included. */
+static int
+is_token(enum store_kind kind)
+{
+	return kind == STORE_TOKEN || kind == STORE_API_TOKEN;
+}
+
 /* The key of a record: by identity for the opened account's OAuth kinds. */
 static void
 key_for(const struct store *st, const char *account, enum store_kind kind,
@@ -423,13 +432,13 @@ key_for(const struct store *st, const char *account, enum store_kind kind,
 	k->client_id = k->endpoint = k->tenant = k->user = "";
 	if (st->id_token == NULL || strcmp(account, st->name) != 0 ||
 	    (kind != STORE_TOKEN && kind != STORE_CLIENT_SECRET &&
-	    kind != STORE_CLIENT_KEY))
+	    kind != STORE_CLIENT_KEY && kind != STORE_API_TOKEN))
 		return;
-	k->ident = kind == STORE_TOKEN ? st->id_token : st->id_secret;
+	k->ident = is_token(kind) ? st->id_token : st->id_secret;
 	k->client_id = st->client_id;
 	k->endpoint = st->endpoint;
 	k->tenant = st->tenant;
-	if (kind == STORE_TOKEN)
+	if (is_token(kind))
 		k->user = st->user;
 }
 
@@ -441,6 +450,22 @@ name_key(const char *account, enum store_kind kind, struct store_key *k)
 	k->account = account;
 	k->kind = kind;
 	k->client_id = k->endpoint = k->tenant = k->user = "";
+}
+
+/*
+ * The key of k's record in earlier versions, keyed by name: the API
+ * token's was the token record of "NAME#api" (its name in buf).
+ */
+static void
+legacy_key(const struct store_key *k, char *buf, size_t size,
+    struct store_key *old)
+{
+	if (k->kind != STORE_API_TOKEN) {
+		name_key(k->account, k->kind, old);
+		return;
+	}
+	(void)snprintf(buf, size, "%s#api", k->account);
+	name_key(buf, STORE_TOKEN, old);
 }
 
 static int
@@ -565,9 +590,10 @@ ident_migrate(struct store *st, const struct store_key *k, struct buf *out,
 	struct store_key old;
 	struct err derr;
 	const char *why;
+	char oldname[512];
 	int rc;
 
-	name_key(k->account, k->kind, &old);
+	legacy_key(k, oldname, sizeof(oldname), &old);
 	if ((rc = backend_get(st, &old, out, err)) == -1)
 		return -1;
 	why = ident_changed(st, k->account);
@@ -589,7 +615,10 @@ ident_migrate(struct store *st, const struct store_key *k, struct buf *out,
 			    store_kind_name(k->kind), derr.msg);
 			return 0;
 		}
-		(void)ident_remember(st, k->account);
+		if (k->kind != STORE_API_TOKEN)
+			(void)ident_remember(st, k->account);
+		else if (st->sealed)
+			(void)seal_remove(st->qfd, old.account, &derr);
 		if (backend_delete(st, &old, &derr) == -1)
 			log_debug("account %s: %s", k->account, derr.msg);
 		log_info("account %s: %s moved to the key of its identity (%s)",
@@ -597,6 +626,15 @@ ident_migrate(struct store *st, const struct store_key *k, struct buf *out,
 		return 0;
 	}
 	buf_reset(out);
+	if (rc == 0 && k->kind == STORE_API_TOKEN) {
+		/* Another identity's access token: never used. */
+		err_clear(&derr);
+		if (backend_delete(st, &old, &derr) == -1)
+			log_debug("account %s: %s", k->account, derr.msg);
+		log_info("account %s: the API token of its earlier %s "
+		    "removed, not used", k->account, why);
+		return 1;
+	}
 	/* An application fetches its new token itself. */
 	if (why != NULL && k->kind == STORE_TOKEN && !st->app_only)
 		return err_set(err, ERR_AUTH, "sign in again: the %s of "
@@ -753,7 +791,8 @@ store_put(struct store *st, const char *account, enum store_kind kind,
 	if (backend_put(st, &k, data, len, err) == -1)
 		return -1;
 	/* The first record of this identity: none is left under the name. */
-	if (k.ident != NULL && ident_remember(st, account)) {
+	if (k.ident != NULL && kind != STORE_API_TOKEN &&
+	    ident_remember(st, account)) {
 		name_key(account, kind, &old);
 		err_clear(&serr);
 		(void)backend_delete(st, &old, &serr);
@@ -774,15 +813,16 @@ static int
 delete_in(struct store *st, const struct store_backend *b, const char *account,
     enum store_kind kind, struct err *err)
 {
-	struct store_key k;
+	struct store_key k, old;
+	char oldname[512];
 	int rc;
 
 	st->backend = b;
 	key_for(st, account, kind, &k);
 	rc = backend_delete(st, &k, err);
 	if (rc == 0 && k.ident != NULL) {
-		name_key(account, kind, &k);
-		rc = backend_delete(st, &k, err);
+		legacy_key(&k, oldname, sizeof(oldname), &old);
+		rc = backend_delete(st, &old, err);
 		name_key(account, STORE_IDENTITY, &k);
 		if (rc == 0 && kind == STORE_TOKEN)
 			rc = backend_delete(st, &k, err);

@@ -18,6 +18,7 @@ enum store_kind {
 	STORE_CLIENT_SECRET,
 	STORE_PASSWORD,		/* for PLAIN/LOGIN accounts */
 	STORE_CLIENT_KEY,	/* PEM private key of client_certificate */
+	STORE_API_TOKEN,	/* the HTTPS API's access token (token.h) */
 	STORE_IDENTITY		/* store.c only: the name's last identity */
 };
 
@@ -30,7 +31,8 @@ enum store_kind {
  * nothing of the identity finds the token and secret of the account it
  * derives from.
  *
- *   token:       client_id, token_endpoint, tenant (if set), user (if set)
+ *   token, api_token:
+ *                client_id, token_endpoint, tenant (if set), user (if set)
  *   client_secret, client_key:
  *                client_id, token_endpoint, tenant (if set)
  *
@@ -43,7 +45,11 @@ enum store_kind {
  * description "oauthmail:<account>:<kind>". Such a name-keyed token
  * record, client secret or key is moved to the identity's key at its first
  * use, unless the name's STORE_IDENTITY record (the identity last stored
- * for that name) says it belongs to another identity.
+ * for that name) says it belongs to another identity. The API token's
+ * record of earlier versions is the token record of the name "NAME#api":
+ * moved the same way, and deleted, never used, when the identity changed.
+ * Writing an API token does not change the name's STORE_IDENTITY record:
+ * only the account's own records say which identity signed in.
  */
 struct store_key {
 	const char	*account;	/* the account name */
@@ -120,8 +126,8 @@ int	store_credential(const char *name, struct buf *out, size_t max,
 int	store_credential_for(const char *account, enum store_kind,
 	    struct buf *out, struct err *);
 /*
- * "token", "client_secret", "password", "client_key" (the kind attribute
- * / key name).
+ * "token", "client_secret", "password", "client_key", "api_token" (the
+ * kind attribute / key name).
  */
 const char *store_kind_name(enum store_kind);
 

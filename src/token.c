@@ -610,7 +610,46 @@ token_mark_success(const struct account *acct, struct store *st)
  * --- The API token ----------------------------------------------------------
  */
 
+/* The API token's record of earlier versions: the name "NAME#api". */
 #define TOKEN_API_SUFFIX	"#api"
+
+/*
+ * The API token's record: STORE_API_TOKEN, keyed by the account's
+ * identity as its own record is (store.h).
+ */
+static int
+api_load(struct store *st, const struct account *acct,
+    struct token_record *r, struct err *err)
+{
+	struct buf b;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	buf_init(&b, TOKEN_RECORD_MAX, BUF_SECRET);
+	rc = store_get(st, acct->name, STORE_API_TOKEN, &b, err);
+	if (rc == 0 && token_record_parse(r, buf_str(&b), b.len, err) == -1)
+		rc = -1;
+	buf_free(&b);
+	return rc;
+}
+
+static int
+api_save(struct store *st, const struct account *acct,
+    const struct token_record *r, struct err *err)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, TOKEN_RECORD_MAX, BUF_SECRET);
+	if (token_record_dump(r, &b, err) == -1) {
+		buf_free(&b);
+		return -1;
+	}
+	rc = store_put(st, acct->name, STORE_API_TOKEN, buf_str(&b), b.len,
+	    err);
+	buf_free(&b);
+	return rc;
+}
 
 /* Whether every word of want is in the space-separated list have. */
 static int
@@ -704,22 +743,19 @@ token_get_api(const struct account *acct, struct store *st, int force,
 {
 	struct token_record api, cur;
 	struct json_token resp;
-	char name[300];
-	int cached, have, fd = -1, rc = -1, n;
+	int cached, have, fd = -1, rc = -1;
 	time_t now;
 
 	if (smtp_token_serves_api(acct, st))
 		return token_get(acct, st, force, out, &cached, err);
-	n = snprintf(name, sizeof(name), "%s%s", acct->name,
-	    TOKEN_API_SUFFIX);
-	if (n < 0 || (size_t)n >= sizeof(name))
-		return err_set(err, ERR_CONFIG, "account name too long");
 	memset(&cur, 0, sizeof(cur));
 	json_token_init(&resp);
 	/*
-	 * The API record is keyed by name: a user's is used only while the
-	 * account's own record is there under the account's identity
-	 * (store.h) and needs no sign-in. An application's lives an hour.
+	 * The API record is keyed by the identity, as the account's own
+	 * record is (store.h): another client_id, endpoint, tenant or user
+	 * never finds it. A user's is used only while the account's own
+	 * record is there and needs no sign-in; an application's lives an
+	 * hour.
 	 */
 	if (acct->flow == FLOW_CLIENT_CREDENTIALS)
 		have = 0;
@@ -728,7 +764,7 @@ token_get_api(const struct account *acct, struct store *st, int force,
 	if (have == 0 && cur.needs_login)
 		have = 1;
 	token_record_free(&cur);
-	if (have == 0 && (have = rec_load(st, name, &api, err)) == -1)
+	if (have == 0 && (have = api_load(st, acct, &api, err)) == -1)
 		memset(&api, 0, sizeof(api));	/* a bad one is replaced */
 	if (have == 0 && !force && usable(&api, acct, time(NULL))) {
 		rc = give(&api, out, err);
@@ -757,7 +793,7 @@ token_get_api(const struct account *acct, struct store *st, int force,
 	    TOKEN_DEFAULT_EXPIRES);
 	api.scope = resp.scope != NULL ? xstrdup(resp.scope) :
 	    xstrdup(acct->api_scope);
-	if (rec_save(st, name, &api, err) == -1)
+	if (api_save(st, acct, &api, err) == -1)
 		log_warnx("account %s: cannot save the API access token: %s",
 		    acct->name, err->msg);
 	log_debug("account %s: API access token fetched (expires in %llds)",
@@ -783,7 +819,8 @@ token_forget_api(const struct account *acct, struct store *st)
 	if (n < 0 || (size_t)n >= sizeof(name))
 		return;
 	err_clear(&e);
-	if (store_delete(st, name, STORE_TOKEN, &e) == -1)
+	if (store_delete(st, acct->name, STORE_API_TOKEN, &e) == -1 ||
+	    store_delete(st, name, STORE_TOKEN, &e) == -1)
 		log_debug("account %s: API token record not removed: %s",
 		    acct->name, e.msg);
 }

@@ -77,8 +77,9 @@ int	token_assertion_grant(const struct account *acct, struct store *st,
 /*
  * The access token for the account's HTTPS API transport (api.h): a
  * second access token with acct->api_scope from the same refresh token
- * (or the same client credentials), kept in its own record (account
- * "NAME#api", access token and expiry only) and refreshed under the same
+ * (or the same client credentials), kept in its own record
+ * (STORE_API_TOKEN, keyed by the identity as the account's own record is;
+ * access token and expiry only) and refreshed under the same
  * lock; a refresh token rotated by that refresh is saved in the account's
  * own record first. A token that already carries the API scope (Google's
  * https://mail.google.com/ covers the Gmail API) is the SMTP token itself.

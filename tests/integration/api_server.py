@@ -14,7 +14,8 @@ token, whose scope is outlook.office.com's, as the real service does).
         Gmail: Content-Type message/rfc822, raw bytes; 200 {"id", ...}.
 
 Every message taken is kept as DIR/msgs/NNNNNN.eml (the decoded message as
-received) with NNNNNN.json: api, path_user, token_user, recipients (what
+received) with NNNNNN.json: api, path_user, token_user, token_scope,
+token_client_id, recipients (what
 the real service would deliver to: To + Cc + Bcc), bcc, content_type,
 request_length, request_id. DIR/stats.json: counters (requests, by status,
 largest request, Expect headers seen).
@@ -231,7 +232,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with open(base + ".eml.tmp", "wb") as fh:
             fh.write(raw)
         side = {"api": kind, "path_user": path_user, "token_user": info.get("sub"),
-                "token_scope": info.get("scope"), "recipients": rcpts, "bcc": bcc,
+                "token_scope": info.get("scope"), "token_client_id": info.get("client_id"),
+                "recipients": rcpts, "bcc": bcc,
                 "content_type": self.headers.get("Content-Type"), "request_length": n}
         if kind == "graph":
             rid = self.reply(202)

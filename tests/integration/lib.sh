@@ -858,7 +858,7 @@ start_kernel_keyring() {
 
 # _ident ACCOUNT KIND: the identity text for KIND, or return 1.
 _ident() {
-	case $2 in token|client_secret|client_key) ;; *) return 1 ;; esac
+	case $2 in token|api_token|client_secret|client_key) ;; *) return 1 ;; esac
 	case ${KEYRING:-} in
 	secret-service)
 		_iv=$(timeout 10 secret-tool lookup service oauthmail account "$1" \
@@ -870,7 +870,7 @@ _ident() {
 	*) return 1 ;;
 	esac
 	[ -n "$_iv" ] || return 1
-	[ "$2" = token ] || _iv=${_iv% user=*}
+	case $2 in token|api_token) ;; *) _iv=${_iv% user=*} ;; esac
 	printf '%s\n' "$_iv"
 }
 
@@ -912,7 +912,7 @@ kernel_key_del() {
 
 # _ident_gc ACCOUNT: forget the name's identity when nothing is left under it.
 _ident_gc() {
-	for _gk in token client_secret client_key; do
+	for _gk in token api_token client_secret client_key; do
 		_gi=$(_ident "$1" $_gk) || return 0
 		case $KEYRING in
 		kernel)

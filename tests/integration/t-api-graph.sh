@@ -39,7 +39,7 @@ file_contains "$(api_msg_file)" '^Subject: graph one$' "the decoded message has 
 file_contains "$(api_msg_file)" '^\.\.dots$' "and its body as queued"
 file_contains "$(api_msg_file)" '^Message-ID: <' "and the Message-ID added at submission"
 is "$(oauth_stat counts.grant:refresh_token)" 1 "one refresh fetched the Graph token"
-like "$(keyring_get "$ACCOUNT#api" token | json_get scope)" "Mail.Send" "the Graph token is kept in its own record"
+like "$(keyring_get "$ACCOUNT" api_token | json_get scope)" "Mail.Send" "the Graph token is kept in its own record"
 is "$(token_record "$ACCOUNT" access_token)" "$SEED_ACCESS" "the SMTP token record is untouched"
 log_contains "to=<bob@example.test> .*request-id=$(api_msg_field request_id) .*transport=graph status=sent" "the log line names the transport and the request id"
 run_ok "second send" sh -c 'printf "Subject: two\nTo: bob@example.test\n\nx\n" | "$OAUTHMAIL" bob@example.test'
@@ -178,9 +178,9 @@ is "$(api_msg_count)" $((n + 3)) "all three sent"
 graph_config
 
 # 12b. logout forgets the Graph token too.
-keyring_get "$ACCOUNT#api" token >/dev/null 2>&1; ok $? "the Graph token record exists"
+keyring_get "$ACCOUNT" api_token >/dev/null 2>&1; ok $? "the Graph token record exists"
 run_ok "logout" om logout "$ACCOUNT"
-keyring_get "$ACCOUNT#api" token >/dev/null 2>&1; isnt "$?" 0 "logout removed the Graph token record"
+keyring_get "$ACCOUNT" api_token >/dev/null 2>&1; isnt "$?" 0 "logout removed the Graph token record"
 seed_token "$ACCOUNT" alice@example.test \
     "scope=https://outlook.office.com/SMTP.Send%20offline_access%20$GRAPH_SCOPE" ||
     bail "seed"
@@ -188,7 +188,7 @@ seed_token "$ACCOUNT" alice@example.test \
 # 13. login asks for the Graph scope with the SMTP one (one consent), and
 #     that sign-in is enough to send over Graph.
 keyring_del "$ACCOUNT" token
-keyring_del "$ACCOUNT#api" token
+keyring_del "$ACCOUNT" api_token
 graph_config "auth_endpoint $OAUTH_AUTH_URL" "flow authcode" \
     "scope https://outlook.office.com/SMTP.Send offline_access"
 : >"$T/login.err"
@@ -213,7 +213,7 @@ write_config "$APP" "client_id conf-client" "flow client_credentials" \
     "transport graph" "graph_endpoint $API_URL/v1.0" \
     "api_scope https://graph.microsoft.com/.default"
 keyring_put "$APP" client_secret conf-secret || bail "keyring_put"
-at_exit "keyring_del $APP client_secret; keyring_del '$APP#api' token"
+at_exit "keyring_del $APP client_secret; keyring_del $APP api_token"
 g0=$(oauth_stat counts.grant:client_credentials)
 n=$(api_msg_count)
 run_ok "app-only send over Graph" send_msg bob@example.test
