@@ -28,6 +28,11 @@
 	"signed in; run 'oauthmail login @ACCT@' again"
 #define LIMIT_WAIT "mail waits until the 24-hour window passes; nothing " \
 	"is bounced"
+#define GMAIL_DAILY "Gmail's daily sending limit for @USER@ is reached " \
+	"(2,000 messages a day for Workspace, 500 for gmail.com): " LIMIT_WAIT
+#define API_SLOW_DOWN "the run stops and the rest waits for the time the " \
+	"API asked for, or the usual backoff; set max_rate for account " \
+	"@ACCT@ to send fewer messages a minute"
 #define SLOW_DOWN "the run stops and the rest is retried with backoff; " \
 	"set max_rate for account @ACCT@ to send fewer messages a minute"
 
@@ -136,8 +141,19 @@ static const struct advice catalogue[] = {
 	    "and goes on" },
 	/* --- sending limits: wait for the window --- */
 	{ "5.4.5", ADV_LIMIT, ERR_TEMP, "Gmail daily sending limit reached",
-	    "Gmail's daily sending limit for @USER@ is reached (2,000 "
-	    "messages a day for Workspace, 500 for gmail.com): " LIMIT_WAIT },
+	    GMAIL_DAILY },
+	/* The Gmail API: its 429 for the daily limit names "Mail sending". */
+	{ "(Mail sending)", ADV_LIMIT, ERR_TEMP,
+	    "Gmail daily sending limit reached", GMAIL_DAILY },
+	{ "dailyLimitExceeded", ADV_LIMIT, ERR_TEMP,
+	    "Gmail daily sending limit reached", GMAIL_DAILY },
+	/* The APIs' per-minute throttling (after the daily limit above). */
+	{ "userRateLimitExceeded", ADV_THROTTLE, ERR_TEMP,
+	    "throttled by the Gmail API", API_SLOW_DOWN },
+	{ "rateLimitExceeded", ADV_THROTTLE, ERR_TEMP,
+	    "throttled by the Gmail API", API_SLOW_DOWN },
+	{ "HTTP 429", ADV_THROTTLE, ERR_TEMP, "throttled by the API",
+	    API_SLOW_DOWN },
 	{ "5.7.233", ADV_LIMIT, ERR_TEMP,
 	    "tenant external recipient limit reached",
 	    "the tenant reached Microsoft's daily limit of external "

@@ -12,9 +12,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "advice.h"
 #include "api.h"
 #include "buf.h"
 #include "conf.h"
@@ -359,12 +361,42 @@ is_rate_reason(const char *r)
 	    strcmp(r, "dailyLimitExceeded") == 0;
 }
 
+/*
+ * Seconds until the time in Google's "... Retry after
+ * 2026-01-02T03:04:05.678Z ..." (UTC), or 0 when the text names none
+ * or it has passed.
+ */
+static long long
+text_retry_after(const char *msg, time_t now)
+{
+	const char *p = strstr(msg, "Retry after ");
+	struct tm tm;
+	time_t at;
+	int n = 0;
+
+	if (p == NULL)
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(p + 12, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	    &n) != 6 || n != 19 || tm.tm_mon < 1 || tm.tm_mon > 12 ||
+	    tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+	    tm.tm_min > 59 || tm.tm_sec > 60)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon--;
+	if ((at = timegm(&tm)) == (time_t)-1 || at <= now)
+		return 0;
+	return (long long)(at - now);
+}
+
 /* What a reply means (the 401 retry is the caller's). */
 static int
 classify(const char *account, enum conf_transport t,
     const struct api_result *r, const struct json_api_reply *j,
     struct err *err)
 {
+	const struct advice *a;
 	const char *api = api_name(t);
 	char what[640];
 	long s = r->status;
@@ -384,6 +416,10 @@ classify(const char *account, enum conf_transport t,
 	if (s == 413 || strcmp(j->code, "ErrorMessageSizeExceeded") == 0)
 		return err_set(err, ERR_PERM, "552 5.3.4 %s refused the "
 		    "message as too large (%s)", api, what);
+	if ((s == 429 || s == 403) && (a = advice_find(what)) != NULL &&
+	    a->react == ADV_LIMIT)
+		return err_set(err, ERR_TEMP, "%s: sending limit reached (%s)",
+		    api, what);
 	if (s == 429 || s == 503 || s == 504 || s >= 500 ||
 	    (s == 403 && is_rate_reason(j->reason)))
 		return err_set(err, ERR_TEMP, "%s is busy or throttling (%s)",
@@ -413,6 +449,7 @@ post(const struct account *acct, enum conf_transport t, struct body *b,
 	struct http_api_req req;
 	struct json_api_reply j;
 	struct buf url, reply;
+	long long ra;
 	int rc;
 
 	buf_init(&url, 4096, 0);
@@ -439,6 +476,9 @@ post(const struct account *acct, enum conf_transport t, struct body *b,
 	if (rc == 0) {
 		(void)json_api_reply_parse(buf_str(&reply), reply.len, &j);
 		(void)strlcpy(r->message_id, j.id, sizeof(r->message_id));
+		ra = text_retry_after(j.message, time(NULL));
+		if (ra > r->retry_after)
+			r->retry_after = ra;
 		rc = classify(acct->name, t, r, &j, err);
 	} else if (req.sent)
 		err_prefix(err, "%s: no reply after the whole message was "

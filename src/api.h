@@ -42,10 +42,18 @@
 
 /* The longest Retry-After honoured (a longer one is cut to this). */
 #define API_RETRY_AFTER_MAX	86400
+/*
+ * A sending limit the API reports (advice.h ADV_LIMIT: Gmail's daily
+ * limit) defers the account's mail this long at least, or for the longer
+ * time the API asks for: a limit of 24 hours that rolls over is asked
+ * once an hour, not on the short backoff.
+ */
+#define API_LIMIT_WAIT		3600
 
 struct api_result {
 	long		 status;	/* HTTP status of the last reply, or 0 */
-	long long	 retry_after;	/* seconds the API asked for, or 0 */
+	long long	 retry_after;	/* seconds the API asked for (Retry-After,
+					   or Google's "Retry after" time), or 0 */
 	char		 request_id[128];
 	char		 message_id[128];	/* Gmail's id of the sent copy */
 };
@@ -60,8 +68,10 @@ const char *api_name(enum conf_transport);
  * transport t (TRANSPORT_GRAPH or TRANSPORT_GMAIL). A token the API
  * refuses (401) is refreshed once and the request made once more.
  * Returns 0 when the API took the message; else -1 with err:
- *   ERR_TEMP  deferred (throttled: r->retry_after; 5xx; network; a 2xx
- *             that is not the API's success)
+ *   ERR_TEMP  deferred (throttled: r->retry_after; a sending limit: the
+ *             message names it, "sending limit reached", and the
+ *             catalogue's row (ADV_LIMIT); 5xx; network; a 2xx that is not
+ *             the API's success)
  *   ERR_AUTH  held: sign-in needed, a permission only an admin can grant,
  *             a header recipient outside the envelope, or a request the
  *             API found malformed (a bug here: logged loudly)

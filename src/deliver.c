@@ -47,6 +47,8 @@ struct dsession {
 	enum conf_transport	 transport;	/* SMTP, or the API in use */
 	int			 smtp_ok;	/* an SMTP session was opened */
 	struct api_result	 api;		/* the last API request */
+	long long		 fail_wait;	/* the wait the API asked for in
+						   the reply that stopped the run */
 };
 
 static int
@@ -284,7 +286,10 @@ switch_to_api(struct dsession *ds, struct err *err)
 /*
  * Sends one entry over the account's HTTPS API (api.h). The recipients'
  * states are set here: all sent, or all failed for a refusal of the
- * message; a throttled, held or unreachable API stops the account's run.
+ * message; a throttled, limited, held or unreachable API stops the
+ * account's run: the rest is deferred (or held) without a request each,
+ * as the SMTP path does on 421 (send_on_session), and waits as long as
+ * the API asked (api_retry_at).
  */
 static int
 send_api(struct dsession *ds, struct envelope *env, int msgfd, struct err *e)
@@ -311,8 +316,11 @@ send_api(struct dsession *ds, struct envelope *env, int msgfd, struct err *e)
 			}
 			return -1;
 		}
+		log_info("%s: %s; the rest of this run waits", ds->acct->name,
+		    e->msg);
 		ds->failed = 1;
 		ds->failerr = *e;
+		ds->fail_wait = ds->api.retry_after;
 		return -1;
 	}
 	(void)snprintf(reply, sizeof(reply), "%ld accepted by %s%s%s",
@@ -328,6 +336,24 @@ send_api(struct dsession *ds, struct envelope *env, int msgfd, struct err *e)
 		rc->reply = xstrdup(reply);
 	}
 	return 0;
+}
+
+/*
+ * When an entry the API deferred, or one that waits behind the reply
+ * that stopped the run, is tried again: after the time the API asked for
+ * and, for a sending limit (ADV_LIMIT), at least API_LIMIT_WAIT; 0: the
+ * usual backoff.
+ */
+static time_t
+api_retry_at(const struct dsession *ds, const struct err *e)
+{
+	long long wait = ds->failed ? ds->fail_wait : ds->api.retry_after;
+
+	if (smtpreply_react(e->msg) == ADV_LIMIT && wait < API_LIMIT_WAIT)
+		wait = API_LIMIT_WAIT;
+	if (wait > API_RETRY_AFTER_MAX)
+		wait = API_RETRY_AFTER_MAX;
+	return wait > 0 ? time(NULL) + (time_t)wait : 0;
 }
 
 /* The length of the enhanced status code at p ("4.2.0"), or 0. */
@@ -706,12 +732,11 @@ deliver_one(struct dsession *ds, struct queue *q, const char *id, int flags,
 	} else if (tried && send_on_session(ds, &env, msgfd, e) == -1)
 		whole = 1;
 	replies_aside(&env, old, was_open, 1);
-	ds->retry_at = limited(&env, whole, e) ?
-	    time(NULL) + ADVICE_LIMIT_WINDOW : 0;
-	if (whole && ds->api.retry_after > 0)	/* the API's Retry-After */
-		ds->retry_at = time(NULL) + (time_t)(ds->api.retry_after >
-		    API_RETRY_AFTER_MAX ? API_RETRY_AFTER_MAX :
-		    ds->api.retry_after);
+	if (whole && ds->transport != TRANSPORT_SMTP)
+		ds->retry_at = api_retry_at(ds, e);
+	else
+		ds->retry_at = limited(&env, whole, e) ?
+		    time(NULL) + ADVICE_LIMIT_WINDOW : 0;
 	if (whole)
 		(void)advice_add_fix(e, ds->acct->name, sasl_user(ds->acct));
 	if (whole && e->class == ERR_PERM && ds->s != NULL) {

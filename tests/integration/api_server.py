@@ -24,6 +24,9 @@ Faults: POST /_control/fault?name=F[&count=N][&retry_after=S] (count 0: until
 cleared; name=none clears). F is one of:
   401 403_denied 403_policy 403_sendas 403_gmail_perm 403_gmail_rate 404_mailbox
   429 503 504 500 413 size_exceeded 400_base64 400_recipients 400_gmail_precondition
+  429_gmail_daily (Gmail's daily sending limit: "Retry after" two hours on, in
+  the message) 403_gmail_daily (reason dailyLimitExceeded) 429_gmail_user
+  (per-minute: userRateLimitExceeded)
   200 (a 2xx that is not Graph's 202) 201 drop (no reply after the body)
 --max-request N answers 413 to a request larger than N bytes (Graph: 4 MB).
 """
@@ -83,7 +86,17 @@ FAULTS = {
     "400_gmail_precondition": (400, gmail_error(400, "FAILED_PRECONDITION", "failedPrecondition", "Mail service not enabled")),
     "200": (200, {}),
     "201": (201, {}),
+    "403_gmail_daily": (403, gmail_error(403, "PERMISSION_DENIED", "dailyLimitExceeded", "Daily Limit Exceeded")),
+    "429_gmail_user": (429, gmail_error(429, "RESOURCE_EXHAUSTED", "userRateLimitExceeded", "User-rate limit exceeded.")),
 }
+
+
+def gmail_daily():
+    """The Gmail API's reply to a send over the daily limit: the time to
+    retry is in the message, two hours on here."""
+    at = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() + 7200))
+    return (429, gmail_error(429, "RESOURCE_EXHAUSTED", "rateLimitExceeded",
+                             "User-rate limit exceeded.  Retry after %s (Mail sending)" % at))
 
 
 class State:
@@ -203,8 +216,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 st.stats["auth_fail"] += 1
             return self.reply(401, graph_error("InvalidAuthenticationToken", "Access token validation failure. Invalid audience."),
                               {"WWW-Authenticate": 'Bearer realm=""'})
-        if f in FAULTS:
-            code, obj = FAULTS[f]
+        if f in FAULTS or f == "429_gmail_daily":
+            code, obj = gmail_daily() if f == "429_gmail_daily" else FAULTS[f]
             hdrs = {"Retry-After": str(ra)} if ra is not None else None
             return self.reply(code, obj, hdrs)
         if (self.headers.get("Content-Type") or "").split(";")[0].strip() != ctype:

@@ -244,6 +244,59 @@ test_api_replies(void **state)
 	}
 }
 
+/*
+ * The APIs' limits: Gmail's daily limit (its 429 names "Mail sending";
+ * reason dailyLimitExceeded) is a limit with the SMTP 5.4.5's words; the
+ * per-minute throttling is not.
+ */
+static void
+test_api_limits(void **state)
+{
+	static const struct {
+		const char		*text;
+		enum advice_react	 react;
+		const char		*want;
+	} cases[] = {
+		{ "the Gmail API: sending limit reached (HTTP 429 "
+		    "RESOURCE_EXHAUSTED rateLimitExceeded: User-rate limit "
+		    "exceeded.  Retry after 2026-01-02T03:04:05.678Z (Mail "
+		    "sending))", ADV_LIMIT, "24-hour window" },
+		{ "the Gmail API: sending limit reached (HTTP 403 "
+		    "PERMISSION_DENIED dailyLimitExceeded: Daily Limit "
+		    "Exceeded)", ADV_LIMIT, "500 for gmail.com" },
+		{ "the Gmail API is busy or throttling (HTTP 429 "
+		    "RESOURCE_EXHAUSTED userRateLimitExceeded: User-rate limit "
+		    "exceeded.)", ADV_THROTTLE, "max_rate for account work" },
+		{ "the Gmail API is busy or throttling (HTTP 403 "
+		    "PERMISSION_DENIED rateLimitExceeded: Quota exceeded)",
+		    ADV_THROTTLE, "max_rate" },
+		{ "Microsoft Graph is busy or throttling (HTTP 429 "
+		    "ApplicationThrottled: Application is over its "
+		    "MailboxConcurrency limit.)", ADV_THROTTLE, "max_rate" },
+	};
+	const struct advice *a, *smtp;
+	char fix[512], fix545[512];
+	size_t i;
+
+	(void)state;
+	smtp = advice_find("550 5.4.5 Daily user sending limit exceeded.");
+	assert_non_null(smtp);
+	advice_fill(smtp, "work", "me@example.test", fix545, sizeof(fix545));
+	for (i = 0; i < nitems(cases); i++) {
+		a = advice_find(cases[i].text);
+		if (a == NULL)
+			fail_msg("case %zu: no row", i);
+		if (a->react != cases[i].react)
+			fail_msg("case %zu: react %d", i, (int)a->react);
+		advice_fill(a, "work", "me@example.test", fix, sizeof(fix));
+		if (strstr(fix, cases[i].want) == NULL)
+			fail_msg("case %zu: '%s' lacks '%s'", i, fix,
+			    cases[i].want);
+		if (a->react == ADV_LIMIT)
+			assert_string_equal(fix, fix545);
+	}
+}
+
 static void
 test_tenant_disabled_not_login(void **state)
 {
@@ -492,6 +545,7 @@ main(void)
 		cmocka_unit_test(test_rows),
 		cmocka_unit_test(test_smtp_replies),
 		cmocka_unit_test(test_api_replies),
+		cmocka_unit_test(test_api_limits),
 		cmocka_unit_test(test_tenant_disabled_not_login),
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_redirect_uri),
