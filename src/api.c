@@ -144,9 +144,34 @@ header_addrs(const char *hdr, size_t len, struct hdr_addrs *h,
 	return 0;
 }
 
+size_t
+api_max_rcpts(enum conf_transport t)
+{
+	switch (t) {
+	case TRANSPORT_GRAPH:	return API_GRAPH_MAX_RCPTS;
+	case TRANSPORT_GMAIL:	return API_GMAIL_MAX_RCPTS;
+	default:		return 0;
+	}
+}
+
 int
-api_recipients(const struct envelope *env, const char *hdr, size_t len,
-    struct buf *bcc, struct err *err)
+api_rcpts_check(const struct account *acct, size_t n, struct err *err)
+{
+	size_t max = api_max_rcpts(acct->transport);
+
+	if (max == 0 || n <= max)
+		return 0;
+	return err_set(err, ERR_DATA, "%zu recipients: %s takes at most %zu "
+	    "per message (To, Cc and Bcc together), and account %s sends "
+	    "only over it; send to fewer at a time, or use 'transport smtp' "
+	    "or 'transport auto'", n, api_name(acct->transport), max,
+	    acct->name);
+}
+
+/* api_recipients, and how many the API would deliver to (*np). */
+static int
+recipients(const struct envelope *env, const char *hdr, size_t len,
+    struct buf *bcc, size_t *np, struct err *err)
 {
 	struct hdr_addrs h;
 	struct buf extra;
@@ -192,11 +217,20 @@ api_recipients(const struct envelope *env, const char *hdr, size_t len,
 		    "request");
 		goto out;
 	}
+	if (np != NULL)
+		*np = h.n + nbcc;
 	rc = 0;
  out:
 	buf_free(&extra);
 	hdr_addrs_free(&h);
 	return rc;
+}
+
+int
+api_recipients(const struct envelope *env, const char *hdr, size_t len,
+    struct buf *bcc, struct err *err)
+{
+	return recipients(env, hdr, len, bcc, NULL, err);
 }
 
 /* Reads the header block of the spool file (up to the empty line). */
@@ -520,6 +554,7 @@ api_send(const struct account *acct, struct store *st,
 	struct body *b;
 	struct buf hdr, bcc;
 	struct stat sb;
+	size_t n = 0;
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
@@ -531,8 +566,15 @@ api_send(const struct account *acct, struct store *st,
 	b = xcalloc(1, sizeof(*b));
 	buf_init(&b->enc, API_CHUNK / 3 * 4 + 8, 0);
 	if (read_header(msgfd, &hdr, err) == -1 ||
-	    api_recipients(env, buf_str(&hdr), hdr.len, &bcc, err) == -1)
+	    recipients(env, buf_str(&hdr), hdr.len, &bcc, &n, err) == -1)
 		goto out;
+	if (n > api_max_rcpts(t)) {
+		err_set(err, ERR_PERM, "550 5.5.3 too many recipients for %s "
+		    "(%zu; it takes at most %zu per message, To, Cc and Bcc "
+		    "together): send it over SMTP (transport smtp) or to fewer "
+		    "at a time", api_name(t), n, api_max_rcpts(t));
+		goto out;
+	}
 	b->fd = msgfd;
 	b->pre = buf_str(&bcc);
 	b->prelen = bcc.len;

@@ -28,6 +28,12 @@
 /* The largest message (bytes as queued) each API takes. */
 #define API_GRAPH_MAX		CONF_GRAPH_MAX_MESSAGE
 #define API_GMAIL_MAX		CONF_GMAIL_MAX_MESSAGE
+/*
+ * The most recipients (To, Cc and Bcc together) one message may have:
+ * Gmail's limit, and Exchange Online's default recipient limit.
+ */
+#define API_GMAIL_MAX_RCPTS	100
+#define API_GRAPH_MAX_RCPTS	500
 /* The longest header block read to find the recipients. */
 #define API_HEADER_MAX		(1024 * 1024)
 /* A whole request may take this long (a 35 MiB upload on a slow line). */
@@ -62,6 +68,17 @@ struct api_result {
 long long api_max_message(enum conf_transport);
 /* "Microsoft Graph" or "the Gmail API". */
 const char *api_name(enum conf_transport);
+/* The most recipients per message of the transport (0: no API limit). */
+size_t	api_max_rcpts(enum conf_transport);
+/*
+ * Submission's check: a message of n recipients for an account that
+ * sends only over an API (transport graph, gmail-api) above its limit is
+ * refused (-1, ERR_DATA naming the limit and the cure); 0 otherwise. A
+ * message found above it at delivery (transport auto) fails as a whole
+ * (api_send: ERR_PERM 5.5.3), and its sender gets a DSN.
+ */
+int	api_rcpts_check(const struct account *acct, size_t n,
+	    struct err *err);
 
 /*
  * Sends env's message (msgfd: the spool file) to its open recipients over
@@ -75,7 +92,8 @@ const char *api_name(enum conf_transport);
  *   ERR_AUTH  held: sign-in needed, a permission only an admin can grant,
  *             a header recipient outside the envelope, or a request the
  *             API found malformed (a bug here: logged loudly)
- *   ERR_PERM  failed for every recipient (too large, refused as such):
+ *   ERR_PERM  failed for every recipient (too large, too many
+ *             recipients: api_max_rcpts, refused as such):
  *             the message starts with an SMTP-style code for the DSN
  */
 int	api_send(const struct account *acct, struct store *st,

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "api.h"
 #include "buf.h"
 #include "log.h"
 #include "runq.h"
@@ -140,6 +141,10 @@ submit_spool(struct queue *q, const struct invocation *inv,
 	}
 	submit_envelope(&env, inv, acct);
 	/* refused now rather than at every delivery attempt */
+	if (api_rcpts_check(acct, env.nrcpts, err) == -1) {
+		queue_abort(q, &env, fd);
+		goto out;
+	}
 	if (!addr_smtp_ok(env.sender)) {
 		queue_abort(q, &env, fd);
 		err_set(err, ERR_DATA, "invalid envelope sender '%.100s': "

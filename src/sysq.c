@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "api.h"
 #include "buf.h"
 #include "intake.h"
 #include "log.h"
@@ -333,7 +334,8 @@ sysq_drop_write(struct sysq_drop *d, const struct invocation *inv,
 	sizecache_limit(acct, &d->sizes, &lim);
 	io.max_size = (off_t)lim.bytes;
 	io.size_cure = lim.why;
-	if (intake_read(in, d->fd, &io, &env, err) == -1)
+	if (intake_read(in, d->fd, &io, &env, err) == -1 ||
+	    api_rcpts_check(acct, env.nrcpts, err) == -1)
 		goto out;
 	if ((end = lseek(d->fd, 0, SEEK_CUR)) == -1)
 		goto ioerr;

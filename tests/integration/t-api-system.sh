@@ -3,7 +3,8 @@
 # maildrop, the daemon user's queue run sends the message once through
 # Microsoft Graph (fake Graph, api_server.py) with a Graph token it gets
 # from the refresh token in its own persistent keyring; the drop file is
-# gone, the queue is empty, nothing went over SMTP.
+# gone, the queue is empty, nothing went over SMTP. A message with more
+# recipients than Graph takes is refused by the user's sendmail.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/lib-sysmode.sh"
 
@@ -52,4 +53,17 @@ like "$(cat "$T/daemon.out")" "^Mail queue is empty$" "mailq: the queue is empty
 daemon -q
 is "$(api_msg_count)" 1 "a second queue run sends nothing again"
 [ "$(api_msg_count)" = 1 ] || diag "$(cat "$T/daemon.err")"
+
+# More recipients than Graph takes in one message (500): the local
+# user's sendmail refuses it (exit 65, naming the limit); nothing sent.
+i=1; : >"$S/r501"
+while [ $i -le 501 ]; do echo "r$i@example.test" >>"$S/r501"; i=$((i + 1)); done
+chmod 644 "$S/r501"
+as_user $WU sh -c '"$1" -C "$2" $(cat "$3") <"$4"' - "$BIN" "$CF" "$S/r501" "$S/msg" 2>"$T/err2"
+is "$?" 65 "501 recipients: refused (exit 65)"
+like "$(cat "$T/err2")" "501 recipients: Microsoft Graph takes at most 500" "501 recipients: the error names the limit"
+is "$(wc -l <"$T/err2" | tr -d ' ')" 1 "501 recipients: in one line"
+daemon -q
+is "$(api_msg_count)" 1 "501 recipients: nothing sent"
+is "$(drop_files | wc -l | tr -d ' ')" 0 "501 recipients: its drop file was removed"
 done_testing

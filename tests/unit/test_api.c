@@ -93,12 +93,44 @@ test_header_only(void **state)
 	envelope_free(&env);
 }
 
+/* Recipients per message: refused at submission for an API-only account. */
+static void
+test_rcpts_limit(void **state)
+{
+	struct account a;
+	struct err err;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.name = "work";
+	assert_int_equal(api_max_rcpts(TRANSPORT_GMAIL), 100);
+	assert_int_equal(api_max_rcpts(TRANSPORT_GRAPH), 500);
+	assert_int_equal(api_max_rcpts(TRANSPORT_SMTP), 0);
+	a.transport = TRANSPORT_GMAIL;
+	err_clear(&err);
+	assert_int_equal(api_rcpts_check(&a, 100, &err), 0);
+	assert_int_equal(api_rcpts_check(&a, 101, &err), -1);
+	assert_int_equal(err.class, ERR_DATA);
+	assert_non_null(strstr(err.msg, "101 recipients: the Gmail API takes "
+	    "at most 100"));
+	assert_non_null(strstr(err.msg, "'transport smtp'"));
+	a.transport = TRANSPORT_GRAPH;
+	assert_int_equal(api_rcpts_check(&a, 500, &err), 0);
+	assert_int_equal(api_rcpts_check(&a, 501, &err), -1);
+	/* auto and smtp: SMTP takes them; the API's check is at delivery. */
+	a.transport = TRANSPORT_AUTO;
+	assert_int_equal(api_rcpts_check(&a, 5000, &err), 0);
+	a.transport = TRANSPORT_SMTP;
+	assert_int_equal(api_rcpts_check(&a, 5000, &err), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bcc),
 		cmocka_unit_test(test_header_only),
+		cmocka_unit_test(test_rcpts_limit),
 	};
 
 	return cmocka_run_group_tests_name("api", tests, NULL, NULL);
