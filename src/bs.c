@@ -37,6 +37,7 @@
 
 #include "addr.h"
 #include "aliases.h"
+#include "api.h"
 #include "bs.h"
 #include "deliver.h"
 #include "log.h"
@@ -470,7 +471,7 @@ cmd_rcpt(struct sess *s, const char *arg)
 	struct addr a;
 	struct err err;
 	char r[256], **v = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, max;
 
 	if (!s->in_mail) {
 		reply(s, "503 5.5.1 Need MAIL before RCPT");
@@ -509,6 +510,14 @@ cmd_rcpt(struct sess *s, const char *arg)
 	if (s->nrcpts >= LIM_RCPTS) {
 		addr_clear(&a);
 		reply(s, "452 4.5.3 Too many recipients");
+		return;
+	}
+	/* An API-only account: the rest goes in the next transaction. */
+	if ((max = api_max_rcpts(s->acct->transport)) > 0 &&
+	    s->nrcpts >= max) {
+		addr_clear(&a);
+		reply(s, "452 4.5.3 Too many recipients: %s takes at most %zu "
+		    "per message", api_name(s->acct->transport), max);
 		return;
 	}
 	s->rcpts = xreallocarray(s->rcpts, s->nrcpts + 1, sizeof(*s->rcpts));

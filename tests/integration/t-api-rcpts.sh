@@ -39,6 +39,22 @@ like "$(cat "$T/err")" "transport smtp" "101 recipients: and the cure"
 is "$(qcount q)$(qcount hold)$(qcount failed)" "000" "101 recipients: nothing queued"
 is "$(api_stat requests)" "$r0" "101 recipients: no request"
 
+# 1b. -bs: RCPT beyond the 100th gets 452 4.5.3 (the client sends the
+#     rest in another transaction); the first 100 go out.
+{
+	printf '< ^220\n> EHLO client.example.test\n< ^250\n'
+	printf '> MAIL FROM:<alice@example.test>\n< ^250\n'
+	for r in $(cat "$T/r100"); do printf '> RCPT TO:<%s>\n< ^250\n' "$r"; done
+	printf '> RCPT TO:<r101@example.test>\n'
+	printf '< ^452 4\\.5\\.3 Too many recipients: the Gmail API takes at most 100 per message$\n'
+	printf '> DATA\n< ^354\n> To: r1@example.test\n> Subject: bs\n>\n> x\n> .\n'
+	printf '< ^250 2\\.0\\.0\n> QUIT\n< ^221\nclose\nexit 0\n'
+} >"$T/bs.bs"
+"$PY" "$IT/bs_dialogue.py" "$T/bs.bs" "$T/bs.log" -- "$OAUTHMAIL" -bs >"$T/bs.out" 2>"$T/bs.err"
+is "$?" 0 "-bs: 100 RCPTs taken, the 101st refused with 452 4.5.3"
+[ -s "$T/bs.err" ] && diag "$(cat "$T/bs.out" "$T/bs.err")"
+is "$(api_msg_field recipients | wc -l)" 100 "-bs: the message went to the 100"
+
 # 2. -t: To and Cc together count (60 + 41).
 {
 	printf 'Subject: t\nTo: '; rcpts 60 | sed -n '1,60p' | paste -sd, -
