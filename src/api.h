@@ -58,8 +58,8 @@
 
 struct api_result {
 	long		 status;	/* HTTP status of the last reply, or 0 */
-	long long	 retry_after;	/* seconds the API asked for (Retry-After,
-					   or Google's "Retry after" time), or 0 */
+	/* Seconds the API asked for: Retry-After, or Google's "Retry after". */
+	long long	 retry_after;
 	char		 request_id[128];
 	char		 message_id[128];	/* Gmail's id of the sent copy */
 };

@@ -47,8 +47,8 @@ struct dsession {
 	enum conf_transport	 transport;	/* SMTP, or the API in use */
 	int			 smtp_ok;	/* an SMTP session was opened */
 	struct api_result	 api;		/* the last API request */
-	long long		 fail_wait;	/* the wait the API asked for in
-						   the reply that stopped the run */
+	/* The wait the API asked for in the reply that stopped the run. */
+	long long		 fail_wait;
 };
 
 static int
