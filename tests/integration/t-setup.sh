@@ -7,7 +7,10 @@
 # login.microsoftonline.com and gives the tenant id); only the client id,
 # the flow and an unknown provider are asked. --dry-run writes nothing; a
 # new configuration is created mode 600 and parses; an existing one gets
-# the account only after a yes, never twice.
+# the account only after a yes, never twice. A set-user-id binary is
+# refused; a set-group-id one gives the group up before setup runs and
+# ignores the test overrides (a network namespace of its own keeps it off
+# the real DNS and Microsoft).
 . "$top_srcdir/tests/integration/lib.sh"
 need_oauthmail
 D=$T/disc
@@ -115,4 +118,45 @@ setup 'cid\ny\n' carol@acme.example -C "$N"
 is "$RC" 73 "the same account name again: refused"
 like "$(cat "$T/err")" "already has an account acme" "saying so"
 is "$(cksum <"$N")" "$sum" "and the file is unchanged"
+
+# --- set-id ----------------------------------------------------------------------
+if [ "$(id -u)" != 0 ] || ! getent passwd nobody >/dev/null ||
+    ! getent group nogroup >/dev/null || ! unshare -n true 2>/dev/null; then
+	skip "needs root, nobody, nogroup and unshare -n" 7
+else
+	mkdir -p "$T/suid" "$T/sgid"
+	cp "$OAUTHMAIL" "$T/suid/oauthmail"
+	chown nobody "$T/suid/oauthmail"
+	chmod 4755 "$T/suid/oauthmail"
+	"$T/suid/oauthmail" setup you@gmail.com -C "$T/suid/config" </dev/null \
+	    >"$T/out" 2>"$T/err"
+	is "$?" 78 "a set-user-id binary: exit 78"
+	is "$(cat "$T/err")" "oauthmail: refusing to run set-user-id; remove the set-user-id bit from the binary (chmod u-s)" \
+	    "one line saying what to do"
+	[ -e "$T/suid/config" ] && fail "nothing written (set-user-id)" ||
+	    pass "nothing written (set-user-id)"
+	cp "$OAUTHMAIL" "$T/sgid/oauthmail"
+	chgrp nogroup "$T/sgid/oauthmail"
+	chmod 2755 "$T/sgid/oauthmail"
+	rm -f "$T/in"
+	mkfifo "$T/in"
+	unshare -n "$T/sgid/oauthmail" setup bob@acme.example --dry-run \
+	    -C "$T/sgid/config" <"$T/in" >"$T/out" 2>"$T/err" &
+	pid=$!
+	exec 7>"$T/in"
+	wait_for 20 grep -q 'provider (' "$T/err"
+	g=$(id -g)
+	is "$(grep '^Gid:' "/proc/$pid/status" | tr -s ' \t' ' ')" "Gid: $g $g $g $g" \
+	    "set-group-id: the group is given up for good before setup runs"
+	printf 'google\ncid\n' >&7
+	exec 7>&-
+	wait_bg "$pid" 30
+	is "$RC" 0 "set-group-id --dry-run: exit 0"
+	like "$(cat "$T/err")" "was not recognised" \
+	    "OAUTHMAIL_MX_FILE is ignored: the provider is asked"
+	like "$(cat "$T/err")" "warning: https://login.microsoftonline.com/acme.example/" \
+	    "OAUTHMAIL_DISCOVERY_URL is ignored: the real discovery is tried"
+	[ -e "$T/sgid/config" ] && fail "--dry-run writes nothing (set-group-id)" ||
+	    pass "--dry-run writes nothing (set-group-id)"
+fi
 done_testing
