@@ -7,10 +7,12 @@
 # login.microsoftonline.com and gives the tenant id); only the client id,
 # the flow and an unknown provider are asked. --dry-run writes nothing; a
 # new configuration is created mode 600 and parses; an existing one gets
-# the account only after a yes, never twice. A set-user-id binary is
-# refused; a set-group-id one gives the group up before setup runs and
-# ignores the test overrides (a network namespace of its own keeps it off
-# the real DNS and Microsoft).
+# the account only after a yes, never twice, and one that does not parse
+# is left alone. Then the sign-in setup starts (the device flow against
+# the test OAuth server): the token lands in the keyring and sends. A
+# set-user-id binary is refused; a set-group-id one gives the group up
+# before setup runs and ignores the test overrides (a network namespace
+# of its own keeps it off the real DNS and Microsoft).
 . "$top_srcdir/tests/integration/lib.sh"
 need_oauthmail
 D=$T/disc
@@ -118,6 +120,82 @@ setup 'cid\ny\n' carol@acme.example -C "$N"
 is "$RC" 73 "the same account name again: refused"
 like "$(cat "$T/err")" "already has an account acme" "saying so"
 is "$(cksum <"$N")" "$sum" "and the file is unchanged"
+B=$T/broken/config
+mkdir -p "$T/broken"
+printf 'account x\n  nonsense_key 1\n' >"$B"
+chmod 600 "$B"
+sum=$(cksum <"$B")
+setup 'cid\ny\n' bob@acme.example -C "$B"
+is "$RC" 78 "an existing file that does not parse: exit 78"
+like "$(cat "$T/err")" "nothing written" "saying nothing was written"
+is "$(cksum <"$B")" "$sum" "and the file is unchanged"
+
+# An unknown domain whose discovery fails: a warning, then the question.
+OAUTHMAIL_DISCOVERY_URL=http://127.0.0.1:1 setup '' a@unknown.example -C "$T/none"
+is "$RC" 64 "an unknown domain, no discovery and no answer: exit 64"
+like "$(grep -c 'warning: http://127.0.0.1:1/unknown.example/' "$T/err")" "^1$" \
+    "one warning line names the discovery that failed"
+like "$(cat "$T/err")" "no answer to \"provider" "the provider was asked"
+[ -e "$T/none" ] && fail "nothing written" || pass "nothing written"
+
+# --- the sign-in ---------------------------------------------------------------
+# An existing file (one account) whose defaults point the Microsoft
+# account setup adds at the test servers; its name is the domain's first
+# label, unique here.
+if start_kernel_keyring || start_keyring; then
+	start_oauth --device-interval 1 || bail "oauth server did not start"
+	start_smtpd || bail "smtpd did not start"
+	name=$(unique_account)
+	at_exit "keyring_del $name token"
+	printf '%s.example %s.mail.protection.outlook.com\n' "$name" "$name" >>"$T/mx"
+	S=$T/signin/config
+	mkdir -p "$T/signin"
+	cat >"$S" <<-EOF
+	defaults
+	host 127.0.0.1
+	port $SMTP_PORT
+	tls on
+	tls_starttls on
+	tls_trust_file $CERTS/ca.pem
+	user alice@example.test
+	token_endpoint $OAUTH_TOKEN_URL
+	device_endpoint $OAUTH_DEVICE_URL
+	keyring $KEYRING
+	logfile $T/oauthmail.log
+	account spare
+	provider custom
+	client_id demo-client
+	from alice@example.test
+	EOF
+	chmod 600 "$S"
+	printf 'demo-client\ndevice\ny\n' >"$T/answers"
+	"$OAUTHMAIL" setup "you@$name.example" -C "$S" <"$T/answers" \
+	    >"$T/out" 2>"$T/err" &
+	pid=$!
+	if wait_for 20 grep -Eq '[0-9]{4}-[0-9]{4}' "$T/err"; then
+		pass "setup starts the device sign-in: the user code is shown"
+	else
+		fail "setup starts the device sign-in: the user code is shown" \
+		    "$(cat "$T/err")"
+	fi
+	like "$(cat "$S")" "account $name" "the account was written before the sign-in"
+	code=$(grep -Eo '[0-9]{4}-[0-9]{4}' "$T/err" | head -n 1)
+	oauth_ctl POST "/_control/device/approve?user_code=$code" >/dev/null
+	wait_bg "$pid" 30
+	is "$RC" 0 "setup exits 0 once the sign-in is approved"
+	like "$(cat "$T/err")" "signed in as .*token stored in" "saying who signed in"
+	is "$(token_record "$name" needs_login)" false "the token record is in the keyring"
+	isnt "$(token_record "$name" refresh_token)" "" "with its refresh token"
+	file_contains "$S" "^  flow device$" "the config has the flow answered"
+	file_contains "$S" "^  tenant $name.example$" "and the tenant"
+	test_message | "$OAUTHMAIL" -C "$S" -f "you@$name.example" bob@example.test \
+	    >"$T/out" 2>"$T/err"
+	is "$?" 0 "a send with the new account works"
+	is "$(msg_count)" 1 "the message arrived"
+	is "$(msg_field auth_mech)" XOAUTH2 "signed in with the token setup got"
+else
+	skip "no keyring" 12
+fi
 
 # --- set-id ----------------------------------------------------------------------
 if [ "$(id -u)" != 0 ] || ! getent passwd nobody >/dev/null ||
