@@ -754,7 +754,8 @@ cmd_logout(const struct account *a, struct err *err)
 {
 	struct store *st;
 
-	if (store_open_account(a, &st, err) == -1)
+	/* Lazy: the kernel copy goes even when the keyring cannot open. */
+	if (store_open_lazy(a, &st, err) == -1)
 		return -1;
 	if (conf_is_oauth(a))
 		login_revoke(a, st);

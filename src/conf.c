@@ -281,6 +281,8 @@ finish_account(struct parser *p, struct account *a)
 		a->syslog = 1;
 	if (!ISSET(a, K_REFRESH_MARGIN))
 		a->refresh_margin = 300;
+	if (!ISSET(a, K_TOKEN_CACHE))
+		a->token_cache = 1;
 	if (conf_apply_provider(p, a) == -1)
 		return -1;
 	p->line = a->from_line;

@@ -88,6 +88,7 @@ struct account {
 	char		*client_assertion_file;	/* federated assertion */
 	int		 refresh_margin;	/* seconds before expiry */
 	enum conf_keyring keyring;
+	int		 token_cache;	/* kernel copy of the access token */
 	/* Local side: */
 	char		*aliases;	/* aliases file */
 	char		*logfile;

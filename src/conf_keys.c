@@ -69,6 +69,7 @@ static const struct {
 	{ "graph_endpoint", K_GRAPH_ENDPOINT },
 	{ "gmail_endpoint", K_GMAIL_ENDPOINT },
 	{ "api_scope", K_API_SCOPE },
+	{ "token_cache", K_TOKEN_CACHE },
 	{ "maildrop_max_files", K_MAILDROP_MAX_FILES },
 	{ "maildrop_max_bytes", K_MAILDROP_MAX_BYTES },
 	{ "corrupt_max_age", K_CORRUPT_MAX_AGE },
@@ -191,6 +192,7 @@ copy_key(struct account *dst, const struct account *src, enum key k)
 			dst->refresh_margin = src->refresh_margin;
 			break;
 		case K_KEYRING: dst->keyring = src->keyring; break;
+		case K_TOKEN_CACHE: dst->token_cache = src->token_cache; break;
 		case K_SYSLOG: dst->syslog = src->syslog; break;
 		case K_DELIVERY: dst->delivery = src->delivery; break;
 		case K_TRANSPORT: dst->transport = src->transport; break;
@@ -452,6 +454,10 @@ conf_set_key(struct parser *p, const char *key, enum key k, const char *v)
 		break;
 	case K_ALLOW_FROM_OVERRIDE:
 		if (parse_bool(p, key, v, &a->allow_from_override) == -1)
+			return -1;
+		break;
+	case K_TOKEN_CACHE:
+		if (parse_bool(p, key, v, &a->token_cache) == -1)
 			return -1;
 		break;
 	case K_TIMEOUT:

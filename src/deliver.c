@@ -68,7 +68,7 @@ open_store(struct dsession *ds, struct err *err)
 {
 	if (ds->st != NULL)
 		return 0;
-	return store_open_account(ds->acct, &ds->st, err);
+	return store_open_lazy(ds->acct, &ds->st, err);
 }
 
 /* AUTH with the token (refreshed first if force); *cached: from cache. */

@@ -33,6 +33,11 @@
 #define SECRET_BACKEND	((const struct store_backend *)NULL)
 #endif
 #define KERNEL_BACKEND	(&store_kernel_backend)
+#ifdef HAVE_LIBSECRET
+#define SECRET_NAME	"secret-service"
+#else
+#define SECRET_NAME	NULL
+#endif
 
 struct store {
 	/* the one the next call uses; where new records go */
@@ -52,12 +57,17 @@ struct store {
 	char			*user;
 	int			 app_only;	/* client credentials */
 	int			 sealed;	/* the token-key credential is there */
+	int			 deferred;	/* lazy: the keyring not open yet */
+	enum conf_keyring	 keyring;	/* what to open then */
+	int			 cache;		/* the kernel copy is kept */
+	int			 kernel;	/* for it: 1 open, -1 failed */
 	int			 qfd;		/* queue directory (sealed), or -1 */
 	char			*queue_dir;	/* the account's, or NULL (default) */
 	unsigned char		 key[SEAL_KEY_LEN];
 };
 
 #define KERNEL_IDENT_MAX	4096	/* an identity text */
+#define STORE_CACHE_MAX_TTL	86400	/* the longest a copy lives */
 
 static int	cred_read(const char *, struct buf *, size_t, int,
 		    struct err *);
@@ -78,6 +88,8 @@ store_kind_name(enum store_kind k)
 		return "api_token";
 	case STORE_IDENTITY:
 		return "identity";
+	case STORE_CACHE:
+		return "cache";
 	}
 	return "unknown";
 }
@@ -231,15 +243,29 @@ identity_setup(struct store *st, const struct account *acct)
 	    " user=" : "", st->user);
 }
 
-int
-store_open_account(const struct account *acct, struct store **out,
+/* Whether the account keeps the kernel copy of its access token. */
+static int
+cache_wanted(const struct account *acct)
+{
+	return acct->token_cache && SECRET_NAME != NULL &&
+	    (acct->keyring == KEYRING_SECRET_SERVICE ||
+	    acct->keyring == KEYRING_AUTO);
+}
+
+static int
+open_account(const struct account *acct, int lazy, struct store **out,
     struct err *err)
 {
 	struct store *st;
 
-	if (open_backend(acct->keyring, &st, err) == -1)
+	if (lazy && cache_wanted(acct)) {
+		st = xcalloc(1, sizeof(*st));
+		st->deferred = 1;
+		st->keyring = acct->keyring;
+	} else if (open_backend(acct->keyring, &st, err) == -1)
 		return -1;
 	identity_setup(st, acct);
+	st->cache = cache_wanted(acct) && st->id_token != NULL;
 	st->qfd = -1;
 	if (acct->queue_dir != NULL)
 		st->queue_dir = xstrdup(acct->queue_dir);
@@ -249,6 +275,39 @@ store_open_account(const struct account *acct, struct store **out,
 		return -1;
 	}
 	*out = st;
+	return 0;
+}
+
+int
+store_open_account(const struct account *acct, struct store **out,
+    struct err *err)
+{
+	return open_account(acct, 0, out, err);
+}
+
+int
+store_open_lazy(const struct account *acct, struct store **out,
+    struct err *err)
+{
+	return open_account(acct, 1, out, err);
+}
+
+/* A lazy store's keyring, opened at its first use. */
+static int
+store_ready(struct store *st, struct err *err)
+{
+	struct store *o;
+
+	if (!st->deferred)
+		return 0;
+	if (open_backend(st->keyring, &o, err) == -1)
+		return -1;
+	st->backend = o->backend;
+	st->primary = o->primary;
+	st->other = o->other;
+	st->ss_locked = o->ss_locked;
+	freezero(o, sizeof(*o));
+	st->deferred = 0;
 	return 0;
 }
 
@@ -281,6 +340,9 @@ store_backend_name(const struct store *st)
 {
 	if (st == NULL)
 		return "none";
+	if (st->deferred)
+		return st->keyring == KEYRING_SECRET_SERVICE ?
+		    "secret-service" : "auto";
 	return (st->where[STORE_TOKEN] ? st->where[STORE_TOKEN] :
 	    st->primary)->name;
 }
@@ -763,6 +825,8 @@ store_get(struct store *st, const char *account, enum store_kind kind,
 
 	if ((rc = store_credential_for(account, kind, out, err)) != 1)
 		return rc;
+	if (store_ready(st, err) == -1)
+		return -1;
 	rc = get_any(st, account, kind, out, err);
 	if (kind == STORE_TOKEN && st->sealed && rc == 0)
 		seal_sync(st, account, out);
@@ -779,6 +843,115 @@ store_get(struct store *st, const char *account, enum store_kind kind,
 	return rc;
 }
 
+/*
+ * --- The kernel copy of the access token (store.h) -------------------------
+ */
+
+int
+store_cache_on(const struct store *st)
+{
+	return st != NULL && st->cache;
+}
+
+/* The copy's key; 0, or -1 when there is no usable kernel keyring. */
+static int
+cache_key(struct store *st, struct store_key *k)
+{
+	struct err err;
+
+	if (!st->cache)
+		return -1;
+	if (st->kernel == 0) {
+		err_clear(&err);
+		st->kernel = KERNEL_BACKEND->open(&err) == 0 ? 1 : -1;
+		if (st->kernel == -1)
+			log_debug("account %s: no kernel copy of the token: %s",
+			    st->name, err.msg);
+	}
+	if (st->kernel != 1)
+		return -1;
+	memset(k, 0, sizeof(*k));
+	k->account = st->name;
+	k->kind = STORE_CACHE;
+	k->ident = st->id_token;
+	k->client_id = st->client_id;
+	k->endpoint = st->endpoint;
+	k->tenant = st->tenant;
+	k->user = st->user;
+	return 0;
+}
+
+int
+store_cache_get(struct store *st, struct buf *out)
+{
+	struct store_key k;
+	struct err err;
+	int rc;
+
+	if (cache_key(st, &k) == -1)
+		return 1;
+	err_clear(&err);
+	rc = KERNEL_BACKEND->get(&k, out, &err);
+	if (rc == -1)
+		log_debug("account %s: kernel copy of the token not read: %s",
+		    st->name, err.msg);
+	if (rc != 0)
+		buf_reset(out);
+	return rc == 0 ? 0 : 1;
+}
+
+void
+store_cache_put(struct store *st, const char *data, size_t len, long ttl)
+{
+	const struct store_backend *b;
+	struct store_key k;
+	struct err err;
+
+	if (st->deferred || ttl <= 0 || cache_key(st, &k) == -1)
+		return;
+	b = st->where[STORE_TOKEN] ? st->where[STORE_TOKEN] : st->primary;
+	if (b == KERNEL_BACKEND)
+		return;
+	k.ttl = ttl < STORE_CACHE_MAX_TTL ? ttl : STORE_CACHE_MAX_TTL;
+	err_clear(&err);
+	if (KERNEL_BACKEND->put(&k, data, len, &err) == -1)
+		log_debug("account %s: no kernel copy of the token: %s",
+		    st->name, err.msg);
+}
+
+int
+store_cache_drop(struct store *st, struct err *err)
+{
+	struct store_key k;
+	struct buf b;
+	int there;
+
+	if (cache_key(st, &k) == -1 || KERNEL_BACKEND->del(&k, err) == 0)
+		return 0;
+	/* Only a copy that is still readable is a failure. */
+	buf_init(&b, LIM_TOKEN * 3, BUF_SECRET);
+	there = store_cache_get(st, &b) == 0;
+	buf_free(&b);
+	if (!there) {
+		log_debug("account %s: %s", st->name, err->msg);
+		err_clear(err);
+		return 0;
+	}
+	return err_prefix(err, "account %s: the kernel copy of its access "
+	    "token cannot be removed", st->name);
+}
+
+/* Before the account's own token record is written or deleted. */
+static int
+cache_drop_for(struct store *st, const char *account, enum store_kind kind,
+    struct err *err)
+{
+	if (kind != STORE_TOKEN || st->name == NULL ||
+	    strcmp(account, st->name) != 0)
+		return 0;
+	return store_cache_drop(st, err);
+}
+
 int
 store_put(struct store *st, const char *account, enum store_kind kind,
     const char *data, size_t len, struct err *err)
@@ -786,6 +959,9 @@ store_put(struct store *st, const char *account, enum store_kind kind,
 	struct store_key k, old;
 	struct err serr;
 
+	if (cache_drop_for(st, account, kind, err) == -1 ||
+	    store_ready(st, err) == -1)
+		return -1;
 	st->backend = st->where[kind] ? st->where[kind] : st->primary;
 	key_for(st, account, kind, &k);
 	if (backend_put(st, &k, data, len, err) == -1)
@@ -837,6 +1013,9 @@ store_delete(struct store *st, const char *account, enum store_kind kind,
 	struct account a;
 	int rc, fd;
 
+	if (cache_drop_for(st, account, kind, err) == -1 ||
+	    store_ready(st, err) == -1)
+		return -1;
 	rc = delete_in(st, st->primary, account, kind, err);
 	if (rc == 0 && st->other != NULL)
 		rc = delete_in(st, st->other, account, kind, err);

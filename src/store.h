@@ -19,7 +19,8 @@ enum store_kind {
 	STORE_PASSWORD,		/* for PLAIN/LOGIN accounts */
 	STORE_CLIENT_KEY,	/* PEM private key of client_certificate */
 	STORE_API_TOKEN,	/* the HTTPS API's access token (token.h) */
-	STORE_IDENTITY		/* store.c only: the name's last identity */
+	STORE_IDENTITY,		/* store.c only: the name's last identity */
+	STORE_CACHE		/* store.c only: the kernel copy (below) */
 };
 
 /*
@@ -59,6 +60,7 @@ struct store_key {
 	const char	*endpoint;
 	const char	*tenant;
 	const char	*user;
+	long		 ttl;		/* kernel keyring: seconds; 0 forever */
 };
 
 struct store;
@@ -95,6 +97,13 @@ int	store_sealed(const struct store *);
  * others. Returns the fd or -1 (ERR_CONFIG, ERR_CANTCREAT, ERR_TEMP).
  */
 int	store_queue_dir(const struct account *, int create, struct err *);
+/*
+ * The same, but the keyring itself is opened at the first store_get,
+ * store_put or store_delete (an error of opening it is theirs): a send
+ * whose access token the kernel copy holds never loads libsecret.
+ */
+int	store_open_lazy(const struct account *, struct store **,
+	    struct err *);
 void	store_close(struct store *);
 const char *store_backend_name(const struct store *);
 /*
@@ -112,6 +121,28 @@ int	store_put(struct store *, const char *account, enum store_kind,
 /* Deletes; 0 also when there was nothing. A token's sealed copy too. */
 int	store_delete(struct store *, const char *account, enum store_kind,
 	    struct err *);
+/*
+ * The kernel copy of an access token, in front of the Secret Service: a
+ * "user" key "oauthmail:cache <ident>" (the token's identity) in the
+ * kernel keyring the kernel backend uses, holding what token.c puts there
+ * (a token record without its refresh token), which the kernel drops by
+ * itself after ttl seconds. Only for the opened account's own token,
+ * with token_cache on, keyring secret-service or auto (libsecret built
+ * in). store_put and store_delete of that token record drop the copy
+ * before they write the keyring, so none outlives the record it came
+ * from.
+ *
+ * store_cache_get: 0 and out, 1 none or unusable (anything the kernel
+ * keyring says is logged at debug level and is "none").
+ * store_cache_put: only when the record is in the Secret Service; best
+ * effort. store_cache_drop: 0 also when there is none, or no kernel
+ * keyring; -1 when a copy is there and stays.
+ */
+int	store_cache_on(const struct store *);
+int	store_cache_get(struct store *, struct buf *out);
+void	store_cache_put(struct store *, const char *data, size_t len,
+	    long ttl);
+int	store_cache_drop(struct store *, struct err *);
 /*
  * A systemd credential: $CREDENTIALS_DIRECTORY/name, which systemd fills
  * from LoadCredential= / LoadCredentialEncrypted= (decrypted, readable

@@ -160,6 +160,7 @@ kernel_put(const struct store_key *key, const char *data,
     size_t len, struct err *err)
 {
 	char desc[KERNEL_MAX_DESC + 1];
+	key_serial_t id;
 	int e;
 
 	if (kernel_desc(desc, sizeof(desc), key, err) == -1)
@@ -168,10 +169,19 @@ kernel_put(const struct store_key *key, const char *data,
 		return err_set(err, ERR_DATA, "kernel keyring: a value of %zu "
 		    "bytes cannot be stored (1..%d)", len, KERNEL_MAX_PAYLOAD);
 	/* add_key replaces an existing key atomically (same serial). */
-	if (add_key("user", desc, data, len, (key_serial_t)kernel_ring) == -1) {
+	id = add_key("user", desc, data, len, (key_serial_t)kernel_ring);
+	if (id == -1) {
 		e = errno;
 		return err_set(err, kernel_class(e), "kernel keyring: store "
 		    "%s: %s", desc, kernel_strerror(e));
+	}
+	if (key->ttl > 0 && keyctl_set_timeout(id, (unsigned)key->ttl) == -1) {
+		e = errno;
+		/* A key that would not expire is not left behind. */
+		(void)keyctl_unlink(id, (key_serial_t)kernel_ring);
+		(void)keyctl_invalidate(id);
+		return err_set(err, kernel_class(e), "kernel keyring: timeout "
+		    "of %s: %s", desc, kernel_strerror(e));
 	}
 	return 0;
 }

@@ -188,6 +188,9 @@ token_record_dump(const struct token_record *r, struct buf *out,
  */
 
 /* 0 and *r, 1 if there is no record, -1 on error. */
+static int	usable(const struct token_record *, const struct account *,
+		    time_t);
+
 static int
 rec_load(struct store *st, const char *account, struct token_record *r,
     struct err *err)
@@ -220,6 +223,70 @@ rec_save(struct store *st, const char *account, const struct token_record *r,
 	rc = store_put(st, account, STORE_TOKEN, buf_str(&b), b.len, err);
 	buf_free(&b);
 	return rc;
+}
+
+/*
+ * --- The kernel copy (store.h) ----------------------------------------------
+ *
+ * The record without its refresh token: an access token the kernel
+ * keyring can hand to the next send without the Secret Service. Written
+ * only under the refresh lock, from the record then in the keyring, so a
+ * slower process never puts back a token another one has replaced.
+ */
+
+/* 0 and *r, 1 none or unusable. */
+static int
+cache_load(struct store *st, struct token_record *r)
+{
+	struct buf b;
+	struct err e;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	buf_init(&b, TOKEN_RECORD_MAX, BUF_SECRET);
+	rc = store_cache_get(st, &b);
+	if (rc == 0 && token_record_parse(r, buf_str(&b), b.len, &e) == -1) {
+		log_debug("kernel copy of the token not used: %s", e.msg);
+		rc = 1;
+	}
+	buf_free(&b);
+	if (rc == 0 && (r->refresh_token != NULL || r->needs_login)) {
+		token_record_free(r);
+		rc = 1;
+	}
+	return rc;
+}
+
+/* Puts a usable record r of acct in the copy; best effort. */
+static void
+cache_save(const struct account *acct, struct store *st,
+    const struct token_record *r)
+{
+	struct token_record c;
+	struct buf b;
+	struct err e;
+	time_t now = time(NULL);
+
+	if (!store_cache_on(st) || !usable(r, acct, now))
+		return;
+	c = *r;
+	c.refresh_token = NULL;
+	c.refresh_issued = 0;
+	buf_init(&b, TOKEN_RECORD_MAX, BUF_SECRET);
+	if (token_record_dump(&c, &b, &e) == 0)
+		store_cache_put(st, b.data, b.len, (long)(r->expires_at - now));
+	buf_free(&b);
+}
+
+/* rec_save of the account's own record, and its copy. */
+static int
+rec_save_own(const struct account *acct, struct store *st,
+    const struct token_record *r, struct err *err)
+{
+	if (rec_save(st, acct->name, r, err) == -1)
+		return -1;
+	cache_save(acct, st, r);
+	return 0;
 }
 
 /*
@@ -460,6 +527,55 @@ grant(const struct account *acct, struct store *st,
 	return rc;
 }
 
+/*
+ * The kernel copy's token (not after a refusal: the copy goes then, and
+ * the keyring's record decides). 0 given, 1 not there or not usable.
+ */
+static int
+from_cache(const struct account *acct, struct store *st, int force,
+    struct buf *out)
+{
+	struct token_record r;
+	struct err e;
+	int rc = 1;
+
+	if (!store_cache_on(st))
+		return 1;
+	if (force) {
+		err_clear(&e);
+		if (store_cache_drop(st, &e) == -1)
+			log_warnx("%s", e.msg);
+		return 1;
+	}
+	if (cache_load(st, &r) != 0)
+		return 1;
+	if (usable(&r, acct, time(NULL)) && give(&r, out, &e) == 0)
+		rc = 0;
+	token_record_free(&r);
+	return rc;
+}
+
+/*
+ * The record served this send from the keyring: make its copy for the
+ * next ones, under the lock and from the record then in the keyring.
+ * Skipped when another process holds the lock (it is refreshing).
+ */
+static void
+cache_fill(const struct account *acct, struct store *st)
+{
+	struct token_record r;
+	struct err e;
+	int fd;
+
+	if (!store_cache_on(st) || (fd = token_lock(acct, 0, &e)) == -1)
+		return;
+	if (rec_load(st, acct->name, &r, &e) == 0) {
+		cache_save(acct, st, &r);
+		token_record_free(&r);
+	}
+	token_unlock(fd);
+}
+
 int
 token_get(const struct account *acct, struct store *st, int force,
     struct buf *out, int *was_cached, struct err *err)
@@ -470,6 +586,12 @@ token_get(const struct account *acct, struct store *st, int force,
 	time_t now;
 
 	*was_cached = 0;
+	if (from_cache(acct, st, force, out) == 0) {
+		log_debug("account %s: access token from the kernel copy",
+		    acct->name);
+		*was_cached = 1;
+		return 0;
+	}
 	memset(&cur, 0, sizeof(cur));
 	memset(&next, 0, sizeof(next));
 	json_token_init(&resp);
@@ -484,6 +606,8 @@ token_get(const struct account *acct, struct store *st, int force,
 			rc = 0;
 		}
 		token_record_free(&first);
+		if (rc == 0)
+			cache_fill(acct, st);
 		return rc;
 	}
 
@@ -500,6 +624,7 @@ token_get(const struct account *acct, struct store *st, int force,
 		if (give(&cur, out, err) == 0) {
 			*was_cached = !force;
 			rc = 0;
+			cache_save(acct, st, &cur);
 		}
 		goto out;
 	}
@@ -552,7 +677,7 @@ token_get(const struct account *acct, struct store *st, int force,
 		next.scope = xstrdup(cur.scope);
 
 	/* Persist (a rotated refresh token above all) before using it. */
-	if (rec_save(st, acct->name, &next, err) == -1) {
+	if (rec_save_own(acct, st, &next, err) == -1) {
 		if (rotated) {
 			err_prefix(err, "account %s: cannot save the new "
 			    "refresh token", acct->name);
@@ -585,7 +710,9 @@ token_mark_success(const struct account *acct, struct store *st)
 	int fd;
 
 	now = time(NULL);
-	if (rec_load(st, acct->name, &r, &err) != 0)
+	/* The copy says when, if it is there: no keyring for that. */
+	if (cache_load(st, &r) != 0 &&
+	    rec_load(st, acct->name, &r, &err) != 0)
 		return;
 	if (r.last_success > now - TOKEN_SUCCESS_EVERY &&
 	    r.last_success <= now) {
@@ -598,7 +725,7 @@ token_mark_success(const struct account *acct, struct store *st)
 		return;
 	if (rec_load(st, acct->name, &r, &err) == 0) {
 		r.last_success = now;
-		if (rec_save(st, acct->name, &r, &err) == -1)
+		if (rec_save_own(acct, st, &r, &err) == -1)
 			log_debug("account %s: last_success not saved: %s",
 			    acct->name, err.msg);
 		token_record_free(&r);
@@ -727,7 +854,7 @@ grant_api(const struct account *acct, struct store *st,
 		cur->refresh_token = resp->refresh_token;
 		resp->refresh_token = NULL;
 		cur->refresh_issued = time(NULL);
-		if (rec_save(st, acct->name, cur, err) == -1) {
+		if (rec_save_own(acct, st, cur, err) == -1) {
 			err_prefix(err, "account %s: cannot save the new "
 			    "refresh token", acct->name);
 			err->class = ERR_TEMP;

@@ -777,6 +777,11 @@ _pf_stat() {
 #     "expires_in=2" or "scope=..."), store the token record in the keyring
 #     and set SEED_ACCESS, SEED_REFRESH, SEED_EXPIRES_AT
 # token_record ACCOUNT [FIELD]    print the stored record (or one field)
+# token_cache_keys   the kernel copies of access tokens ("oauthmail:cache
+#     IDENT") issued by this test's OAuth server, one key id a line
+# token_cache_drop   remove them, as a logout does: keyring_put and
+#     keyring_del of a token record call it, so a test that reseeds or
+#     corrupts a record is not served the old token from the copy
 # unique_account                  a per-test account name (t<pid>)
 _keyring_pw=oauthmail-test
 
@@ -935,7 +940,28 @@ _ident_gc() {
 	return 0
 }
 
+token_cache_keys() {
+	command -v keyctl >/dev/null || return 0
+	_ckr=${KR_PERSIST:-$(keyctl get_persistent @s 2>/dev/null)} || return 0
+	for _cid in $(keyctl rlist "$_ckr" 2>/dev/null); do
+		_cd=$(keyctl rdescribe "$_cid" 2>/dev/null) || continue
+		case $_cd in
+		"user;"*";oauthmail:cache "*" token_endpoint=${OAUTH_URL:-none}/"*)
+			echo "$_cid" ;;
+		esac
+	done
+}
+
+token_cache_drop() {
+	for _cid in $(token_cache_keys); do
+		keyctl unlink "$_cid" "$_ckr" >/dev/null 2>&1
+		keyctl invalidate "$_cid" >/dev/null 2>&1 || :
+	done
+	return 0
+}
+
 keyring_put() {
+	[ "$2" = token ] && token_cache_drop
 	case ${KEYRING:-} in
 	secret-service)
 		if _ki=$(_ident "$1" "$2"); then
@@ -991,6 +1017,7 @@ keyring_get() {
 }
 
 keyring_del() {
+	[ "$2" = token ] && token_cache_drop
 	case ${KEYRING:-} in
 	secret-service)
 		if _ki=$(_ident "$1" "$2"); then

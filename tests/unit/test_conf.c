@@ -61,6 +61,7 @@ test_microsoft_preset(void **state)
 	assert_int_equal(a->syslog, 1);
 	assert_int_equal(a->refresh_margin, 300);
 	assert_int_equal(a->keyring, KEYRING_AUTO);
+	assert_int_equal(a->token_cache, 1);
 	assert_int_equal(a->delivery, CONF_DELIV_FOREGROUND);
 	assert_int_equal(a->allow_from_override, 0);
 	assert_int_equal(a->from_line, 1);
@@ -265,6 +266,7 @@ static const char inherit_text[] =
     "  from me@gmail.com\n"
     "  logfile \"/var/log/oauth mail.log\"\n"
     "  domain \"host\\\"x\"\n"
+    "  token_cache off\n"
     "account default : work\n";
 
 static void
@@ -288,6 +290,7 @@ test_inheritance(void **state)
 	assert_int_equal(w->refresh_margin, 600);
 	assert_string_equal(w->aliases, "/etc/aliases");
 	assert_int_equal(w->keyring, KEYRING_KERNEL);
+	assert_int_equal(w->token_cache, 1);
 	assert_int_equal(w->delivery, CONF_DELIV_QUEUE);
 	assert_int_equal(w->timeout, 30);
 	assert_int_equal(w->nsend_as, 2);
@@ -306,6 +309,7 @@ test_inheritance(void **state)
 	assert_int_equal(g->timeout, 0);
 	assert_int_equal(g->nsend_as, 0);
 	assert_string_equal(g->logfile, "/var/log/oauth mail.log");
+	assert_int_equal(g->token_cache, 0);
 	assert_string_equal(g->domain, "host\"x");
 
 	/* Selection. */
@@ -434,6 +438,7 @@ static const struct badconf badconfs[] = {
 	{ MSOK "delivery now\n", { "t.conf:5:", "foreground" } },
 	{ MSOK "timeout soon\n", { "t.conf:5:", "timeout" } },
 	{ MSOK "refresh_margin 2d\n", { "t.conf:5:", "refresh_margin" } },
+	{ MSOK "token_cache maybe\n", { "t.conf:5:", "token_cache" } },
 	{ MSOK "send_as sales\n", { "t.conf:5:", "send_as" } },
 	{ MSOK "mode system\n", { "t.conf:5:", "global" } },
 	{ MSOK "spool_dir /srv/om\n", { "t.conf:5:", "global" } },
