@@ -11,7 +11,8 @@
 #
 #   cd build && sudo sh ../tests/bench/sysload.sh          # 10 x 100
 #   BENCH_USERS=4 BENCH_MSGS=50 sh ../tests/bench/sysload.sh
-# Needs root (creates users; Postfix drops privileges). Results are
+# Needs root (creates users; Postfix drops privileges): without it, or in
+# a sanitizer build, it skips (lib-sysmode.sh). Results are
 # appended to tests/bench/results-sysload.txt in the build tree.
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -19,7 +20,11 @@ set -u
 : "${OAUTHMAIL:=$top_builddir/src/oauthmail}"
 export top_srcdir top_builddir OAUTHMAIL
 . "$top_srcdir/tests/integration/lib.sh"
-[ "$(id -u)" = 0 ] || bail "needs root"
+# The spool tree, the daemon's user and group, the test servers, the
+# configuration and the token: the integration tests' system mode.
+SYS_NO_ADMIN=1
+SYS_ACCOUNT_CONF="max_rate 0"
+. "$top_srcdir/tests/integration/lib-sysmode.sh"
 NU=${BENCH_USERS:-10} NM=${BENCH_MSGS:-100}
 TOTAL=$((NU * NM))
 OUT=$top_builddir/tests/bench/results-sysload.txt
@@ -27,64 +32,17 @@ mkdir -p "$(dirname "$OUT")"
 say() { echo "$*" | tee -a "$OUT"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-DU=ombd$$ GQ=ombq$$
 users=
 i=1
 while [ $i -le "$NU" ]; do users="$users omb$$u$i"; i=$((i + 1)); done
 cleanup_users() {
-	for u in $users $DU; do userdel "$u" >/dev/null 2>&1; done
-	groupdel $GQ >/dev/null 2>&1
+	for u in $users; do userdel "$u" >/dev/null 2>&1; done
 	:
 }
 at_exit cleanup_users
-groupadd --system $GQ || bail groupadd
-useradd --system -g $GQ -M -d /nonexistent -s /usr/sbin/nologin $DU || bail useradd
 for u in $users; do useradd -M -d /nonexistent -s /usr/sbin/nologin "$u" || bail "useradd $u"; done
-
-S=$(mktemp -d /tmp/om-bench-sys.XXXXXX) || bail mktemp
-at_exit "rm -rf '$S'"
-chmod 755 "$S"
-mkdir -p "$S/bin" "$S/etc" "$S/spool/maildrop" "$S/spool/queue" "$S/d/run" "$S/msgs"
-chmod 755 "$S/bin" "$S/etc" "$S/spool" "$S/msgs"
-cp "$OAUTHMAIL" "$S/bin/sendmail"
-chgrp $GQ "$S/bin/sendmail"
-chmod 2755 "$S/bin/sendmail"
-chown $DU:$GQ "$S/spool/maildrop" "$S/spool/queue" "$S/d" "$S/d/run"
-chmod 1730 "$S/spool/maildrop"
-chmod 700 "$S/spool/queue" "$S/d" "$S/d/run"
-cp "$CERTS/ca.pem" "$S/etc/ca.pem"
-chmod 644 "$S/etc/ca.pem"
-BIN=$S/bin/sendmail CF=$S/etc/oauthmail.conf
-
-start_oauth || bail "OAuth server"
-start_smtpd || bail "SMTP server"
-ACCOUNT=bench$$
-cat >"$CF" <<EOF
-mode system
-spool_dir $S/spool
-account $ACCOUNT
-host 127.0.0.1
-port $SMTP_PORT
-tls_trust_file $S/etc/ca.pem
-from alice@example.test
-auth xoauth2
-provider custom
-client_id demo-client
-token_endpoint $OAUTH_URL/token
-keyring kernel
-max_rate 0
-syslog off
-account default : $ACCOUNT
-EOF
-chmod 644 "$CF"
-keyring_put() {
-	printf '%s' "$3" | env -i PATH=/usr/bin:/bin setpriv --reuid=$DU \
-	    --regid=$GQ --init-groups keyctl session - sh -c \
-	    'keyctl padd user "$1" "$(keyctl get_persistent @s)"' - \
-	    "oauthmail:$1:$2" >/dev/null 2>&1
-}
-at_exit "env -i PATH=/usr/bin:/bin setpriv --reuid=$(id -u $DU) --regid=$(id -g $DU) --clear-groups keyctl session - sh -c 'keyctl clear \$(keyctl get_persistent @s)' >/dev/null 2>&1"
-seed_token "$ACCOUNT" || bail "seed token"
+mkdir -p "$S/msgs"
+chmod 755 "$S/msgs"
 
 # One 1 KB message per user and number (unique Subject).
 mkmsg() { # USER N FILE
@@ -103,9 +61,7 @@ for u in $users; do
 done
 chmod 644 "$S/msgs"/*
 
-env -i PATH=/usr/bin:/bin HOME="$S/d" XDG_RUNTIME_DIR="$S/d/run" \
-    XDG_STATE_HOME="$S/d" setpriv --reuid=$DU --regid=$GQ --init-groups \
-    keyctl session - "$BIN" -C "$CF" -bd >"$S/daemon.out" 2>"$S/daemon.err" &
+as_daemon --bg "$BIN" -C "$CF" -bd >"$S/daemon.out" 2>"$S/daemon.err"
 DPID=$!
 _lib_pids="$_lib_pids $DPID"
 sleep 1
@@ -127,16 +83,24 @@ submit_all() { # COMMAND-PREFIX...: one background loop per user
 	wait $_pids	# not the daemon's
 }
 om_submit() { su -s /bin/sh "$1" -c "'$BIN' -C '$CF' -t -i <'$2'"; }
+# run_load SUBMITTER: submits everything, waits (15 min at most) for all
+# of it to arrive; sets t0 (start), t1 (submissions returned), t2 (all
+# arrived), got (messages arrived) and uniq (distinct Subjects).
+run_load() {
+	t0=$(now_ms)
+	submit_all "$1"
+	t1=$(now_ms)
+	deadline=$(( $(date +%s) + 900 ))
+	while [ "$(msg_count)" -lt "$TOTAL" ] && [ "$(date +%s)" -lt "$deadline" ]; do
+		sleep 0.2
+	done
+	t2=$(now_ms)
+	got=$(msg_count)
+	uniq=$(for f in $(msg_list); do sed -n 's/^Subject: //p' "$f" | head -n 1; done | sort -u | wc -l)
+}
 
 say "== oauthmail system mode: $NU users x $NM messages ($(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
-t0=$(now_ms)
-submit_all om_submit
-t1=$(now_ms)
-deadline=$(( $(date +%s) + 900 ))
-while [ "$(msg_count)" -lt "$TOTAL" ] && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.2; done
-t2=$(now_ms)
-got=$(msg_count)
-uniq=$(for f in $(msg_list); do sed -n 's/^Subject: //p' "$f" | head -n 1; done | sort -u | wc -l)
+run_load om_submit
 rss=$(sed -n 's/^VmHWM:[[:space:]]*//p' /proc/$dpid/status 2>/dev/null)
 say "submissions: $(( t1 - t0 )) ms for $TOTAL ($(cat "$S/fail" 2>/dev/null | wc -l) failed)"
 say "all delivered after: $(( t2 - t0 )) ms (arrived $got of $TOTAL, distinct $uniq, duplicates $((got - uniq)))"
@@ -185,14 +149,7 @@ at_exit "postfix -c '$PFD/etc' stop >/dev/null 2>&1"
 # submits as root, through the same postdrop path.
 pf_submit() { /usr/sbin/sendmail -C "$PFD/etc" -t -i <"$2"; }
 say "== Postfix $(postconf -d -h mail_version 2>/dev/null): $NU loops x $NM messages, relaying to the same kind of server"
-t0=$(now_ms)
-submit_all pf_submit
-t1=$(now_ms)
-deadline=$(( $(date +%s) + 900 ))
-while [ "$(msg_count)" -lt "$TOTAL" ] && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.2; done
-t2=$(now_ms)
-got=$(msg_count)
-uniq=$(for f in $(msg_list); do sed -n 's/^Subject: //p' "$f" | head -n 1; done | sort -u | wc -l)
+run_load pf_submit
 rss=0
 master=$(tr -d ' ' <"$PFD/spool/pid/master.pid" 2>/dev/null)
 for p in $master $(pgrep -P "${master:-0}" 2>/dev/null); do

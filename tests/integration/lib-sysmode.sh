@@ -15,7 +15,11 @@
 # options for the SMTP server (e.g. "--size 0").
 #
 #   as_user USER CMD...   runs CMD as USER (the set-gid bit is honoured)
-#   daemon ARGS...        runs the binary as the daemon user
+#   as_daemon [--bg] CMD...   runs CMD as the daemon user, in its own
+#                         session keyring, with only PATH, HOME and XDG_*
+#                         set; --bg: in the background, its pid in $!
+#   daemon ARGS...        runs the binary as the daemon user (output
+#                         appended to $T/daemon.out and $T/daemon.err)
 #   drop_files            lists the drop files (not the .usage ledger)
 need_oauthmail
 [ "$(id -u)" = 0 ] || skip_all "needs root (creates users)"
@@ -94,11 +98,17 @@ as_user() {
 	setpriv --reuid="$_au" --regid="$(id -g "$_au")" --init-groups "$@"
 }
 
-daemon() {
-	env -i PATH=/usr/bin:/bin HOME="$S/d" XDG_RUNTIME_DIR="$S/d/run" \
+as_daemon() {
+	_adbg=
+	[ "$1" = --bg ] && { _adbg=1; shift; }
+	set -- env -i PATH=/usr/bin:/bin HOME="$S/d" XDG_RUNTIME_DIR="$S/d/run" \
 	    XDG_STATE_HOME="$S/d" setpriv --reuid=$DU --regid=$GQ --init-groups \
-	    keyctl session - "$BIN" -C "$CF" "$@" >>"$T/daemon.out" \
-	    2>>"$T/daemon.err"
+	    keyctl session - "$@"
+	if [ -n "$_adbg" ]; then "$@" & else "$@"; fi
+}
+
+daemon() {
+	as_daemon "$BIN" -C "$CF" "$@" >>"$T/daemon.out" 2>>"$T/daemon.err"
 }
 
 drop_files() {

@@ -82,9 +82,7 @@ unlike "$(cat "$SMTP_MAILDIR"/new/*.eml)" "dead writer" "it was not delivered"
 #    and a file still locked at that instant is retried, not left for the
 #    next interval.
 before=$(msg_count)
-env -i PATH=/usr/bin:/bin HOME="$S/d" XDG_RUNTIME_DIR="$S/d/run" \
-    XDG_STATE_HOME="$S/d" setpriv --reuid=$DU --regid=$GQ --init-groups \
-    keyctl session - "$BIN" -C "$CF" -bd -q1h >"$T/bd.out" 2>&1 &
+as_daemon --bg "$BIN" -C "$CF" -bd -q1h >"$T/bd.out" 2>&1
 bdpid=$!
 at_exit "kill $bdpid 2>/dev/null"
 sleep 1

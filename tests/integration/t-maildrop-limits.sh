@@ -123,9 +123,7 @@ is "$(stat -c '%U:%G %a' "$REC" 2>/dev/null)" "$DU:$GQ 640" \
     "owned by the daemon's user, readable by the spool group only"
 cp "$OAUTHMAIL" "$S/bin/oauthmail"
 chmod 755 "$S/bin/oauthmail"
-env -i PATH=/usr/bin:/bin HOME="$S/d" XDG_RUNTIME_DIR="$S/d/run" \
-    XDG_STATE_HOME="$S/d" setpriv --reuid=$DU --regid=$GQ --init-groups \
-    keyctl session - "$S/bin/oauthmail" -C "$CF" status >"$T/status" 2>&1
+as_daemon "$S/bin/oauthmail" -C "$CF" status >"$T/status" 2>&1
 like "$(cat "$T/status")" "size limit +1000000 bytes \(advertised by 127\.0\.0\.1:$SMTP_PORT\)" \
     "the daemon's user's status shows the limit and where it comes from"
 as_user $WU cat "$REC" >/dev/null 2>&1
