@@ -129,4 +129,32 @@ is "$(api_msg_field token_user)" "alice@example.test" "another identity's earlie
 kget "$LEGACY" >/dev/null; isnt $? 0 "another identity's earlier record: removed"
 isnt "$(kget "$API_ALICE" | json_get access_token)" "$BOB_TOKEN" "another identity's earlier record: not moved"
 is "$(msg_count)" 0 "nothing went over SMTP"
+
+# 7. The Secret Service keeps it the same way: kind api_token with the
+#    identity's attributes; a change of user does not reuse it.
+if ! start_keyring; then
+	skip 4 "no Secret Service (dbus-daemon, gnome-keyring-daemon)"
+	done_testing
+	exit 0
+fi
+ss_seed() {	# USER: the account's token record under USER's identity
+	seeded "$1" demo-client "$SCOPES" | timeout 10 secret-tool store \
+	    --label="oauthmail test" xdg:schema org.oauthmail.Token \
+	    service oauthmail kind token client_id demo-client \
+	    token_endpoint "$OAUTH_URL/token" tenant "" user "$1"
+}
+ss_api() {	# USER: that identity's API token record
+	timeout 10 secret-tool lookup service oauthmail kind api_token \
+	    client_id demo-client token_endpoint "$OAUTH_URL/token" tenant "" \
+	    user "$1"
+}
+graph_config alice@example.test demo-client
+ss_seed alice@example.test || bail "seed"
+run_ok "Secret Service, alice: send" send_msg bob@example.test
+like "$(ss_api alice@example.test | json_get scope)" "Mail.Send" \
+    "Secret Service: the Graph token under kind api_token and alice's identity"
+graph_config bob@example.test demo-client
+ss_seed bob@example.test || bail "seed"
+run_ok "Secret Service, bob: send" send_msg bob@example.test
+is "$(api_msg_field token_user)" "bob@example.test" "Secret Service: bob's mail with bob's token"
 done_testing
