@@ -1220,6 +1220,13 @@ log_lacks() {
 # send_msg ARGS...      pipe a small test message (to bob@example.test,
 #     Subject "test $$") into "$OAUTHMAIL" -C "$CONFIG" ARGS...; stdout in
 #     $T/out, stderr in $T/err, exit status in $RC
+# bs_size_dialogue small|only-big CMD...   speak SMTP to CMD (a -bs
+#     session, bs_dialogue.py) whose account's server advertised SIZE
+#     1000000 (the SMTP server at $SMTP_PORT): EHLO must advertise SIZE
+#     1000000, MAIL FROM ... SIZE=2000000 get 552 5.3.4 and a 2 MB DATA
+#     554 5.6.0 naming the limit and 127.0.0.1:$SMTP_PORT; with "small",
+#     a small message (Subject "small bs") after them must get 250. Files
+#     in $T/bs.* and $T/bigdata; returns 0 when every reply matched.
 need_oauthmail() {
 	[ -x "$OAUTHMAIL" ] || skip_all "no oauthmail binary at $OAUTHMAIL"
 }
@@ -1245,4 +1252,46 @@ send_msg() {
 	test_message | "$OAUTHMAIL" -C "$CONFIG" "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	return $RC
+}
+
+bs_size_dialogue() {
+	_bss=$1; shift
+	$PY -c '
+import sys
+sys.stdout.write("Subject: big bs\r\n\r\n" + ("y" * 69 + "\r\n") * 30000 + ".\r\n")' >"$T/bigdata"
+	chmod 644 "$T/bigdata"
+	{
+		cat <<-S
+		< ^220
+		> EHLO x
+		< ^250
+		<ehlo SIZE 1000000
+		> MAIL FROM:<alice@example.test> SIZE=2000000
+		< ^552 5\.3\.4
+		> MAIL FROM:<alice@example.test>
+		< ^250
+		> RCPT TO:<bob@example.test>
+		< ^250
+		> DATA
+		< ^354
+		>file $T/bigdata
+		< ^554 5\.6\.0 .*limit of 1000000 bytes; 127\.0\.0\.1:$SMTP_PORT advertises it
+		S
+		[ "$_bss" != small ] || cat <<-S
+		> MAIL FROM:<alice@example.test> SIZE=900
+		< ^250
+		> RCPT TO:<bob@example.test>
+		< ^250
+		> DATA
+		< ^354
+		> Subject: small bs
+		>
+		> fits
+		> .
+		< ^250 2\.0\.0 Ok: sent
+		S
+		printf '> QUIT\n< ^221\nexit 0\n'
+	} >"$T/bs.bs"
+	"$PY" "$IT/bs_dialogue.py" "$T/bs.bs" "$T/bs.log" -- "$@" \
+	    >"$T/bs.out" 2>"$T/bs.err"
 }

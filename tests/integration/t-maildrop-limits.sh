@@ -145,32 +145,8 @@ submit bob@example.test <"$T/small" 2>"$T/e9"
 is "$?" 0 "a 500 KB message still goes: exit 0"
 daemon -q
 is "$(with_subject second)" 1 "delivered"
-$PY -c '
-import sys
-sys.stdout.write("Subject: big bs\r\n\r\n" + ("f" * 69 + "\r\n") * 30000 + ".\r\n")' >"$T/bigdata"
-chmod 644 "$T/bigdata"
-cat >"$T/bs.bs" <<S
-< ^220
-> EHLO x
-< ^250
-<ehlo SIZE 1000000
-> MAIL FROM:<alice@example.test> SIZE=2000000
-< ^552 5\.3\.4
-> MAIL FROM:<alice@example.test>
-< ^250
-> RCPT TO:<bob@example.test>
-< ^250
-> DATA
-< ^354
->file $T/bigdata
-< ^554 5\.6\.0 .*limit of 1000000 bytes; 127\.0\.0\.1:$SMTP_PORT advertises it
-> QUIT
-< ^221
-exit 0
-S
-"$PY" "$IT/bs_dialogue.py" "$T/bs.bs" "$T/bs.log" -- setpriv --reuid=$WU \
-    --regid="$(id -g $WU)" --init-groups "$BIN" -C "$CF" -bs \
-    >"$T/bs.out" 2>"$T/bs.err"
+bs_size_dialogue only-big setpriv --reuid=$WU --regid="$(id -g $WU)" \
+    --init-groups "$BIN" -C "$CF" -bs
 ok $? "-bs: SIZE 1000000 advertised, 552 for SIZE=2000000, 554 for 2 MB" ||
     diag "$(cat "$T/bs.out" "$T/bs.err")"
 sed -i "s/^syslog off\$/syslog off\nmax_message_size 3M/" "$CF"

@@ -57,41 +57,7 @@ is "$(msg_header Subject)" small "it is the small one"
 
 # 4. -bs advertises the limit, refuses a declared size over it with 552
 #    and a bigger DATA with 554; the next message is taken.
-$PY -c '
-import sys
-sys.stdout.write("Subject: big bs\r\n\r\n" + ("y" * 69 + "\r\n") * 30000 + ".\r\n")' >"$T/bigdata"
-cat >"$T/bs.bs" <<S
-< ^220
-> EHLO x
-< ^250
-<ehlo SIZE 1000000
-> MAIL FROM:<alice@example.test> SIZE=2000000
-< ^552 5\.3\.4
-> MAIL FROM:<alice@example.test>
-< ^250
-> RCPT TO:<bob@example.test>
-< ^250
-> DATA
-< ^354
->file $T/bigdata
-< ^554 5\.6\.0 .*limit of 1000000 bytes; 127\.0\.0\.1:$SMTP_PORT advertises it
-> MAIL FROM:<alice@example.test> SIZE=900
-< ^250
-> RCPT TO:<bob@example.test>
-< ^250
-> DATA
-< ^354
-> Subject: small bs
->
-> fits
-> .
-< ^250 2\.0\.0 Ok: sent
-> QUIT
-< ^221
-exit 0
-S
-"$PY" "$IT/bs_dialogue.py" "$T/bs.bs" "$T/bs.log" -- "$OAUTHMAIL" -bs \
-    >"$T/bs.out" 2>"$T/bs.err"
+bs_size_dialogue small "$OAUTHMAIL" -bs
 ok $? "-bs: SIZE advertised, 552 for SIZE=2000000, 554 for 2 MB, 250 for a small one" ||
     diag "$(cat "$T/bs.out" "$T/bs.err")"
 is "$(msg_count)" $((n + 2)) "only the small -bs message was sent"
