@@ -25,10 +25,13 @@ is "$(msg_field rcpt_tos)" "jörg@example.test" "delivered to the UTF-8 address"
 run_ok "-F full name" sh -c 'printf "Subject: f\n\nx\n" | "$OAUTHMAIL" -F "Backup Robot" bob@example.test'
 like "$(msg_header From)" '^"?Backup Robot"? <alice@example\.test>$' "-F names the added From"
 
-# -C and -a pick the file and the account.
+# -C and -a pick the file and the account. The kernel keyring is the
+# user's (and shared by every test run): the accounts' names are this
+# run's own.
+SEC=second$$ PWA=pw$$
 cp "$CONFIG" "$T/other.conf"
 cat >>"$T/other.conf" <<C
-account second
+account $SEC
 host 127.0.0.1
 port $SMTP_PORT
 tls_trust_file $CERTS/ca.pem
@@ -40,8 +43,9 @@ token_endpoint $OAUTH_URL/token
 keyring kernel
 C
 chmod 600 "$T/other.conf"
-keyring_put second token "$(token_record "$ACCOUNT")"
-run_ok "-C FILE -a ACCOUNT" sh -c 'printf "Subject: a\n\nx\n" | OAUTHMAIL_CONFIG=/nonexistent "$OAUTHMAIL" -C "$1" -a second bob@example.test' - "$T/other.conf"
+at_exit "keyring_del $SEC token"
+keyring_put "$SEC" token "$(token_record "$ACCOUNT")"
+run_ok "-C FILE -a ACCOUNT" sh -c 'printf "Subject: a\n\nx\n" | OAUTHMAIL_CONFIG=/nonexistent "$OAUTHMAIL" -C "$1" -a "$2" bob@example.test' - "$T/other.conf" "$SEC"
 is "$(msg_field mail_from)" "second@example.test" "the named account's address is the sender"
 run_ok "account chosen by -f" sh -c 'printf "Subject: a\n\nx\n" | "$OAUTHMAIL" -C "$1" -f second@example.test bob@example.test' - "$T/other.conf"
 is "$(msg_field mail_from)" "second@example.test" "-f selects the account whose from matches"
@@ -63,24 +67,25 @@ like "$(cat "$T/err")" "usage" "usage printed"
 run_rc 64 "-n refused" "$OAUTHMAIL" -n bob@example.test
 
 # Password account: PLAIN with the password from the keyring, never the file.
-write_config pwacct "auth plain"
+write_config "$PWA" "auth plain"
 sed -i '/^provider\|^client_id\|^token_endpoint/d' "$CONFIG"
 run_rc 0 "a message for a password account without a password is queued" sh -c 'printf "Subject: p\n\nx\n" | "$OAUTHMAIL" bob@example.test'
-like "$(cat "$T/oauthmail.log")" "oauthmail password pwacct" "the log says how to store the password"
-run_ok "oauthmail password reads stdin" sh -c 'printf "testpass\n" | "$OAUTHMAIL" password pwacct'
-is "$(keyring_get pwacct password)" "testpass" "password stored in the keyring"
+like "$(cat "$T/oauthmail.log")" "oauthmail password $PWA" "the log says how to store the password"
+at_exit "keyring_del $PWA password"
+run_ok "oauthmail password reads stdin" sh -c 'printf "testpass\n" | "$OAUTHMAIL" password "$1"' - "$PWA"
+is "$(keyring_get "$PWA" password)" "testpass" "password stored in the keyring"
 if grep -rq testpass "$T/home" "$CONFIG"; then fail "the password reached a file"; else pass "the password is in no file"; fi
 if needs_fake_server "the Postfix tier's Dovecot takes OAuth tokens only, no passwords" 5; then
 	n=$(msg_count)
 	run_ok "-q sends with AUTH PLAIN" "$OAUTHMAIL" -q
 	is "$(msg_count)" "$((n + 1))" "delivered"
 	is "$(msg_field auth_mech)" "PLAIN" "authenticated with PLAIN"
-	write_config pwacct "auth login"
+	write_config "$PWA" "auth login"
 	sed -i '/^provider\|^client_id\|^token_endpoint/d' "$CONFIG"
 	run_ok "AUTH LOGIN" sh -c 'printf "Subject: l\n\nx\n" | "$OAUTHMAIL" bob@example.test'
 	is "$(msg_field auth_mech)" "LOGIN" "authenticated with LOGIN"
 fi
-keyring_del pwacct password
+keyring_del "$PWA" password
 
 # The Secret Service backend (gnome-keyring on a private D-Bus session).
 if start_keyring; then
