@@ -52,6 +52,7 @@ import http.server
 
 # The threaded HTTPS server and the line log of the OAuth test server.
 from oauth_server import LineLog, Server
+import srvlife
 
 GRAPH_SCOPES = ["https://graph.microsoft.com/Mail.Send", "https://graph.microsoft.com/.default"]
 GMAIL_SCOPES = ["https://www.googleapis.com/auth/gmail.send", "https://mail.google.com/"]
@@ -307,22 +308,9 @@ def main():
     srv.state = State(opts)
     srv.state.save_stats()
     srv.logf = LineLog(os.path.join(opts.dir, "api.log"))
-    signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
-    if opts.parent_pid:
-        def watch():
-            while True:
-                try:
-                    os.kill(opts.parent_pid, 0)
-                except ProcessLookupError:
-                    os._exit(0)
-                except PermissionError:
-                    pass
-                time.sleep(1)
-        threading.Thread(target=watch, daemon=True).start()
-    p = os.path.join(opts.dir, "port")
-    with open(p + ".tmp", "w") as f:
-        f.write("%d\n" % srv.server_address[1])
-    os.replace(p + ".tmp", p)
+    srvlife.exit_on(signal.SIGTERM)
+    srvlife.exit_with_parent(opts.parent_pid)
+    srvlife.write_port(os.path.join(opts.dir, "port"), srv.server_address[1])
     srv.serve_forever()
 
 

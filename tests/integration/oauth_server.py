@@ -62,6 +62,8 @@ import threading
 import time
 import urllib.parse
 
+import srvlife
+
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 FEDERATED_AUD = "api://AzureADTokenExchange"
@@ -772,29 +774,13 @@ def main():
     srv.logf = LineLog(opts.log)
     port = srv.server_address[1]
 
-    def bye(*_):
-        os._exit(0)
-    signal.signal(signal.SIGTERM, bye)
-    signal.signal(signal.SIGINT, bye)
-    if opts.parent_pid:
-        def watch():
-            while True:
-                try:
-                    os.kill(opts.parent_pid, 0)
-                except ProcessLookupError:
-                    os._exit(0)
-                except PermissionError:
-                    pass
-                time.sleep(1)
-        threading.Thread(target=watch, daemon=True).start()
+    srvlife.exit_on(signal.SIGTERM, signal.SIGINT)
+    srvlife.exit_with_parent(opts.parent_pid)
     if opts.pid_file:
         with open(opts.pid_file, "w") as f:
             f.write("%d\n" % os.getpid())
     if opts.port_file:
-        tmp = opts.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % port)
-        os.replace(tmp, opts.port_file)
+        srvlife.write_port(opts.port_file, port)
     srv.logf.write("%s listening on https://127.0.0.1:%d\n" % (time.strftime("%H:%M:%S"), port))
     srv.serve_forever()
 

@@ -21,13 +21,14 @@ or refuses a message.
 """
 import argparse
 import json
-import os
 import signal
 import socket
 import socketserver
 import struct
 import threading
 import time
+
+import srvlife
 
 SMFIP_NOCONNECT = 0x01
 SMFIP_NOHELO = 0x02
@@ -140,22 +141,9 @@ def main():
     out_path = opts.out
     open(out_path, "a").close()
     srv = Server(("127.0.0.1", 0), Handler)
-    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-    if opts.parent_pid:
-        def watch():
-            while True:
-                try:
-                    os.kill(opts.parent_pid, 0)
-                except ProcessLookupError:
-                    os._exit(0)
-                except PermissionError:
-                    pass
-                time.sleep(1)
-        threading.Thread(target=watch, daemon=True).start()
-    tmp = opts.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write("%d\n" % srv.server_address[1])
-    os.replace(tmp, opts.port_file)
+    srvlife.exit_on(signal.SIGTERM)
+    srvlife.exit_with_parent(opts.parent_pid)
+    srvlife.write_port(opts.port_file, srv.server_address[1])
     srv.serve_forever()
 
 

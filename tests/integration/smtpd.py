@@ -63,6 +63,8 @@ import urllib.request
 
 from aiosmtpd.smtp import SMTP, AuthResult, MISSING
 
+import srvlife
+
 FAULTS = {
     "greet421": "421 4.3.2 Service not available, closing transmission channel",
     "greet554": "554 5.3.2 No SMTP service here",
@@ -840,27 +842,11 @@ def main():
     port = server.sockets[0].getsockname()[1]
     opts.actual_port = port
 
-    def bye(*_):
-        os._exit(0)
-    signal.signal(signal.SIGTERM, bye)
-    signal.signal(signal.SIGINT, bye)
-    if opts.parent_pid:
-        def watch():
-            while True:
-                try:
-                    os.kill(opts.parent_pid, 0)
-                except ProcessLookupError:
-                    os._exit(0)
-                except PermissionError:
-                    pass
-                time.sleep(1)
-        threading.Thread(target=watch, daemon=True).start()
+    srvlife.exit_on(signal.SIGTERM, signal.SIGINT)
+    srvlife.exit_with_parent(opts.parent_pid)
     with open(os.path.join(opts.dir, "pid"), "w") as f:
         f.write("%d\n" % os.getpid())
-    tmp = os.path.join(opts.dir, "port.tmp")
-    with open(tmp, "w") as f:
-        f.write("%d\n" % port)
-    os.replace(tmp, os.path.join(opts.dir, "port"))
+    srvlife.write_port(os.path.join(opts.dir, "port"), port)
     log("listening on 127.0.0.1:%d mode=%s faults=%s" % (port, opts.mode, ",".join(cli_faults) or "-"))
     loop.run_forever()
 
