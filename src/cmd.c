@@ -343,6 +343,20 @@ print_time(const char *label, time_t t, time_t now)
 		    (long long)(now - t) / 60);
 }
 
+/* The kernel copy of the access token (token_cache), if it is kept. */
+static void
+status_cache(const struct account *a, struct store *st)
+{
+	time_t exp;
+
+	if (!store_cache_on(st))
+		return;
+	if (token_cache_expires(a, st, &exp) == 0)
+		print_time("kernel copy", exp, time(NULL));
+	else
+		printf("  %-16s none\n", "kernel copy");
+}
+
 /*
  * The sealed token copy: kept by this process (it has the token-key
  * credential), or left by the daemon, with its age.
@@ -575,6 +589,7 @@ status_token(const struct account *a, const struct acct_queue *aq,
 	status_credential(a);
 	status_client_auth(a, st);
 	status_sealed(a, st);
+	status_cache(a, st);
 	if (r == 1) {
 		printf("  %-16s no token: run 'oauthmail login %s'\n", "state",
 		    a->name);

@@ -555,6 +555,23 @@ from_cache(const struct account *acct, struct store *st, int force,
 	return rc;
 }
 
+int
+token_cache_expires(const struct account *acct, struct store *st,
+    time_t *expires_at)
+{
+	struct token_record r;
+	int rc = 1;
+
+	if (cache_load(st, &r) != 0)
+		return 1;
+	if (usable(&r, acct, time(NULL))) {
+		*expires_at = r.expires_at;
+		rc = 0;
+	}
+	token_record_free(&r);
+	return rc;
+}
+
 /*
  * The record served this send from the keyring: make its copy for the
  * next ones, under the lock and from the record then in the keyring.

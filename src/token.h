@@ -89,6 +89,12 @@ int	token_get_api(const struct account *acct, struct store *st, int force,
 	    struct buf *out, struct err *err);
 /* Drops the API token's record (logout, a new sign-in); best effort. */
 void	token_forget_api(const struct account *acct, struct store *st);
+/*
+ * When the access token of the kernel copy (store.h) expires: 0 and
+ * *expires_at, 1 when there is none a send would use.
+ */
+int	token_cache_expires(const struct account *acct, struct store *st,
+	    time_t *expires_at);
 /* Records a successful AUTH (last_success) — best effort. */
 void	token_mark_success(const struct account *acct, struct store *st);
 

@@ -63,6 +63,10 @@ like "$ttl" '^[0-9]+[smhdw]$' "the key has a kernel timeout ($ttl)"
 perm=$(awk -v k="$hex" '$1 == k { print $5 }' /proc/keys)
 is "$perm" "3f010000" "the key is readable by its possessor only"
 
+run_ok "status" "$OAUTHMAIL" -C "$CONFIG" status "$ACCOUNT"
+like "$(cat "$T/out")" "kernel copy +.*\\(in [0-9]+ min\\)" \
+    "status says when the copy expires"
+
 # 2. The next send: no Secret Service at all.
 t0=$(oauth_stat counts.token_requests)
 nobus bob@example.test
@@ -111,6 +115,8 @@ fi
 # 6. logout: the copy goes; a send can no longer use it.
 run_ok "logout" "$OAUTHMAIL" -C "$CONFIG" logout "$ACCOUNT"
 is "$(copies)" 0 "logout removes the copy"
+run_fails "status after logout" "$OAUTHMAIL" -C "$CONFIG" status "$ACCOUNT"
+like "$(cat "$T/out")" "kernel copy +none" "status: no kernel copy"
 n=$(msg_count)
 nobus bob@example.test
 is "$(msg_count)" "$n" "after logout: nothing sent without the keyring"
