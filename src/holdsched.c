@@ -425,12 +425,33 @@ sched_change(struct queue *q, int create, sched_fn fn, void *arg,
 }
 
 struct claim_arg {
+	struct queue		*q;
 	const struct account	*acct;
+	char *const		*ids;
+	size_t			 nids;
 	uint64_t		 fp;
 	time_t			 now;
 	time_t			 next;
 	int			 due;
 };
+
+/* 1 if one of ids[0..n) is in hold/ (n == 0: assumed). */
+static int
+any_held(struct queue *q, char *const *ids, size_t n)
+{
+	char name[QUEUE_ID_LEN + 8];
+	struct stat st;
+	size_t i;
+
+	if (n == 0)
+		return 1;
+	for (i = 0; i < n; i++)
+		if (snprintf(name, sizeof(name), "%s.env", ids[i]) <
+		    (int)sizeof(name) && fstatat(q->areafd[QAREA_HOLD], name,
+		    &st, AT_SYMLINK_NOFOLLOW) == 0)
+			return 1;
+	return 0;
+}
 
 static int
 do_claim(struct holdsched *s, void *arg)
@@ -441,6 +462,11 @@ do_claim(struct holdsched *s, void *arg)
 	c->due = holdsched_due(r, c->fp, c->now);
 	if (!c->due) {
 		c->next = r->next;
+		return 0;
+	}
+	if (!any_held(c->q, c->ids, c->nids)) {
+		c->due = 2;		/* gone meanwhile: nothing to try */
+		c->next = 0;
 		return 0;
 	}
 	if (r == NULL)
@@ -456,12 +482,15 @@ do_claim(struct holdsched *s, void *arg)
 
 int
 holdsched_claim(struct queue *q, const struct account *acct, time_t now,
-    time_t *next, struct err *err)
+    char *const *ids, size_t n, time_t *next, struct err *err)
 {
 	struct claim_arg c;
 
 	memset(&c, 0, sizeof(c));
+	c.q = q;
 	c.acct = acct;
+	c.ids = ids;
+	c.nids = n;
 	c.fp = holdsched_fingerprint(acct);
 	c.now = now;
 	if (sched_change(q, 1, do_claim, &c, err) == -1)

@@ -68,14 +68,20 @@ int	holdsched_due(const struct holdsched_rec *r, uint64_t fp, time_t now);
 time_t	holdsched_next_wake(const struct holdsched *, time_t now);
 
 /*
- * Takes the account's turn: if it is due at now, records the attempt
- * (next = now + the step that follows a refusal, so a crash or a
- * concurrent runner cannot try again before then) and returns 1;
- * otherwise returns 0 with *next (may be NULL) set to when it will be.
- * -1 on error (ERR_IO; the caller should not try).
+ * Takes the account's turn for its held entries ids[0..n) (as the caller
+ * found them in hold/): if it is due at now, records the attempt (next =
+ * now + the step that follows a refusal, so a crash or a concurrent
+ * runner cannot try again before then) and returns 1; otherwise returns
+ * 0 with *next (may be NULL) set to when it will be. Returns 2, and
+ * records nothing, when it is due but none of ids is in hold/ any more:
+ * another runner sent them (or holds them again) and records the outcome
+ * itself, so a turn taken on what the caller read before would outlive
+ * it. The check is made under the schedule's lock, which that runner's
+ * holdsched_record takes after it has moved its entries. n == 0: no
+ * check. -1 on error (ERR_IO; the caller should not try).
  */
 int	holdsched_claim(struct queue *, const struct account *, time_t now,
-	    time_t *next, struct err *);
+	    char *const *ids, size_t n, time_t *next, struct err *);
 /*
  * The outcome of an attempt: held (refused again: one more step, reason
  * kept, *next set when not NULL) or not (the record goes). ERR_IO.

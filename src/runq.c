@@ -30,13 +30,22 @@
 #include "sysq.h"
 #include "xmalloc.h"
 
-/* The delivery call of a run: deliver_entries, or a test's stand-in. */
-static runq_deliver_fn *deliver_fn = deliver_entries;
+static int
+deliver_bouncing(const struct config *cf, const struct account *acct,
+    struct queue *q, char **ids, size_t nids, enum deliver_outcome *outcomes,
+    struct err *errs, struct err *err)
+{
+	return deliver_entries_ex(cf, acct, q, ids, nids, DELIVER_BOUNCE,
+	    outcomes, errs, err);
+}
+
+/* The delivery call of a run: deliver_entries_ex, or a test's stand-in. */
+static runq_deliver_fn *deliver_fn = deliver_bouncing;
 
 void
 runq_set_deliver(runq_deliver_fn *fn)
 {
-	deliver_fn = fn != NULL ? fn : deliver_entries;
+	deliver_fn = fn != NULL ? fn : deliver_bouncing;
 }
 
 struct sel_item {
@@ -488,12 +497,39 @@ sel_accounts(const struct sel_list *l, size_t *np)
 }
 
 /*
+ * The account's turn (holdsched_claim) for its held entries, those of
+ * held[i..] named like held[i].
+ */
+static int
+claim_turn(struct queue *q, const struct account *acct,
+    const struct sel_list *held, size_t i, time_t now, time_t *next)
+{
+	struct err lerr;
+	char **ids;
+	size_t j, n = 0;
+	int go;
+
+	ids = xreallocarray(NULL, held->n - i, sizeof(*ids));
+	for (j = i; j < held->n; j++)
+		if (held->v[j].account != NULL &&
+		    strcmp(held->v[j].account, acct->name) == 0)
+			ids[n++] = held->v[j].id;
+	err_clear(&lerr);
+	if ((go = holdsched_claim(q, acct, now, ids, n, next, &lerr)) == -1)
+		log_warnx("account %s: %s; held mail stays held", acct->name,
+		    lerr.msg);
+	free(ids);
+	return go;
+}
+
+/*
  * The held entries of one account (those of held[i..] named like
  * held[i]): released into l when the account may be tried (always,
  * unless RUNQ_SCHEDULE says it is not its turn); otherwise the due
  * entries of that account in l are set aside in hold/ with them, so the
- * account sees no session before its next step. Handled entries of held
- * get a NULL account.
+ * account sees no session before its next step. When another runner
+ * took them meanwhile, there is nothing to release and nothing to set
+ * aside. Handled entries of held get a NULL account.
  */
 static void
 release_account(const struct config *cf, struct queue *q, struct sel_list *l,
@@ -510,12 +546,8 @@ release_account(const struct config *cf, struct queue *q, struct sel_list *l,
 	if ((acct = find_account(cf, name)) == NULL)
 		/* Left held: releasing it could not help. */
 		missing_account(warned, name, failed, err);
-	else if (flags & RUNQ_SCHEDULE) {
-		err_clear(&lerr);
-		if ((go = holdsched_claim(q, acct, now, &next, &lerr)) == -1)
-			log_warnx("account %s: %s; held mail stays held",
-			    name, lerr.msg);
-	}
+	else if (flags & RUNQ_SCHEDULE)
+		go = claim_turn(q, acct, held, i, now, &next);
 	for (j = i; j < held->n; j++) {
 		if (held->v[j].account == NULL ||
 		    (j > i && strcmp(held->v[j].account, name) != 0))
@@ -533,7 +565,7 @@ release_account(const struct config *cf, struct queue *q, struct sel_list *l,
 			held->v[j].account = NULL;
 		}
 	}
-	if (acct != NULL && go != 1) {
+	if (acct != NULL && (go == 0 || go == -1)) {
 		for (j = 0; j < l->n; j++) {
 			if (l->v[j].account == NULL ||
 			    strcmp(l->v[j].account, name) != 0)
@@ -565,19 +597,6 @@ release_account(const struct config *cf, struct queue *q, struct sel_list *l,
 	held->v[i].account = NULL;
 }
 
-/* 1 if the entry id is in hold/ now. */
-static int
-is_held(struct queue *q, const char *id)
-{
-	char name[QUEUE_ID_LEN + 8];
-	struct stat st;
-
-	if (snprintf(name, sizeof(name), "%s.env", id) >= (int)sizeof(name))
-		return 0;
-	return fstatat(q->areafd[QAREA_HOLD], name, &st,
-	    AT_SYMLINK_NOFOLLOW) == 0;
-}
-
 /*
  * 1 if the held entry id waits for something of its own, not for the
  * account: an API transport holds a message whose header names
@@ -603,37 +622,55 @@ held_on_its_own(struct queue *q, const char *id)
 }
 
 /*
- * Records an account's attempt (deliver_entries over ids[0..n) returned
- * rc, with e the first failure) in the hold schedule: held again (one
- * step more, said in the log) or through (the schedule forgets it).
+ * One account's delivery (ids[0..n), one outcome and error each) and
+ * what it taught the hold schedule: held again (one step more, said in
+ * the log), through (the schedule forgets the account), or nothing when
+ * every entry was skipped: another runner had them (or sent them), and
+ * it records what it learnt itself. Only this run's own outcomes count:
+ * an entry another runner holds, or is moving, says nothing of the
+ * account, and an entry that run sent means the account works.
  */
-static void
-note_attempt(struct queue *q, const struct account *acct, char **ids,
-    size_t n, int rc, const struct err *e)
+static int
+deliver_account(const struct config *cf, const struct account *acct,
+    struct queue *q, char **ids, size_t n, struct err *err)
 {
+	enum deliver_outcome *out;
+	struct err *errs, lerr;
+	const char *why = NULL;
 	char when[64];
-	size_t i, nheld = 0;
-	time_t now = time(NULL), next = 0;
-	struct err lerr;
+	size_t i, nheld = 0, ntried = 0;
+	time_t now, next = 0;
+	int rc;
 
-	for (i = 0; rc == -1 && i < n; i++)
-		if (is_held(q, ids[i]) && !held_on_its_own(q, ids[i]))
-			nheld++;
-	if (nheld == 0 && rc == -1 && e->class == ERR_TEMP && strstr(e->msg,
-	    "being delivered by another process") != NULL)
-		return;			/* another runner has it: no news */
-	err_clear(&lerr);
-	if (holdsched_record(q, acct, nheld > 0, e->msg, now, &next,
-	    &lerr) == -1) {
-		log_warnx("account %s: %s", acct->name, lerr.msg);
-		return;
+	out = xreallocarray(NULL, n ? n : 1, sizeof(*out));
+	errs = xreallocarray(NULL, n ? n : 1, sizeof(*errs));
+	for (i = 0; i < n; i++) {
+		out[i] = DOUT_SKIPPED;
+		err_clear(&errs[i]);
 	}
-	if (nheld == 0)
-		return;
-	fmt_when(when, sizeof(when), next, now);
-	log_warnx("account %s: %zu message%s held (%s); next try %s "
-	    "('oauthmail flush' tries now)", acct->name, nheld,
-	    nheld == 1 ? "" : "s", e->msg, when);
+	rc = deliver_fn(cf, acct, q, ids, n, out, errs, err);
+	for (i = 0; i < n; i++) {
+		if (out[i] == DOUT_SKIPPED)
+			continue;
+		ntried++;
+		if (out[i] == DOUT_HELD && !held_on_its_own(q, ids[i]) &&
+		    nheld++ == 0)
+			why = errs[i].msg[0] != '\0' ? errs[i].msg : err->msg;
+	}
+	now = time(NULL);
+	err_clear(&lerr);
+	if (ntried > 0 && holdsched_record(q, acct, nheld > 0, why, now,
+	    &next, &lerr) == -1)
+		log_warnx("account %s: %s", acct->name, lerr.msg);
+	else if (nheld > 0) {
+		fmt_when(when, sizeof(when), next, now);
+		log_warnx("account %s: %zu message%s held (%s); next try %s "
+		    "('oauthmail flush' tries now)", acct->name, nheld,
+		    nheld == 1 ? "" : "s", why, when);
+	}
+	free(errs);
+	free(out);
+	return rc;
 }
 
 int
@@ -644,7 +681,6 @@ runq_run(const struct config *cf, struct queue *q, enum inv_qselect sel,
 	const struct account *acct;
 	struct err lerr;
 	char **ids, *name, **names;
-	int rc;
 	size_t i, j, n;
 	time_t now = time(NULL);
 	int failed = 0;
@@ -701,13 +737,12 @@ runq_run(const struct config *cf, struct queue *q, enum inv_qselect sel,
 			missing_account(&warned, name, &failed, err);
 		else {
 			err_clear(&lerr);
-			if ((rc = deliver_fn(cf, acct, q, ids, n,
-			    &lerr)) == -1) {
+			if (deliver_account(cf, acct, q, ids, n,
+			    &lerr) == -1) {
 				if (!failed)
 					*err = lerr;
 				failed = 1;
 			}
-			note_attempt(q, acct, ids, n, rc, &lerr);
 		}
 		for (j = i + 1; j < l.n; j++)
 			if (l.v[j].account != NULL &&
@@ -771,8 +806,7 @@ runq_send_held(const struct config *cf, struct queue *q,
 		if (strcmp(held.v[i].account, acct->name) == 0)
 			ids[n++] = held.v[i].id;
 	if (n > 0) {
-		rc = deliver_fn(cf, acct, q, ids, n, err);
-		note_attempt(q, acct, ids, n, rc, err);
+		rc = deliver_account(cf, acct, q, ids, n, err);
 		for (i = 0; i < n; i++)
 			if (!still_queued(q, ids[i]))
 				(*nsent)++;

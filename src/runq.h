@@ -12,6 +12,7 @@
 #include "common.h"
 #include "args.h"
 #include "conf.h"
+#include "deliver.h"
 #include "envelope.h"
 #include "queue.h"
 #include "status.h"
@@ -66,12 +67,13 @@ int	runq_flush(const struct config *cf, struct queue *q,
 
 /*
  * The call that delivers one account's entries in a run (runq_run,
- * runq_send_held): deliver_entries (deliver.h) unless a test sets its
- * own stand-in; NULL restores deliver_entries.
+ * runq_send_held): deliver_entries_ex (deliver.h) with bounces, unless a
+ * test sets its own stand-in; NULL restores it. outcomes and errs (one
+ * per id) are always given: the hold schedule learns from them.
  */
 typedef int runq_deliver_fn(const struct config *cf,
     const struct account *acct, struct queue *q, char **ids, size_t nids,
-    struct err *err);
+    enum deliver_outcome *outcomes, struct err *errs, struct err *err);
 void	runq_set_deliver(runq_deliver_fn *fn);
 
 #define RUNQ_FORCE	0x01	/* every selected entry of q/, due or not */

@@ -11,9 +11,12 @@
  */
 #include "unit.h"
 
+#include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,8 +26,10 @@
 
 #include "conf.h"
 #include "daemon.h"
+#include "envelope.h"
 #include "holdsched.h"
 #include "queue.h"
+#include "runq.h"
 #include "sdnotify.h"
 #include "token.h"
 
@@ -167,7 +172,7 @@ claim(struct queue *q, const struct account *a, time_t now, int want)
 	int r;
 
 	err_clear(&err);
-	r = holdsched_claim(q, a, now, &next, &err);
+	r = holdsched_claim(q, a, now, NULL, 0, &next, &err);
 	if (r != want)
 		fail_msg("claim at +%lld: %d, want %d (%s)",
 		    (long long)(now - NOW), r, want, err.msg);
@@ -343,6 +348,298 @@ test_sched_file(void **state)
 	assert_int_equal(holdsched_load(q, &hs, &err), 0);
 	assert_int_equal(hs.n, 1);
 	holdsched_free(&hs);
+}
+
+/* A held entry of account in q (hold/<id>). */
+static void
+held_entry(struct queue *q, const char *account, char id[QUEUE_ID_LEN + 1])
+{
+	struct envelope e;
+	struct err err;
+	int fd;
+
+	envelope_init(&e);
+	e.account = strdup(account);
+	e.sender = strdup("alice@example.test");
+	e.created = e.next_try = time(NULL);
+	e.state = ENV_HELD;
+	envelope_add_rcpt(&e, "bob@example.test", NULL);
+	if (queue_create(q, &e, &fd, &err) == -1)
+		fail_msg("queue_create: %s", err.msg);
+	assert_int_equal(write(fd, "Subject: x\n\nbody\n", 17), 17);
+	e.size = 17;
+	if (queue_commit(q, &e, fd, &err) == -1 ||
+	    queue_move(q, e.id, QAREA_ACTIVE, QAREA_HOLD, &err) == -1)
+		fail_msg("held entry: %s", err.msg);
+	memcpy(id, e.id, QUEUE_ID_LEN + 1);
+	envelope_free(&e);
+}
+
+/* 1 if the schedule has a record of account. */
+static int
+has_record(struct queue *q, const char *account)
+{
+	struct holdsched hs;
+	struct err err;
+	int found;
+
+	if (holdsched_load(q, &hs, &err) == -1)
+		fail_msg("holdsched_load: %s", err.msg);
+	found = holdsched_find(&hs, account) != NULL;
+	holdsched_free(&hs);
+	return found;
+}
+
+/*
+ * A turn is taken for held mail that is still there: mail another runner
+ * sent (or took) since the caller looked leaves the schedule alone, but
+ * an account not due stays not due.
+ */
+static void
+test_sched_claim_gone(void **state)
+{
+	struct queue *q = *state;
+	struct account a;
+	struct err err;
+	char id[QUEUE_ID_LEN + 1], *ids[1] = { id };
+	time_t next = -1;
+
+	acct_init(&a, "ms");
+	err_clear(&err);
+	held_entry(q, "ms", id);
+	assert_int_equal(holdsched_claim(q, &a, NOW, ids, 1, &next, &err), 1);
+	assert_int_equal(next, NOW + 60);
+	assert_true(has_record(q, "ms"));
+	assert_int_equal(holdsched_reset(q, "ms", &err), 0);
+	assert_int_equal(queue_remove(q, QAREA_HOLD, id, &err), 0);
+	assert_int_equal(holdsched_claim(q, &a, NOW, ids, 1, &next, &err), 2);
+	assert_false(has_record(q, "ms"));
+	/* Refused at NOW: not due, whatever is left in hold/. */
+	held(q, &a, NOW, NOW + 60);
+	assert_int_equal(holdsched_claim(q, &a, NOW + 1, ids, 1, &next,
+	    &err), 0);
+	assert_int_equal(next, NOW + 60);
+	assert_int_equal(holdsched_claim(q, &a, NOW + 60, ids, 1, &next,
+	    &err), 2);
+	assert_int_equal(next, 0);
+}
+
+static int
+no_delivery(const struct config *cf, const struct account *acct,
+    struct queue *q, char **ids, size_t nids, enum deliver_outcome *outcomes,
+    struct err *errs, struct err *err)
+{
+	(void)cf;
+	(void)acct;
+	(void)q;
+	(void)ids;
+	(void)nids;
+	(void)outcomes;
+	(void)errs;
+	(void)err;
+	fail_msg("nothing should be delivered");
+	return -1;
+}
+
+/*
+ * The other side of the race: holding the schedule's lock (as a runner
+ * recording its outcome does), waits until the daemon's run has read
+ * hold/<id>.env, then sends the entry (removes it) and records the
+ * success, which finds no record yet. Exits 0 if all went well.
+ */
+static void
+sender_child(struct queue *q, const char *id, const struct account *a,
+    int ready)
+{
+	char b[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char path[400], want[QUEUE_ID_LEN + 8];
+	const struct inotify_event *ev;
+	struct err err;
+	ssize_t n;
+	size_t off;
+	int ifd, lk, seen = 0;
+
+	(void)snprintf(path, sizeof(path), "%s/hold", q->dir);
+	(void)snprintf(want, sizeof(want), "%s.env", id);
+	if ((ifd = inotify_init1(IN_CLOEXEC)) == -1 ||
+	    inotify_add_watch(ifd, path, IN_OPEN) == -1 ||
+	    (lk = openat(q->dirfd, HOLDSCHED_FILE, O_RDWR)) == -1 ||
+	    flock(lk, LOCK_EX) == -1 || write(ready, "r", 1) != 1)
+		_exit(2);
+	while (!seen && (n = read(ifd, b, sizeof(b))) > 0)
+		for (off = 0; off + sizeof(*ev) <= (size_t)n;
+		    off += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(void *)(b + off);
+			if (ev->len > 0 && strcmp(ev->name, want) == 0)
+				seen = 1;
+		}
+	if (!seen || queue_remove(q, QAREA_HOLD, id, &err) == -1)
+		_exit(3);
+	(void)close(lk);
+	if (holdsched_record(q, a, 0, NULL, time(NULL), NULL, &err) == -1)
+		_exit(4);
+	_exit(0);
+}
+
+/*
+ * The daemon's run selects an account's held mail; before it takes the
+ * account's turn, "oauthmail login" sends that mail and records the
+ * success. The run must not leave a turn behind (it would set the
+ * account's new mail aside as held for a step).
+ */
+static void
+test_sched_run_after_send(void **state)
+{
+	struct queue *q = *state;
+	struct account a, *accts[1] = { &a };
+	struct config cf;
+	struct err err;
+	char id[QUEUE_ID_LEN + 1], c;
+	int p[2], st;
+	pid_t pid;
+
+	acct_init(&a, "ms");
+	memset(&cf, 0, sizeof(cf));
+	cf.accounts = accts;
+	cf.naccounts = 1;
+	err_clear(&err);
+	held_entry(q, "ms", id);
+	/* An empty schedule for the child to lock. */
+	(void)claim(q, &a, NOW, 1);
+	assert_int_equal(holdsched_reset(q, "ms", &err), 0);
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		(void)close(p[0]);
+		sender_child(q, id, &a, p[1]);
+	}
+	assert_true(pid > 0);
+	(void)close(p[1]);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	(void)close(p[0]);
+	runq_set_deliver(no_delivery);
+	(void)runq_run(&cf, q, QSEL_ALL, NULL, RUNQ_SCHEDULE, &err);
+	runq_set_deliver(NULL);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_false(has_record(q, "ms"));
+}
+
+/* What the stand-in delivery reports: one outcome per id, in order. */
+static enum deliver_outcome mock_out[4];
+
+static int
+mock_delivery(const struct config *cf, const struct account *acct,
+    struct queue *q, char **ids, size_t nids, enum deliver_outcome *outcomes,
+    struct err *errs, struct err *err)
+{
+	size_t i;
+	int rc = 0;
+
+	(void)cf;
+	(void)acct;
+	assert_true(nids <= 4);
+	for (i = 0; i < nids; i++) {
+		outcomes[i] = mock_out[i];
+		if (mock_out[i] == DOUT_SENT) {
+			assert_int_equal(queue_remove(q, QAREA_ACTIVE, ids[i],
+			    &errs[i]), 0);
+			continue;
+		}
+		if (mock_out[i] == DOUT_SKIPPED)
+			(void)err_set(&errs[i], ERR_TEMP, "%s is being "
+			    "delivered by another process", ids[i]);
+		else
+			(void)err_set(&errs[i], ERR_AUTH, "535 5.7.139 "
+			    "refused");
+		if (rc == 0)
+			*err = errs[i];
+		rc = -1;
+	}
+	return rc;
+}
+
+static void
+empty_queue(struct queue *q)
+{
+	enum queue_area areas[2] = { QAREA_ACTIVE, QAREA_HOLD };
+	struct err err;
+	char **ids;
+	size_t i, j, n;
+
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(queue_list(q, areas[i], &ids, &n, &err), 0);
+		for (j = 0; j < n; j++)
+			assert_int_equal(queue_remove(q, areas[i], ids[j],
+			    &err), 0);
+		queue_free_ids(ids, n);
+	}
+}
+
+/*
+ * A daemon's run over two held entries of account a ("ms"), due again,
+ * whose delivery reports o0 and o1: 1 and *out if the schedule has a
+ * record of the account after it (fails negated if its reason is not
+ * the refusal's), else 0.
+ */
+static int
+run_ms(struct queue *q, struct account *a, enum deliver_outcome o0,
+    enum deliver_outcome o1, struct holdsched_rec *out)
+{
+	struct account *accts[1] = { a };
+	const struct holdsched_rec *r;
+	char id[2][QUEUE_ID_LEN + 1];
+	struct holdsched hs;
+	struct config cf;
+	struct err err;
+	int found;
+
+	memset(&cf, 0, sizeof(cf));
+	cf.accounts = accts;
+	cf.naccounts = 1;
+	err_clear(&err);
+	empty_queue(q);
+	assert_int_equal(holdsched_reset(q, NULL, &err), 0);
+	held_entry(q, "ms", id[0]);
+	held_entry(q, "ms", id[1]);
+	/* Refused 2 min ago: due again. */
+	held(q, a, time(NULL) - 120, time(NULL) - 60);
+	mock_out[0] = o0;
+	mock_out[1] = o1;
+	runq_set_deliver(mock_delivery);
+	(void)runq_run(&cf, q, QSEL_ALL, NULL, RUNQ_SCHEDULE, &err);
+	runq_set_deliver(NULL);
+	assert_int_equal(holdsched_load(q, &hs, &err), 0);
+	if ((found = (r = holdsched_find(&hs, "ms")) != NULL))
+		*out = *r;
+	out->account = out->reason = NULL;
+	if (found && strstr(r->reason, "5.7.139") == NULL)
+		out->fails = -out->fails;	/* not the refusal's reason */
+	holdsched_free(&hs);
+	return found;
+}
+
+/*
+ * A run learns only from its own outcomes: an entry another runner had
+ * (or is moving) says nothing, one that went says the account works.
+ */
+static void
+test_sched_outcomes(void **state)
+{
+	struct queue *q = *state;
+	struct holdsched_rec r;
+	struct account a;
+
+	acct_init(&a, "ms");
+	/* One sent, one taken by "oauthmail login": the account works. */
+	assert_false(run_ms(q, &a, DOUT_SENT, DOUT_SKIPPED, &r));
+	/* Both taken: no news; the turn the run took stays. */
+	assert_true(run_ms(q, &a, DOUT_SKIPPED, DOUT_SKIPPED, &r));
+	assert_int_equal(r.fails, 1);
+	assert_true(r.next > time(NULL));
+	/* One refused, one taken: held again, for the refusal. */
+	assert_true(run_ms(q, &a, DOUT_SKIPPED, DOUT_HELD, &r));
+	assert_int_equal(r.fails, 2);
 }
 
 /* ---- service manager notifications ---- */
@@ -537,6 +834,12 @@ main(void)
 		    sched_teardown),
 		cmocka_unit_test_setup_teardown(test_sched_file, sched_setup,
 		    sched_teardown),
+		cmocka_unit_test_setup_teardown(test_sched_claim_gone,
+		    sched_setup, sched_teardown),
+		cmocka_unit_test_setup_teardown(test_sched_run_after_send,
+		    sched_setup, sched_teardown),
+		cmocka_unit_test_setup_teardown(test_sched_outcomes,
+		    sched_setup, sched_teardown),
 		cmocka_unit_test(test_sdnotify_path),
 		cmocka_unit_test(test_sdnotify_abstract),
 		cmocka_unit_test(test_sdnotify_watchdog),

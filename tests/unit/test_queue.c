@@ -46,8 +46,11 @@ static const char *fail_account;	/* deliver_entries fails for it */
 
 static int
 mock_deliver(const struct config *cf, const struct account *acct,
-    struct queue *q, char **ids, size_t nids, struct err *err)
+    struct queue *q, char **ids, size_t nids, enum deliver_outcome *outcomes,
+    struct err *errs, struct err *err)
 {
+	int fail = fail_account != NULL &&
+	    strcmp(fail_account, acct->name) == 0;
 	size_t i;
 
 	(void)cf;
@@ -57,9 +60,14 @@ mock_deliver(const struct config *cf, const struct account *acct,
 	    acct->name);
 	for (i = 0; i < nids && i < 8; i++)
 		snprintf(calls[ncalls].ids[i], QUEUE_ID_LEN + 1, "%s", ids[i]);
+	for (i = 0; i < nids; i++) {
+		outcomes[i] = fail ? DOUT_DEFERRED : DOUT_SENT;
+		if (fail)
+			(void)err_set(&errs[i], ERR_TEMP, "451 mock failure");
+	}
 	calls[ncalls].n = nids;
 	ncalls++;
-	if (fail_account != NULL && strcmp(fail_account, acct->name) == 0)
+	if (fail)
 		return err_set(err, ERR_TEMP, "451 mock failure");
 	return 0;
 }
