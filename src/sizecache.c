@@ -5,6 +5,7 @@
  */
 #include "common.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -23,6 +25,8 @@
 
 /* The longest account name or host name kept. */
 #define NAME_MAX_LEN	255
+/* How long a change waits for another one to finish. */
+#define LOCK_WAIT_MS	2000
 
 /* Where sizecache_note records (sizecache_setup). */
 static struct {
@@ -278,6 +282,28 @@ save(int dirfd, const char *name, mode_t mode, gid_t group,
 	return rc;
 }
 
+/*
+ * flock(LOCK_EX) on the directory (the file itself is replaced by every
+ * change), waiting at most LOCK_WAIT_MS: a stopped process must not stall
+ * a delivery for a record that is only a hint.
+ */
+static int
+lock_dir(int dirfd)
+{
+	struct timespec ts = { 0, 10 * 1000000L };
+	int i;
+
+	for (i = 0; i < LOCK_WAIT_MS / 10; i++) {
+		if (flock(dirfd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		(void)nanosleep(&ts, NULL);
+	}
+	errno = EWOULDBLOCK;
+	return -1;
+}
+
 int
 sizecache_store(int dirfd, const char *name, mode_t mode, gid_t group,
     const char *account, const char *host, int port, long long size,
@@ -293,11 +319,17 @@ sizecache_store(int dirfd, const char *name, mode_t mode, gid_t group,
 		    "and server '%.64s'", name, account, host);
 	if (size < 0 || size > SIZECACHE_MAX_SIZE)
 		size = 0;
+	/* Read, change and write under the lock: no value of another lost. */
+	if (lock_dir(dirfd) == -1)
+		return err_set(err, ERR_IO, "%s: lock: %s", name,
+		    errno == EWOULDBLOCK ? "another process keeps it locked" :
+		    strerror(errno));
 	sizecache_load(dirfd, name, geteuid(), &c);
 	if (!sizecache_find(&c, account, host, port, &old) || old != size) {
 		set_entry(&c, account, host, port, size);
 		rc = save(dirfd, name, mode, group, &c, err);
 	}
+	(void)flock(dirfd, LOCK_UN);
 	sizecache_free(&c);
 	return rc;
 }

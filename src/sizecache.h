@@ -21,8 +21,10 @@
  *                the usage ledger, sysq.h); users can neither read nor
  *                write it. Written only by the maildrop's owner.
  * It is rewritten atomically (a temporary file, then rename) and only
- * when a value changed; it is parsed defensively: a malformed line, or a
- * file of the wrong owner, type or mode, is ignored (the default applies).
+ * when a value changed, read and written under flock of its directory
+ * (two sessions recording at once keep both values); it is parsed
+ * defensively: a malformed line, or a file of the wrong owner, type or
+ * mode, is ignored (the default applies).
  */
 #ifndef SIZECACHE_H
 #define SIZECACHE_H
@@ -98,7 +100,9 @@ void	sizecache_load(int dirfd, const char *name, uid_t owner,
 /*
  * Sets the account's value for host:port in dirfd/name (a new file:
  * mode, and group when group is not (gid_t)-1), unless it is recorded
- * already. ERR_IO / ERR_CANTCREAT.
+ * already; under flock(dirfd), so dirfd must be this call's own open of
+ * the directory, not one shared with a concurrent writer (a fork).
+ * ERR_IO / ERR_CANTCREAT.
  */
 int	sizecache_store(int dirfd, const char *name, mode_t mode, gid_t group,
 	    const char *account, const char *host, int port, long long size,

@@ -2,11 +2,13 @@
 /*
  * test_sizecache.c -- the record of advertised SIZE limits: its parser,
  * its file (written atomically, refused when others could have written
- * it) and the effective limit of an account.
+ * it, changed by several processes at once without losing a value) and
+ * the effective limit of an account.
  */
 #include "unit.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -176,6 +178,61 @@ test_store_load(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+#define WRITERS		3
+#define PER_WRITER	40
+
+/* Records PER_WRITER servers of account "wK" through its own descriptor. */
+static void
+writer(const char *dir, int k)
+{
+	char acct[16], host[32];
+	struct err err;
+	int dfd, i;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) == -1)
+		_exit(2);
+	(void)snprintf(acct, sizeof(acct), "w%d", k);
+	for (i = 0; i < PER_WRITER; i++) {
+		(void)snprintf(host, sizeof(host), "smtp%d.example.test", i);
+		if (sizecache_store(dfd, "s", 0600, (gid_t)-1, acct, host, 587,
+		    1000 + i, &err) == -1)
+			_exit(3);
+	}
+	_exit(0);
+}
+
+/* Sessions of several processes recording at once: every value stays. */
+static void
+test_store_concurrent(void **state)
+{
+	char top[] = "/tmp/test_sizecache.XXXXXX", cmd[512];
+	struct sizecache c = { NULL, 0 };
+	pid_t pid[WRITERS];
+	int dfd, k, st;
+
+	(void)state;
+	assert_non_null(mkdtemp(top));
+	for (k = 0; k < WRITERS; k++) {
+		pid[k] = fork();
+		assert_true(pid[k] != -1);
+		if (pid[k] == 0)
+			writer(top, k);
+	}
+	for (k = 0; k < WRITERS; k++) {
+		assert_int_equal(waitpid(pid[k], &st, 0), pid[k]);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	dfd = open(top, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd != -1);
+	sizecache_load(dfd, "s", geteuid(), &c);
+	assert_int_equal(c.n, WRITERS * PER_WRITER);
+	sizecache_free(&c);
+	close(dfd);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -183,6 +240,7 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_store_load),
+		cmocka_unit_test(test_store_concurrent),
 	};
 
 	return cmocka_run_group_tests_name("sizecache", tests, NULL, NULL);
