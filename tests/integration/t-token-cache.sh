@@ -73,13 +73,19 @@ nobus bob@example.test
 is "$RC" 0 "second send, Secret Service out of reach: exit 0"
 is "$(msg_count)" 2 "second send: delivered with the copy"
 is "$(oauth_stat counts.token_requests)" "$t0" "second send: no token request"
+test_message | LD_DEBUG=files "$OAUTHMAIL" -C "$CONFIG" bob@example.test \
+    >"$T/out" 2>"$T/ld"
+is "$?" 0 "a send with the copy: exit 0"
+file_contains "$T/ld" 'libc\.so' "the loader's trace is there"
+file_lacks "$T/ld" 'libsecret|libgio|libglib|libgcrypt|libcurl' \
+    "a send with the copy loads neither libsecret, GLib nor libcurl"
 
 # 3. A 535 for the copy's token: the copy goes, one refresh, delivered.
 oauth_ctl POST "/_control/expire_access" >/dev/null
 r0=$(oauth_stat counts.refresh_ok)
 send_msg bob@example.test
 is "$RC" 0 "535 on the copy's token: exit 0"
-is "$(msg_count)" 3 "535 on the copy's token: delivered"
+is "$(msg_count)" 4 "535 on the copy's token: delivered"
 is "$(oauth_stat counts.refresh_ok)" "$((r0 + 1))" "535: exactly one refresh"
 new=$(token_record "$ACCOUNT" access_token)
 isnt "$new" "$SEED_ACCESS" "535: a new token in the Secret Service"
@@ -92,13 +98,13 @@ printf '{"access_token":"stale","expires_at":%s,"needs_login":false}' \
 a0=$(smtp_stat auth_failures)
 send_msg bob@example.test
 is "$RC" 0 "expired copy: exit 0"
-is "$(msg_count)" 4 "expired copy: delivered"
+is "$(msg_count)" 5 "expired copy: delivered"
 is "$(smtp_stat auth_failures)" "$a0" "expired copy: its token never offered"
 is "$(copy_field access_token)" "$new" "expired copy: replaced from the record"
 printf 'not json' | keyctl pupdate "$(copy_id)"
 send_msg bob@example.test
 is "$RC" 0 "malformed copy: exit 0"
-is "$(msg_count)" 5 "malformed copy: delivered"
+is "$(msg_count)" 6 "malformed copy: delivered"
 is "$(smtp_stat auth_failures)" "$a0" "malformed copy: no failed AUTH"
 
 # 5. The kernel keyring blocked (seccomp): the Secret Service serves.
@@ -106,7 +112,7 @@ if blocked true 2>"$T/blocked.err"; then
 	test_message | blocked "$OAUTHMAIL" -C "$CONFIG" bob@example.test \
 	    >"$T/out" 2>"$T/err"
 	is "$?" 0 "kernel keyring blocked: exit 0"
-	is "$(msg_count)" 6 "kernel keyring blocked: delivered"
+	is "$(msg_count)" 7 "kernel keyring blocked: delivered"
 	is "$(cat "$T/err")" "" "kernel keyring blocked: nothing said"
 else
 	skip "cannot load a seccomp filter: $(cat "$T/blocked.err")" 3
