@@ -215,18 +215,13 @@ pf_msg_file() {
 pf_msg_header() {
 	_mf=$(pf_msg_file "${2:-}")
 	[ -n "$_mf" ] || return 1
-	$PY -c '
-import email, email.policy, sys
-m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.compat32)
-for v in m.get_all(sys.argv[2]) or []:
-    print(" ".join(str(v).split()))
-' "$_mf" "$1"
+	mail_header "$_mf" "$1"
 }
 
 pf_msg_body() {
 	_mf=$(pf_msg_file "${1:-}")
 	[ -n "$_mf" ] || return 1
-	sed '1,/^\r\{0,1\}$/d' "$_mf"
+	mail_body "$_mf"
 }
 
 pf_rcpts() {

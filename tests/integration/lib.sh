@@ -562,6 +562,7 @@ api_msg_field() {
 # msg_header NAME [N]       value(s) of header NAME in message N (unfolded)
 # msg_body [N]              the body (after the first empty line)
 # wait_msgs N [SECONDS=10]  until at least N messages arrived
+# mail_header FILE NAME / mail_body FILE   the same for a message file
 # Under OM_SERVER=postfix they read what Postfix delivered, regrouped into
 # one message per submission (see "the real server tier" below).
 msg_list() {
@@ -596,18 +597,26 @@ msg_field() {
 msg_header() {
 	_mf=$(msg_file "${2:-}")
 	[ -n "$_mf" ] || return 1
-	$PY -c '
-import email, email.policy, sys
-m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.compat32)
-for v in m.get_all(sys.argv[2]) or []:
-    print(" ".join(str(v).split()))
-' "$_mf" "$1"
+	mail_header "$_mf" "$1"
 }
 
 msg_body() {
 	_mf=$(msg_file "${1:-}")
 	[ -n "$_mf" ] || return 1
-	sed '1,/^\r\{0,1\}$/d' "$_mf"
+	mail_body "$_mf"
+}
+
+mail_header() {
+	$PY -c '
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.compat32)
+for v in m.get_all(sys.argv[2]) or []:
+    print(" ".join(str(v).split()))
+' "$1" "$2"
+}
+
+mail_body() {
+	sed '1,/^\r\{0,1\}$/d' "$1"
 }
 
 _msgs_at_least() {
