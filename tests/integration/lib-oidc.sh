@@ -12,6 +12,12 @@
 # introspect TOKEN       "true"/"false": active at the provider (RFC 7662,
 #     as conf-client)
 # grants                 grant_success count at the provider
+# browse CURL-ARGS...    a browser step: cookies kept in $JAR ($T/cookies),
+#     redirects not followed, the page in $T/page.html; prints "CODE URL"
+#     (the redirect target, if any)
+# follow URL [CURL-ARGS...]   browse, following redirects within the
+#     provider; prints the last "CODE URL"
+# form_action            the action of the form on $T/page.html
 
 start_oidc() {
 	OIDC_DIR=$IT/oidc
@@ -49,3 +55,21 @@ introspect() {
 }
 
 grants() { ctl "$U/_control/stats" | json_get counts.grant_success || echo 0; }
+
+JAR=$T/cookies
+browse() {
+	ctl -b "$JAR" -c "$JAR" -o "$T/page.html" \
+	    -w '%{http_code} %{redirect_url}\n' "$@"
+}
+
+follow() {
+	_r=$(browse "$@") || return 1
+	while :; do
+		case $_r in
+		30[1237]" $U/"*) _r=$(browse "${_r#* }") || return 1 ;;
+		*) printf '%s\n' "$_r"; return 0 ;;
+		esac
+	done
+}
+
+form_action() { sed -n 's/.*<form method="post" action="\([^"]*\)".*/\1/p' "$T/page.html"; }

@@ -1229,6 +1229,12 @@ log_lacks() {
 # send_msg ARGS...      pipe a small test message (to bob@example.test,
 #     Subject "test $$") into "$OAUTHMAIL" -C "$CONFIG" ARGS...; stdout in
 #     $T/out, stderr in $T/err, exit status in $RC
+# wait_auth_url             wait (20 s) for a sign-in's authorization
+#     address on $T/login.err (after its "Waiting up to" line), an address
+#     of the test OAuth server's authorize endpoint; sets AUTH_URL and
+#     LPORT (the loopback listener's port, from redirect_uri)
+# authorize                 the browser's first step: print where the
+#     authorize endpoint sends it for $AUTH_URL (it approves at once)
 # bs_size_dialogue small|only-big CMD...   speak SMTP to CMD (a -bs
 #     session, bs_dialogue.py) whose account's server advertised SIZE
 #     1000000 (the SMTP server at $SMTP_PORT): EHLO must advertise SIZE
@@ -1261,6 +1267,18 @@ send_msg() {
 	test_message | "$OAUTHMAIL" -C "$CONFIG" "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	return $RC
+}
+
+wait_auth_url() {
+	wait_for 20 grep -q "^Waiting up to" "$T/login.err" || return 1
+	AUTH_URL=$(grep "^    https://127\.0\.0\.1:$OAUTH_PORT/authorize?" "$T/login.err" | head -n 1 | sed 's/^ *//')
+	LPORT=$(printf '%s\n' "$AUTH_URL" | sed -n 's/.*redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A\([0-9]*\)%2F.*/\1/p')
+	[ -n "$LPORT" ]
+}
+
+authorize() {
+	curl -sS --max-time 20 --cacert "$CERTS/ca.pem" -o /dev/null \
+	    -w '%{redirect_url}' "$AUTH_URL"
 }
 
 bs_size_dialogue() {

@@ -28,20 +28,6 @@ wait_login() {
 	wait_bg "$LOGIN_PID" "${1:-30}"
 }
 
-# Waits for the authorization URL on stderr; sets AUTH_URL and LPORT.
-wait_auth_url() {
-	wait_for 20 grep -q "^Waiting up to" "$T/login.err" || return 1
-	AUTH_URL=$(grep "^    $OAUTH_AUTH_URL?" "$T/login.err" | head -n 1 | sed 's/^ *//')
-	LPORT=$(printf '%s\n' "$AUTH_URL" | sed -n 's/.*redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A\([0-9]*\)%2F.*/\1/p')
-	[ -n "$LPORT" ]
-}
-
-# The browser's first step: the authorize endpoint's redirect target.
-authorize() {
-	curl -sS --max-time 20 --cacert "$CERTS/ca.pem" -o /dev/null \
-	    -w '%{redirect_url}' "$AUTH_URL"
-}
-
 # --- the whole flow ------------------------------------------------------------
 login_bg --browser
 if wait_auth_url; then

@@ -26,23 +26,6 @@ write_config "" "auth_endpoint $U/auth" "token_endpoint $U/token" \
     "scope openid offline_access" "timeout 10"
 at_exit "keyring_del $ACCOUNT token"
 oidc_stat() { ctl "$U/_control/stats" | json_get "counts.$1" || echo 0; }
-JAR=$T/cookies
-# The browser: cookies kept, redirects not followed (each step is checked).
-browse() {
-	ctl -b "$JAR" -c "$JAR" -o "$T/page.html" \
-	    -w '%{http_code} %{redirect_url}\n' "$@"
-}
-# Follows redirects within the provider; prints the last "CODE URL".
-follow() {
-	_r=$(browse "$@") || return 1
-	while :; do
-		case $_r in
-		30[1237]" $U/"*) _r=$(browse "${_r#* }") || return 1 ;;
-		*) printf '%s\n' "$_r"; return 0 ;;
-		esac
-	done
-}
-form_action() { sed -n 's/.*<form method="post" action="\([^"]*\)".*/\1/p' "$T/page.html"; }
 
 om login "$ACCOUNT" --browser >"$T/login.out" 2>"$T/login.err" </dev/null &
 LOGIN_PID=$!

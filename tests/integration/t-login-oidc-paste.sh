@@ -21,21 +21,6 @@ write_config "" "auth_endpoint $U/auth" "token_endpoint $U/token" \
 at_exit "keyring_del $ACCOUNT token"
 unset DISPLAY WAYLAND_DISPLAY
 trap '' PIPE
-JAR=$T/cookies
-browse() {
-	ctl -b "$JAR" -c "$JAR" -o "$T/page.html" \
-	    -w '%{http_code} %{redirect_url}\n' "$@"
-}
-follow() {
-	_r=$(browse "$@") || return 1
-	while :; do
-		case $_r in
-		30[1237]" $U/"*) _r=$(browse "${_r#* }") || return 1 ;;
-		*) printf '%s\n' "$_r"; return 0 ;;
-		esac
-	done
-}
-form_action() { sed -n 's/.*<form method="post" action="\([^"]*\)".*/\1/p' "$T/page.html"; }
 
 login_bg() {
 	: >"$T/login.err"

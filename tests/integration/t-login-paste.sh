@@ -42,20 +42,6 @@ wait_login() {
 	exec 7>&-
 }
 
-# Waits for the authorization URL on stderr; sets AUTH_URL and LPORT.
-wait_auth_url() {
-	wait_for 20 grep -q "^Waiting up to" "$T/login.err" || return 1
-	AUTH_URL=$(grep "^    https://127\.0\.0\.1:$OAUTH_PORT/authorize?" "$T/login.err" | head -n 1 | sed 's/^ *//')
-	LPORT=$(printf '%s\n' "$AUTH_URL" | sed -n 's/.*redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A\([0-9]*\)%2F.*/\1/p')
-	[ -n "$LPORT" ]
-}
-
-# The browser's first step: where the authorize endpoint sends it.
-authorize() {
-	curl -sS --max-time 20 --cacert "$CERTS/ca.pem" -o /dev/null \
-	    -w '%{redirect_url}' "$AUTH_URL"
-}
-
 exchanges() {
 	oauth_stat "counts.grant:authorization_code"
 }
