@@ -1229,6 +1229,10 @@ log_lacks() {
 # send_msg ARGS...      pipe a small test message (to bob@example.test,
 #     Subject "test $$") into "$OAUTHMAIL" -C "$CONFIG" ARGS...; stdout in
 #     $T/out, stderr in $T/err, exit status in $RC
+# concurrent_sends N DIR WORD   N sends at once with $CONFIG, message I
+#     (Subject "WORD I") to bobI@example.test, each one's output, errors
+#     and exit status in DIR/I.out, .err, .rc; waits for all of them and
+#     sets BAD to how many did not exit 0 (the first three are diag'ed)
 # wait_auth_url             wait (20 s) for a sign-in's authorization
 #     address on $T/login.err (after its "Waiting up to" line), an address
 #     of the test OAuth server's authorize endpoint; sets AUTH_URL and
@@ -1267,6 +1271,34 @@ send_msg() {
 	test_message | "$OAUTHMAIL" -C "$CONFIG" "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	return $RC
+}
+
+concurrent_sends() {
+	_cn=$1 _cd=$2 _cw=$3
+	mkdir -p "$_cd"
+	_ci=1 _cpids=""
+	while [ $_ci -le "$_cn" ]; do
+		(
+			printf 'From: alice@example.test\nSubject: %s %d\n\nmessage %d\n' \
+			    "$_cw" "$_ci" "$_ci" |
+			    "$OAUTHMAIL" -C "$CONFIG" "bob$_ci@example.test" \
+			    >"$_cd/$_ci.out" 2>"$_cd/$_ci.err"
+			echo $? >"$_cd/$_ci.rc"
+		) &
+		_cpids="$_cpids $!"
+		_ci=$((_ci + 1))
+	done
+	# Only these senders: a bare wait would also wait for the servers.
+	for _cp in $_cpids; do wait "$_cp"; done
+	BAD=0 _ci=1
+	while [ $_ci -le "$_cn" ]; do
+		_crc=$(cat "$_cd/$_ci.rc" 2>/dev/null)
+		if [ "$_crc" != 0 ]; then
+			BAD=$((BAD + 1))
+			[ $BAD -le 3 ] && diag "send $_ci: exit ${_crc:-?}: $(head -c 300 "$_cd/$_ci.err")"
+		fi
+		_ci=$((_ci + 1))
+	done
 }
 
 wait_auth_url() {

@@ -18,35 +18,10 @@ burst() {
 	old_rt=$SEED_REFRESH
 	oauth_ctl POST /_control/reset_stats >/dev/null
 	n0=$(msg_count)
-	mkdir -p "$T/burst-$_b"
-	i=1
 	start=$(date +%s)
-	pids=""
-	while [ $i -le "$N" ]; do
-		(
-			printf 'From: alice@example.test\nSubject: burst %s %d\n\nmessage %d\n' \
-			    "$_b" "$i" "$i" |
-			    "$OAUTHMAIL" -C "$CONFIG" "bob$i@example.test" \
-			    >"$T/burst-$_b/$i.out" 2>"$T/burst-$_b/$i.err"
-			echo $? >"$T/burst-$_b/$i.rc"
-		) &
-		pids="$pids $!"
-		i=$((i + 1))
-	done
-	# Only our senders: a bare wait would also wait for the servers.
-	for p in $pids; do wait "$p"; done
+	concurrent_sends "$N" "$T/burst-$_b" "burst $_b"
 	end=$(date +%s)
-	bad=0
-	i=1
-	while [ $i -le "$N" ]; do
-		rc=$(cat "$T/burst-$_b/$i.rc" 2>/dev/null)
-		if [ "$rc" != 0 ]; then
-			bad=$((bad + 1))
-			[ $bad -le 3 ] && diag "send $i: exit ${rc:-?}: $(head -c 300 "$T/burst-$_b/$i.err")"
-		fi
-		i=$((i + 1))
-	done
-	is "$bad" 0 "$_b: all $N concurrent sends exit 0"
+	is "$BAD" 0 "$_b: all $N concurrent sends exit 0"
 	# Deferred ones (if any) would be flushed by later runs; flush now so
 	# the count below is about loss, not timing.
 	wait_msgs $((n0 + N)) 30

@@ -24,32 +24,8 @@ storm() {
 	om status "$ACCOUNT" >/dev/null 2>&1
 	oauth_ctl POST /_control/reset_stats >/dev/null
 	n0=$(msg_count)
-	mkdir -p "$T/storm-$_b"
-	i=1
-	pids=""
-	while [ $i -le $N ]; do
-		(
-			printf 'From: alice@example.test\nSubject: storm %s %d\n\nmessage %d\n' \
-			    "$_b" "$i" "$i" |
-			    "$OAUTHMAIL" -C "$CONFIG" "bob$i@example.test" \
-			    >"$T/storm-$_b/$i.out" 2>"$T/storm-$_b/$i.err"
-			echo $? >"$T/storm-$_b/$i.rc"
-		) &
-		pids="$pids $!"
-		i=$((i + 1))
-	done
-	for p in $pids; do wait "$p"; done
-	bad=0
-	i=1
-	while [ $i -le $N ]; do
-		rc=$(cat "$T/storm-$_b/$i.rc" 2>/dev/null)
-		if [ "$rc" != 0 ]; then
-			bad=$((bad + 1))
-			[ $bad -le 3 ] && diag "send $i: exit ${rc:-?}: $(head -c 300 "$T/storm-$_b/$i.err")"
-		fi
-		i=$((i + 1))
-	done
-	is "$bad" 0 "$_b: all $N concurrent sends exit 0"
+	concurrent_sends "$N" "$T/storm-$_b" "storm $_b"
+	is "$BAD" 0 "$_b: all $N concurrent sends exit 0"
 	wait_msgs $((n0 + N)) 30
 	arrived=$(($(msg_count) - n0))
 	is "$arrived" "$N" "$_b: all $N messages arrived"
