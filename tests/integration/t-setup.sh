@@ -147,7 +147,10 @@ if start_kernel_keyring || start_keyring; then
 	start_smtpd || bail "smtpd did not start"
 	name=$(unique_account)
 	at_exit "keyring_del $name token"
-	printf '%s.example %s.mail.protection.outlook.com\n' "$name" "$name" >>"$T/mx"
+	at_exit "keyring_del ${name}b token"
+	for d in "$name" "${name}b"; do
+		printf '%s.example %s.mail.protection.outlook.com\n' "$d" "$d" >>"$T/mx"
+	done
 	S=$T/signin/config
 	mkdir -p "$T/signin"
 	cat >"$S" <<-EOF
@@ -193,14 +196,32 @@ if start_kernel_keyring || start_keyring; then
 	is "$?" 0 "a send with the new account works"
 	is "$(msg_count)" 1 "the message arrived"
 	is "$(msg_field auth_mech)" XOAUTH2 "signed in with the token setup got"
+
+	# No flow answered and no display: the provider's default, which
+	# without a browser is the device flow.
+	printf 'demo-client\n\ny\n' >"$T/answers"
+	"$OAUTHMAIL" setup "you@${name}b.example" -C "$S" <"$T/answers" \
+	    >"$T/out" 2>"$T/err" &
+	pid=$!
+	wait_for 20 grep -Eq '[0-9]{4}-[0-9]{4}' "$T/err"
+	code=$(grep -Eo '[0-9]{4}-[0-9]{4}' "$T/err" | head -n 1)
+	isnt "$code" "" "an empty flow answer without a display: the device code is shown"
+	oauth_ctl POST "/_control/device/approve?user_code=$code" >/dev/null
+	wait_bg "$pid" 30
+	is "$RC" 0 "setup exits 0 once it is approved"
+	is "$(token_record "${name}b" needs_login)" false "its token is in the keyring"
+	sed -n "/^account ${name}b\$/,\$p" "$S" >"$T/added"
+	like "$(cat "$T/added")" "^account ${name}b" "the account was added"
+	unlike "$(cat "$T/added")" "flow " \
+	    "with no flow line: the provider's default"
 else
-	skip "no keyring" 12
+	skip "no keyring" 16
 fi
 
 # --- set-id ----------------------------------------------------------------------
 if [ "$(id -u)" != 0 ] || ! getent passwd nobody >/dev/null ||
     ! getent group nogroup >/dev/null || ! unshare -n true 2>/dev/null; then
-	skip "needs root, nobody, nogroup and unshare -n" 7
+	skip "needs root, nobody, nogroup and unshare -n" 8
 else
 	mkdir -p "$T/suid" "$T/sgid"
 	cp "$OAUTHMAIL" "$T/suid/oauthmail"
