@@ -850,7 +850,9 @@ store_get(struct store *st, const char *account, enum store_kind kind,
 int
 store_cache_on(const struct store *st)
 {
-	return st != NULL && st->cache;
+	/* Not when the kernel keyring failed, or holds the record itself. */
+	return st != NULL && st->cache && st->kernel != -1 &&
+	    st->where[STORE_TOKEN] != KERNEL_BACKEND;
 }
 
 /* The copy's key; 0, or -1 when there is no usable kernel keyring. */

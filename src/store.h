@@ -138,6 +138,7 @@ int	store_delete(struct store *, const char *account, enum store_kind,
  * effort. store_cache_drop: 0 also when there is none, or no kernel
  * keyring; -1 when a copy is there and stays.
  */
+/* Whether the copy is kept: on, and no kernel keyring failure seen. */
 int	store_cache_on(const struct store *);
 int	store_cache_get(struct store *, struct buf *out);
 void	store_cache_put(struct store *, const char *data, size_t len,
