@@ -107,8 +107,10 @@ store_tokens(const struct account *acct, struct store *st,
 		return -1;
 	}
 	rc = store_put(st, acct->name, STORE_TOKEN, b.data, b.len, err);
-	if (rc == 0)	/* the API token of an earlier sign-in goes too */
+	if (rc == 0) {	/* the API token of an earlier sign-in goes too */
 		token_forget_api(acct, st);
+		token_cache_fill(acct, st);
+	}
 	buf_free(&b);
 	if (rc == 0)
 		announce(acct, st, tok, who);

@@ -572,13 +572,8 @@ token_cache_expires(const struct account *acct, struct store *st,
 	return rc;
 }
 
-/*
- * The record served this send from the keyring: make its copy for the
- * next ones, under the lock and from the record then in the keyring.
- * Skipped when another process holds the lock (it is refreshing).
- */
-static void
-cache_fill(const struct account *acct, struct store *st)
+void
+token_cache_fill(const struct account *acct, struct store *st)
 {
 	struct token_record r;
 	struct err e;
@@ -624,7 +619,7 @@ token_get(const struct account *acct, struct store *st, int force,
 		}
 		token_record_free(&first);
 		if (rc == 0)
-			cache_fill(acct, st);
+			token_cache_fill(acct, st);
 		return rc;
 	}
 

@@ -95,6 +95,13 @@ void	token_forget_api(const struct account *acct, struct store *st);
  */
 int	token_cache_expires(const struct account *acct, struct store *st,
 	    time_t *expires_at);
+/*
+ * Makes the kernel copy of the access token (store.h) from the record
+ * now in the keyring, under the refresh lock (skipped when another
+ * process holds it: it is refreshing); after a sign-in, or a send that
+ * found none. Best effort.
+ */
+void	token_cache_fill(const struct account *acct, struct store *st);
 /* Records a successful AUTH (last_success) — best effort. */
 void	token_mark_success(const struct account *acct, struct store *st);
 

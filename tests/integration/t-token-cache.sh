@@ -6,7 +6,7 @@
 # delivers with the Secret Service out of reach; a 535 drops the copy and
 # refreshes once; an expired or malformed copy is not used; a blocked
 # kernel keyring falls back to the Secret Service; logout removes the
-# copy; token_cache off makes none.
+# copy; token_cache off makes none; a sign-in makes it.
 . "$top_srcdir/tests/integration/lib.sh"
 need_oauthmail
 command -v keyctl >/dev/null || skip_all "keyctl missing"
@@ -134,4 +134,20 @@ seed_token "$ACCOUNT" || bail "seed"
 send_msg bob@example.test
 is "$RC" 0 "token_cache off: exit 0"
 is "$(copies)" 0 "token_cache off: no copy"
+
+# 8. A sign-in makes the copy: the first send needs no Secret Service.
+keyring_del "$ACCOUNT" token
+write_config "cc$$" "timeout 10" "client_id conf-client" \
+    "flow client_credentials" "scope https://outlook.office365.com/.default"
+at_exit "keyring_del cc$$ token; keyring_del cc$$ client_secret"
+keyring_put "cc$$" client_secret conf-secret || bail "keyring_put"
+run_ok "client credentials: login" "$OAUTHMAIL" -C "$CONFIG" login "cc$$"
+is "$(copies)" 1 "login made the copy"
+keyctl pipe "$(copy_id)" >"$T/copy" 2>/dev/null
+file_contains "$T/copy" "access_token" "the copy holds the access token"
+file_lacks "$T/copy" "conf-secret" "the copy holds no client secret"
+n=$(msg_count)
+nobus bob@example.test
+is "$RC" 0 "first send after the sign-in, no Secret Service: exit 0"
+is "$(msg_count)" "$((n + 1))" "first send after the sign-in: delivered"
 done_testing
