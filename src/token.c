@@ -187,10 +187,10 @@ token_record_dump(const struct token_record *r, struct buf *out,
  * --- Keyring access ---------------------------------------------------------
  */
 
-/* 0 and *r, 1 if there is no record, -1 on error. */
 static int	usable(const struct token_record *, const struct account *,
 		    time_t);
 
+/* 0 and *r, 1 if there is no record, -1 on error. */
 static int
 rec_load(struct store *st, const char *account, struct token_record *r,
     struct err *err)
