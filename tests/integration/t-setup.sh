@@ -17,9 +17,11 @@
 need_oauthmail
 D=$T/disc
 mkdir -p "$D"
-$PY - "$D" <<'EOF' >"$D/stderr" 2>&1 &
-import http.server, json, sys
+$PY - "$D" "$IT" $$ <<'EOF' >"$D/stderr" 2>&1 &
+import http.server, json, signal, sys
 d = sys.argv[1]
+sys.path.insert(0, sys.argv[2])
+import srvlife
 TENANT = "11111111-2222-3333-4444-555555555555"
 class H(http.server.BaseHTTPRequestHandler):
     def log_message(self, *a):
@@ -39,8 +41,9 @@ class H(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b)
 s = http.server.HTTPServer(("127.0.0.1", 0), H)
-open(d + "/port.tmp", "w").write(str(s.server_address[1]))
-import os; os.rename(d + "/port.tmp", d + "/port")
+srvlife.exit_on(signal.SIGTERM)
+srvlife.exit_with_parent(int(sys.argv[3]))
+srvlife.write_port(d + "/port", s.server_address[1])
 s.serve_forever()
 EOF
 _lib_pids="$_lib_pids $!"
