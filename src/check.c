@@ -186,8 +186,13 @@ check_secret(const struct account *acct, struct store *st, int force,
 	}
 	if (token_get(acct, st, force, secret, &cached, err) == -1)
 		return -1;
-	fprintf(out, "token: %s (%s)\n", cached ? "cached in the keyring" :
-	    "freshly refreshed", store_backend_name(st));
+	if (cached == TOKEN_FROM_COPY)
+		fprintf(out, "token: cached in the kernel copy (kernel keyring; "
+		    "record: %s)\n", store_backend_name(st));
+	else
+		fprintf(out, "token: %s (%s)\n", cached ?
+		    "cached in the keyring" : "freshly refreshed",
+		    store_backend_name(st));
 	check_claims(acct, buf_str(secret), out);
 	return 0;
 }

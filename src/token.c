@@ -597,11 +597,11 @@ token_get(const struct account *acct, struct store *st, int force,
 	int have_first, have, fd = -1, rc = -1, rotated;
 	time_t now;
 
-	*was_cached = 0;
+	*was_cached = TOKEN_REFRESHED;
 	if (from_cache(acct, st, force, out) == 0) {
 		log_debug("account %s: access token from the kernel copy",
 		    acct->name);
-		*was_cached = 1;
+		*was_cached = TOKEN_FROM_COPY;
 		return 0;
 	}
 	memset(&cur, 0, sizeof(cur));
@@ -614,7 +614,7 @@ token_get(const struct account *acct, struct store *st, int force,
 	now = time(NULL);
 	if (have_first && !force && usable(&first, acct, now)) {
 		if (give(&first, out, err) == 0) {
-			*was_cached = 1;
+			*was_cached = TOKEN_FROM_RECORD;
 			rc = 0;
 		}
 		token_record_free(&first);
@@ -634,7 +634,8 @@ token_get(const struct account *acct, struct store *st, int force,
 	    first.access_token != NULL &&
 	    strcmp(first.access_token, cur.access_token) != 0))) {
 		if (give(&cur, out, err) == 0) {
-			*was_cached = !force;
+			*was_cached = force ? TOKEN_REFRESHED :
+			    TOKEN_FROM_RECORD;
 			rc = 0;
 			cache_save(acct, st, &cur);
 		}

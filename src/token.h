@@ -54,12 +54,19 @@ long	token_margin(const struct token_record *r, const struct account *);
 /*
  * Puts a usable access token for acct into out (a BUF_SECRET buffer).
  * force: refresh even if the cached one looks valid (after a 535).
- * *was_cached is set to 1 if the token came from the keyring unchanged.
+ * *was_cached says where the token came from: TOKEN_REFRESHED (0), else
+ * unchanged from the keyring's record (TOKEN_FROM_RECORD) or from its
+ * kernel copy (TOKEN_FROM_COPY); both are true as a flag.
  * Errors: ERR_TEMP (network, 5xx, temporarily_unavailable, keyring
  * unavailable; nothing deleted), ERR_AUTH (invalid_grant / no token:
  * "run 'oauthmail login ACCOUNT'"), ERR_CONFIG (invalid_client,
  * unauthorized_client, invalid_scope, with the fix).
  */
+enum {
+	TOKEN_REFRESHED = 0,
+	TOKEN_FROM_RECORD = 1,
+	TOKEN_FROM_COPY = 2
+};
 int	token_get(const struct account *acct, struct store *st, int force,
 	    struct buf *out, int *was_cached, struct err *err);
 /*

@@ -6,7 +6,8 @@
 # delivers with the Secret Service out of reach; a 535 drops the copy and
 # refreshes once; an expired or malformed copy is not used; a blocked
 # kernel keyring falls back to the Secret Service; logout removes the
-# copy; token_cache off makes none; a sign-in makes it.
+# copy; token_cache off makes none; a sign-in makes it; check says which
+# one served its token.
 . "$top_srcdir/tests/integration/lib.sh"
 need_oauthmail
 command -v keyctl >/dev/null || skip_all "keyctl missing"
@@ -79,6 +80,16 @@ is "$?" 0 "a send with the copy: exit 0"
 file_contains "$T/ld" 'libc\.so' "the loader's trace is there"
 file_lacks "$T/ld" 'libsecret|libgio|libglib|libgcrypt|libcurl' \
     "a send with the copy loads neither libsecret, GLib nor libcurl"
+run_ok "check with the copy" "$OAUTHMAIL" -C "$CONFIG" check "$ACCOUNT"
+file_contains "$T/out" "^token: cached in the kernel copy \\(kernel keyring" \
+    "check says its token came from the kernel copy"
+file_lacks "$T/out" "cached in the keyring \\(" \
+    "check does not say the Secret Service served it"
+token_cache_drop
+run_ok "check without the copy" "$OAUTHMAIL" -C "$CONFIG" check "$ACCOUNT"
+file_contains "$T/out" "^token: cached in the keyring \\(secret-service\\)" \
+    "check without the copy: the Secret Service's record"
+is "$(copies)" 1 "check made the copy again"
 
 # 3. A 535 for the copy's token: the copy goes, one refresh, delivered.
 oauth_ctl POST "/_control/expire_access" >/dev/null
