@@ -297,27 +297,6 @@ holdsched_load(struct queue *q, struct holdsched *s, struct err *err)
 }
 
 /*
- * flock(LOCK_EX), waiting at most SCHED_LOCK_WAIT_MS: holders keep it for
- * a read and a write, and a stopped process must not stall the daemon.
- */
-static int
-lock_briefly(int fd)
-{
-	struct timespec ts = { 0, 10 * 1000000L };
-	int i;
-
-	for (i = 0; i < SCHED_LOCK_WAIT_MS / 10; i++) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return -1;
-		(void)nanosleep(&ts, NULL);
-	}
-	errno = EWOULDBLOCK;
-	return -1;
-}
-
-/*
  * Opens and locks the schedule; 1 (nothing locked) if there is none and
  * create is 0.
  */
@@ -335,7 +314,7 @@ sched_lock(struct queue *q, int create, int *fdp, struct err *err)
 		if (fd == -1)
 			return err_set(err, ERR_IO, "open %s/%s: %s", q->dir,
 			    HOLDSCHED_FILE, strerror(errno));
-		if (lock_briefly(fd) == -1) {
+		if (util_flock_wait(fd, SCHED_LOCK_WAIT_MS) == -1) {
 			int saved = errno;
 
 			(void)close(fd);

@@ -398,26 +398,6 @@ queue_abort(struct queue *q, const struct envelope *env, int fd)
 	(void)unlinkat(q->tmpfd, m, 0);
 }
 
-/*
- * flock(LOCK_EX|LOCK_NB), retried for a few milliseconds: a commit holds
- * the lock until just after its envelope appears (which is what wakes a
- * daemon), while a delivery by another runner holds it far longer.
- */
-static int
-lock_briefly(int fd)
-{
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
-	int i;
-
-	for (i = 0; ; i++) {
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return 0;
-		if ((errno != EWOULDBLOCK && errno != EAGAIN) || i == 5)
-			return -1;
-		(void)nanosleep(&ts, NULL);
-	}
-}
-
 int
 queue_lock(struct queue *q, enum queue_area area, const char *id,
     int *lockfd, struct err *err)
@@ -436,7 +416,7 @@ queue_lock(struct queue *q, enum queue_area area, const char *id,
 	if (fd == -1)
 		return err_set(err, ERR_IO, "open %s/%s/%s: %s", q->dir,
 		    area_names[area], m, strerror(errno));
-	if (lock_briefly(fd) == -1) {
+	if (util_flock_wait(fd, 50) == -1) {
 		int saved = errno;
 
 		(void)close(fd);

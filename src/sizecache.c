@@ -282,28 +282,6 @@ save(int dirfd, const char *name, mode_t mode, gid_t group,
 	return rc;
 }
 
-/*
- * flock(LOCK_EX) on the directory (the file itself is replaced by every
- * change), waiting at most LOCK_WAIT_MS: a stopped process must not stall
- * a delivery for a record that is only a hint.
- */
-static int
-lock_dir(int dirfd)
-{
-	struct timespec ts = { 0, 10 * 1000000L };
-	int i;
-
-	for (i = 0; i < LOCK_WAIT_MS / 10; i++) {
-		if (flock(dirfd, LOCK_EX | LOCK_NB) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return -1;
-		(void)nanosleep(&ts, NULL);
-	}
-	errno = EWOULDBLOCK;
-	return -1;
-}
-
 int
 sizecache_store(int dirfd, const char *name, mode_t mode, gid_t group,
     const char *account, const char *host, int port, long long size,
@@ -320,7 +298,7 @@ sizecache_store(int dirfd, const char *name, mode_t mode, gid_t group,
 	if (size < 0 || size > SIZECACHE_MAX_SIZE)
 		size = 0;
 	/* Read, change and write under the lock: no value of another lost. */
-	if (lock_dir(dirfd) == -1)
+	if (util_flock_wait(dirfd, LOCK_WAIT_MS) == -1)
 		return err_set(err, ERR_IO, "%s: lock: %s", name,
 		    errno == EWOULDBLOCK ? "another process keeps it locked" :
 		    strerror(errno));

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef HAVE_GETRANDOM
 #include <sys/random.h>
@@ -457,4 +459,23 @@ util_is_ascii(const char *s, size_t len)
 		if ((unsigned char)s[i] >= 0x80)
 			return 0;
 	return 1;
+}
+
+int
+util_flock_wait(int fd, int ms)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	for (i = 0; ; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		if (i >= ms / 10) {
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		(void)nanosleep(&ts, NULL);
+	}
 }

@@ -66,6 +66,13 @@ int	 util_xdg_dir(char *dst, size_t size, const char *env,
 	    const char *fallback_under_home);
 /* write(2) until all n bytes are written (EINTR retried); -1 + errno. */
 int	 util_write_all(int fd, const void *p, size_t n);
+/*
+ * flock(LOCK_EX|LOCK_NB) on fd, tried every 10 ms for at most ms
+ * milliseconds (EINTR retried): for locks held only briefly, where a
+ * stopped holder must not stall the caller. -1 + errno (EWOULDBLOCK once
+ * the time is up).
+ */
+int	 util_flock_wait(int fd, int ms);
 /* 1 if s is ASCII only. */
 int	 util_is_ascii(const char *s, size_t len);
 

@@ -554,6 +554,32 @@ test_xdg_dir(void **state)
 	assert_int_equal(rmdir(tmpl), 0);
 }
 
+/* A bounded wait for a lock another open file description holds. */
+static void
+test_flock_wait(void **state)
+{
+	char path[] = "/tmp/test_util_flockXXXXXX";
+	int a, b;
+
+	(void)state;
+	a = mkstemp(path);
+	assert_true(a >= 0);
+	b = open(path, O_RDONLY);
+	assert_true(b >= 0);
+	(void)unlink(path);
+	assert_int_equal(util_flock_wait(a, 0), 0);
+	errno = 0;
+	assert_int_equal(util_flock_wait(b, 30), -1);	/* a holds it */
+	assert_int_equal(errno, EWOULDBLOCK);
+	assert_int_equal(util_flock_wait(a, 30), 0);	/* its own: again */
+	close(a);				/* released with a's description */
+	assert_int_equal(util_flock_wait(b, 30), 0);
+	close(b);
+	errno = 0;
+	assert_int_equal(util_flock_wait(-1, 30), -1);
+	assert_int_equal(errno, EBADF);
+}
+
 static void
 test_write_all(void **state)
 {
@@ -685,6 +711,7 @@ main(void)
 		cmocka_unit_test(test_home),
 		cmocka_unit_test(test_xdg_dir),
 		cmocka_unit_test(test_write_all),
+		cmocka_unit_test(test_flock_wait),
 		cmocka_unit_test(test_crypto_sha256_b64),
 		cmocka_unit_test(test_crypto_gcm),
 	};
