@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bs.h"
+#include "bs_parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "bs.h"
+#include "bs_parse.h"
 
 /* A reader over a pipe holding text (written in full, then closed). */
 static void
