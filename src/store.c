@@ -3,7 +3,7 @@
  * store.c -- picks the keyring backend and dispatches to it; reads systemd
  * credentials, which win over the keyring; keeps the sealed token copy
  * (seal.h) in step with the keyring when the token-key credential is
- * there; see store.h.
+ * there; see store.h. The key of each record is store_ident.c's.
  */
 #include "common.h"
 
@@ -23,6 +23,7 @@
 #include "status.h"
 #include "store.h"
 #include "store_backend.h"
+#include "store_impl.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -32,41 +33,12 @@
 #else
 #define SECRET_BACKEND	((const struct store_backend *)NULL)
 #endif
-#define KERNEL_BACKEND	(&store_kernel_backend)
 #ifdef HAVE_LIBSECRET
 #define SECRET_NAME	"secret-service"
 #else
 #define SECRET_NAME	NULL
 #endif
 
-struct store {
-	/* the one the next call uses; where new records go */
-	const struct store_backend	*backend;
-	const struct store_backend	*primary;
-	/* auto: the second one, or NULL */
-	const struct store_backend	*other;
-	/* where each kind was found, or NULL */
-	const struct store_backend	*where[STORE_IDENTITY + 1];
-	int			 ss_locked;	/* auto: collection locked */
-	char			*name;		/* the account opened for */
-	char			*id_token;	/* its identities, or NULL */
-	char			*id_secret;
-	char			*client_id;	/* their parts ("" unset) */
-	char			*endpoint;
-	char			*tenant;
-	char			*user;
-	int			 app_only;	/* client credentials */
-	int			 sealed;	/* the token-key credential is there */
-	int			 deferred;	/* lazy: the keyring not open yet */
-	enum conf_keyring	 keyring;	/* what to open then */
-	int			 cache;		/* the kernel copy is kept */
-	int			 kernel;	/* for it: 1 open, -1 failed */
-	int			 qfd;		/* queue directory (sealed), or -1 */
-	char			*queue_dir;	/* the account's, or NULL (default) */
-	unsigned char		 key[SEAL_KEY_LEN];
-};
-
-#define KERNEL_IDENT_MAX	4096	/* an identity text */
 #define STORE_CACHE_MAX_TTL	86400	/* the longest a copy lives */
 
 static int	cred_read(const char *, struct buf *, size_t, int,
@@ -215,33 +187,6 @@ seal_setup(struct store *st, const struct account *acct, struct err *err)
 	return 0;
 }
 
-static char *
-nz(const char *s)
-{
-	return xstrdup(s != NULL ? s : "");
-}
-
-/* The identities of an OAuth account's token and client secret. */
-static void
-identity_setup(struct store *st, const struct account *acct)
-{
-	char *base;
-
-	st->name = xstrdup(acct->name);
-	st->app_only = acct->flow == FLOW_CLIENT_CREDENTIALS;
-	if (!conf_is_oauth(acct) || acct->client_id == NULL ||
-	    acct->token_endpoint == NULL)
-		return;
-	st->client_id = nz(acct->client_id);
-	st->endpoint = nz(acct->token_endpoint);
-	st->tenant = nz(acct->tenant);
-	st->user = nz(acct->user);
-	base = xasprintf("client_id=%s token_endpoint=%s%s%s", st->client_id,
-	    st->endpoint, *st->tenant != '\0' ? " tenant=" : "", st->tenant);
-	st->id_secret = base;
-	st->id_token = xasprintf("%s%s%s", base, *st->user != '\0' ?
-	    " user=" : "", st->user);
-}
 
 /* Whether the account keeps the kernel copy of its access token. */
 static int
@@ -264,7 +209,7 @@ open_account(const struct account *acct, int lazy, struct store **out,
 		st->keyring = acct->keyring;
 	} else if (open_backend(acct->keyring, &st, err) == -1)
 		return -1;
-	identity_setup(st, acct);
+	store_ident_setup(st, acct);
 	st->cache = cache_wanted(acct) && st->id_token != NULL;
 	st->qfd = -1;
 	if (acct->queue_dir != NULL)
@@ -476,241 +421,34 @@ store_credential_for(const char *account, enum store_kind kind,
 	return store_credential(name, out, out->max, err);
 }
 
-/* A token record: keyed by the whole identity, user included. */
-static int
-is_token(enum store_kind kind)
-{
-	return kind == STORE_TOKEN || kind == STORE_API_TOKEN;
-}
-
-/* The key of a record: by identity for the opened account's OAuth kinds. */
-static void
-key_for(const struct store *st, const char *account, enum store_kind kind,
-    struct store_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->account = account;
-	k->kind = kind;
-	k->client_id = k->endpoint = k->tenant = k->user = "";
-	if (st->id_token == NULL || strcmp(account, st->name) != 0 ||
-	    (kind != STORE_TOKEN && kind != STORE_CLIENT_SECRET &&
-	    kind != STORE_CLIENT_KEY && kind != STORE_API_TOKEN))
-		return;
-	k->ident = is_token(kind) ? st->id_token : st->id_secret;
-	k->client_id = st->client_id;
-	k->endpoint = st->endpoint;
-	k->tenant = st->tenant;
-	if (is_token(kind))
-		k->user = st->user;
-}
-
-/* The key by name (earlier versions; passwords; STORE_IDENTITY). */
-static void
-name_key(const char *account, enum store_kind kind, struct store_key *k)
-{
-	memset(k, 0, sizeof(*k));
-	k->account = account;
-	k->kind = kind;
-	k->client_id = k->endpoint = k->tenant = k->user = "";
-}
-
 /*
- * The key of k's record in earlier versions, keyed by name: the API
- * token's was the token record of "NAME#api" (its name in buf).
+ * --- The backend in use (store_impl.h) --------------------------------------
  */
-static void
-legacy_key(const struct store_key *k, char *buf, size_t size,
-    struct store_key *old)
-{
-	if (k->kind != STORE_API_TOKEN) {
-		name_key(k->account, k->kind, old);
-		return;
-	}
-	(void)snprintf(buf, size, "%s#api", k->account);
-	name_key(buf, STORE_TOKEN, old);
-}
 
-static int
-backend_get(struct store *st, const struct store_key *k, struct buf *out,
+int
+store_bget(struct store *st, const struct store_key *k, struct buf *out,
     struct err *err)
 {
 	return st->backend->get(k, out, err);
 }
 
-static int
-backend_put(struct store *st, const struct store_key *k, const char *data,
+int
+store_bput(struct store *st, const struct store_key *k, const char *data,
     size_t len, struct err *err)
 {
 	return st->backend->put(k, data, len, err);
 }
 
-static int
-backend_delete(struct store *st, const struct store_key *k, struct err *err)
+int
+store_bdel(struct store *st, const struct store_key *k, struct err *err)
 {
 	return st->backend->del(k, err);
 }
 
 /*
- * --- Identity keys (store.h) ------------------------------------------------
+ * --- The sealed copy (seal.h) -----------------------------------------------
  */
 
-/* The value of field f in an identity text ("" if absent) into dst. */
-static void
-ident_field(const char *id, const char *f, char *dst, size_t size)
-{
-	size_t n = strlen(f), i;
-	const char *p = id;
-
-	*dst = '\0';
-	while (p != NULL && *p != '\0') {
-		if (strncmp(p, f, n) == 0 && p[n] == '=') {
-			p += n + 1;
-			for (i = 0; p[i] != '\0' && p[i] != ' ' && i + 1 < size;
-			    i++)
-				dst[i] = p[i];
-			dst[i] = '\0';
-			return;
-		}
-		if ((p = strchr(p, ' ')) != NULL)
-			p++;
-	}
-}
-
-/*
- * Which part of the identity the name's last sign-in had differs from
- * the account's now: "client_id", "user", "tenant", "token_endpoint", or
- * NULL when it is the same or unknown.
- */
-static const char *
-ident_changed(struct store *st, const char *account)
-{
-	static const char *fields[] = {
-		"client_id", "user", "tenant", "token_endpoint"
-	};
-	struct store_key k;
-	struct buf b;
-	struct err err;
-	const char *why = NULL;
-	char was[1024], now[1024];
-	size_t i;
-
-	name_key(account, STORE_IDENTITY, &k);
-	buf_init(&b, KERNEL_IDENT_MAX, 0);
-	err_clear(&err);
-	if (backend_get(st, &k, &b, &err) == 0 &&
-	    strcmp(buf_str(&b), st->id_token) != 0) {
-		why = "identity";
-		for (i = 0; i < nitems(fields); i++) {
-			ident_field(buf_str(&b), fields[i], was, sizeof(was));
-			ident_field(st->id_token, fields[i], now, sizeof(now));
-			if (strcmp(was, now) != 0) {
-				why = fields[i];
-				break;
-			}
-		}
-	} else if (err.class != ERR_NONE)
-		log_debug("account %s: %s", account, err.msg);
-	buf_free(&b);
-	return why;
-}
-
-/*
- * Records which identity the name now stores under (for ident_changed);
- * returns 1 if that changed. Best effort.
- */
-static int
-ident_remember(struct store *st, const char *account)
-{
-	struct store_key k;
-	struct buf b;
-	struct err err;
-	int same;
-
-	name_key(account, STORE_IDENTITY, &k);
-	buf_init(&b, KERNEL_IDENT_MAX, 0);
-	err_clear(&err);
-	same = backend_get(st, &k, &b, &err) == 0 &&
-	    strcmp(buf_str(&b), st->id_token) == 0;
-	buf_free(&b);
-	if (same)
-		return 0;
-	if (backend_put(st, &k, st->id_token, strlen(st->id_token),
-	    &err) == -1)
-		log_debug("account %s: %s", account, err.msg);
-	return 1;
-}
-
-/*
- * Nothing under the identity's key k: a record of an earlier version
- * (keyed by name) moves there unless the name was last used with another
- * identity. 0 and out, 1 none, -1 error (ERR_AUTH: the identity changed).
- */
-static int
-ident_migrate(struct store *st, const struct store_key *k, struct buf *out,
-    struct err *err)
-{
-	struct store_key old;
-	struct err derr;
-	const char *why;
-	char oldname[512];
-	int rc;
-
-	legacy_key(k, oldname, sizeof(oldname), &old);
-	if ((rc = backend_get(st, &old, out, err)) == -1)
-		return -1;
-	why = ident_changed(st, k->account);
-	if (why == NULL) {
-		/*
-		 * Another process may have moved it (and even refreshed it)
-		 * since the caller looked: the identity's key wins.
-		 */
-		err_clear(&derr);
-		if (rc == 1)
-			return backend_get(st, k, out, err);
-		if (backend_get(st, k, out, &derr) == 0)
-			return 0;
-		if ((rc = backend_get(st, &old, out, err)) != 0)
-			return rc == -1 ? -1 : backend_get(st, k, out, err);
-		if (backend_put(st, k, out->data, out->len, &derr) == -1) {
-			log_warnx("account %s: the %s stays under the "
-			    "account's name: %s", k->account,
-			    store_kind_name(k->kind), derr.msg);
-			return 0;
-		}
-		if (k->kind != STORE_API_TOKEN)
-			(void)ident_remember(st, k->account);
-		else if (st->sealed)
-			(void)seal_remove(st->qfd, old.account, &derr);
-		if (backend_delete(st, &old, &derr) == -1)
-			log_debug("account %s: %s", k->account, derr.msg);
-		log_info("account %s: %s moved to the key of its identity (%s)",
-		    k->account, store_kind_name(k->kind), k->ident);
-		return 0;
-	}
-	buf_reset(out);
-	if (rc == 0 && k->kind == STORE_API_TOKEN) {
-		/* Another identity's access token: never used. */
-		err_clear(&derr);
-		if (backend_delete(st, &old, &derr) == -1)
-			log_debug("account %s: %s", k->account, derr.msg);
-		log_info("account %s: the API token of its earlier %s "
-		    "removed, not used", k->account, why);
-		return 1;
-	}
-	/* An application fetches its new token itself. */
-	if (why != NULL && k->kind == STORE_TOKEN && !st->app_only)
-		return err_set(err, ERR_AUTH, "sign in again: the %s of "
-		    "account %s changed since its sign-in, so its token is "
-		    "not used: run 'oauthmail login %s'", why, k->account,
-		    k->account);
-	return 1;
-}
-
-/*
- * The keyring holds the newest record (every writer writes it first):
- * rewrite the sealed copy when it differs, e.g. after a sign-in made
- * without the key. Best effort; the next read tries again.
- */
 /* What a sealed copy of the account's token record is bound to. */
 static const char *
 seal_bind(const struct store *st, const char *account)
@@ -719,6 +457,11 @@ seal_bind(const struct store *st, const char *account)
 	    st->id_token : NULL;
 }
 
+/*
+ * The keyring holds the newest record (every writer writes it first):
+ * rewrite the sealed copy when it differs, e.g. after a sign-in made
+ * without the key. Best effort; the next read tries again.
+ */
 static void
 seal_sync(struct store *st, const char *account, const struct buf *cur)
 {
@@ -767,8 +510,8 @@ seal_restore(struct store *st, const char *account, struct buf *out,
 	if (r != 0)
 		return r;
 	err_clear(&perr);
-	key_for(st, account, STORE_TOKEN, &k);
-	if (backend_put(st, &k, out->data, out->len, &perr) == -1)
+	store_key_for(st, account, STORE_TOKEN, &k);
+	if (store_bput(st, &k, out->data, out->len, &perr) == -1)
 		log_warnx("account %s: token record restored from the sealed "
 		    "copy, but not into the keyring: %s", account, perr.msg);
 	else
@@ -787,10 +530,10 @@ get_from(struct store *st, const struct store_backend *b, const char *account,
 	int rc;
 
 	st->backend = b;
-	key_for(st, account, kind, &k);
-	rc = backend_get(st, &k, out, err);
+	store_key_for(st, account, kind, &k);
+	rc = store_bget(st, &k, out, err);
 	if (rc == 1 && k.ident != NULL)
-		rc = ident_migrate(st, &k, out, err);
+		rc = store_ident_migrate(st, &k, out, err);
 	return rc;
 }
 
@@ -834,7 +577,7 @@ store_get(struct store *st, const char *account, enum store_kind kind,
 		rc = seal_restore(st, account, out, err);
 		if (rc == 0 && st->id_token != NULL &&
 		    strcmp(account, st->name) == 0)
-			(void)ident_remember(st, account);
+			(void)store_ident_remember(st, account);
 	}
 	if (rc == 1 && kind == STORE_TOKEN && st->ss_locked)
 		return err_set(err, ERR_TEMP, "the keyring is locked: unlock "
@@ -965,15 +708,15 @@ store_put(struct store *st, const char *account, enum store_kind kind,
 	    store_ready(st, err) == -1)
 		return -1;
 	st->backend = st->where[kind] ? st->where[kind] : st->primary;
-	key_for(st, account, kind, &k);
-	if (backend_put(st, &k, data, len, err) == -1)
+	store_key_for(st, account, kind, &k);
+	if (store_bput(st, &k, data, len, err) == -1)
 		return -1;
 	/* The first record of this identity: none is left under the name. */
 	if (k.ident != NULL && kind != STORE_API_TOKEN &&
-	    ident_remember(st, account)) {
-		name_key(account, kind, &old);
+	    store_ident_remember(st, account)) {
+		store_name_key(account, kind, &old);
 		err_clear(&serr);
-		(void)backend_delete(st, &old, &serr);
+		(void)store_bdel(st, &old, &serr);
 	}
 	if (kind == STORE_TOKEN && st->sealed) {
 		err_clear(&serr);
@@ -996,14 +739,14 @@ delete_in(struct store *st, const struct store_backend *b, const char *account,
 	int rc;
 
 	st->backend = b;
-	key_for(st, account, kind, &k);
-	rc = backend_delete(st, &k, err);
+	store_key_for(st, account, kind, &k);
+	rc = store_bdel(st, &k, err);
 	if (rc == 0 && k.ident != NULL) {
-		legacy_key(&k, oldname, sizeof(oldname), &old);
-		rc = backend_delete(st, &old, err);
-		name_key(account, STORE_IDENTITY, &k);
+		store_legacy_key(&k, oldname, sizeof(oldname), &old);
+		rc = store_bdel(st, &old, err);
+		store_name_key(account, STORE_IDENTITY, &k);
 		if (rc == 0 && kind == STORE_TOKEN)
-			rc = backend_delete(st, &k, err);
+			rc = store_bdel(st, &k, err);
 	}
 	return rc;
 }

@@ -19,7 +19,7 @@ enum store_kind {
 	STORE_PASSWORD,		/* for PLAIN/LOGIN accounts */
 	STORE_CLIENT_KEY,	/* PEM private key of client_certificate */
 	STORE_API_TOKEN,	/* the HTTPS API's access token (token.h) */
-	STORE_IDENTITY,		/* store.c only: the name's last identity */
+	STORE_IDENTITY,		/* store_ident.c: the name's last identity */
 	STORE_CACHE		/* store.c only: the kernel copy (below) */
 };
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
- * store_backend.h -- the keyring backends, for store.c only: each one
- * exports a struct store_backend and store.c calls it through that
- * (keys: struct store_key, store.h).
+ * store_backend.h -- the keyring backends, for the keyring modules only
+ * (store_impl.h): each one exports a struct store_backend and store.c
+ * calls it through that (keys: struct store_key, store.h).
  *
  * Secret Service (store_secret.c, absent when built --without-libsecret):
  * schema "org.oauthmail.Token"; every call bounded by STORE_SECRET_TIMEOUT
