@@ -3,7 +3,8 @@
  * store.c -- picks the keyring backend and dispatches to it; reads systemd
  * credentials, which win over the keyring; keeps the sealed token copy
  * (seal.h) in step with the keyring when the token-key credential is
- * there; see store.h. The key of each record is store_ident.c's.
+ * there; see store.h. The key of each record is store_ident.c's, the
+ * kernel copy of the access token store_cache.c's.
  */
 #include "common.h"
 
@@ -33,13 +34,6 @@
 #else
 #define SECRET_BACKEND	((const struct store_backend *)NULL)
 #endif
-#ifdef HAVE_LIBSECRET
-#define SECRET_NAME	"secret-service"
-#else
-#define SECRET_NAME	NULL
-#endif
-
-#define STORE_CACHE_MAX_TTL	86400	/* the longest a copy lives */
 
 static int	cred_read(const char *, struct buf *, size_t, int,
 		    struct err *);
@@ -187,30 +181,20 @@ seal_setup(struct store *st, const struct account *acct, struct err *err)
 	return 0;
 }
 
-
-/* Whether the account keeps the kernel copy of its access token. */
-static int
-cache_wanted(const struct account *acct)
-{
-	return acct->token_cache && SECRET_NAME != NULL &&
-	    (acct->keyring == KEYRING_SECRET_SERVICE ||
-	    acct->keyring == KEYRING_AUTO);
-}
-
 static int
 open_account(const struct account *acct, int lazy, struct store **out,
     struct err *err)
 {
 	struct store *st;
 
-	if (lazy && cache_wanted(acct)) {
+	if (lazy && store_cache_wanted(acct)) {
 		st = xcalloc(1, sizeof(*st));
 		st->deferred = 1;
 		st->keyring = acct->keyring;
 	} else if (open_backend(acct->keyring, &st, err) == -1)
 		return -1;
 	store_ident_setup(st, acct);
-	st->cache = cache_wanted(acct) && st->id_token != NULL;
+	st->cache = store_cache_wanted(acct) && st->id_token != NULL;
 	st->qfd = -1;
 	if (acct->queue_dir != NULL)
 		st->queue_dir = xstrdup(acct->queue_dir);
@@ -586,117 +570,6 @@ store_get(struct store *st, const char *account, enum store_kind kind,
 	return rc;
 }
 
-/*
- * --- The kernel copy of the access token (store.h) -------------------------
- */
-
-int
-store_cache_on(const struct store *st)
-{
-	/* Not when the kernel keyring failed, or holds the record itself. */
-	return st != NULL && st->cache && st->kernel != -1 &&
-	    st->where[STORE_TOKEN] != KERNEL_BACKEND;
-}
-
-/* The copy's key; 0, or -1 when there is no usable kernel keyring. */
-static int
-cache_key(struct store *st, struct store_key *k)
-{
-	struct err err;
-
-	if (!st->cache)
-		return -1;
-	if (st->kernel == 0) {
-		err_clear(&err);
-		st->kernel = KERNEL_BACKEND->open(&err) == 0 ? 1 : -1;
-		if (st->kernel == -1)
-			log_debug("account %s: no kernel copy of the token: %s",
-			    st->name, err.msg);
-	}
-	if (st->kernel != 1)
-		return -1;
-	memset(k, 0, sizeof(*k));
-	k->account = st->name;
-	k->kind = STORE_CACHE;
-	k->ident = st->id_token;
-	k->client_id = st->client_id;
-	k->endpoint = st->endpoint;
-	k->tenant = st->tenant;
-	k->user = st->user;
-	return 0;
-}
-
-int
-store_cache_get(struct store *st, struct buf *out)
-{
-	struct store_key k;
-	struct err err;
-	int rc;
-
-	if (cache_key(st, &k) == -1)
-		return 1;
-	err_clear(&err);
-	rc = KERNEL_BACKEND->get(&k, out, &err);
-	if (rc == -1)
-		log_debug("account %s: kernel copy of the token not read: %s",
-		    st->name, err.msg);
-	if (rc != 0)
-		buf_reset(out);
-	return rc == 0 ? 0 : 1;
-}
-
-void
-store_cache_put(struct store *st, const char *data, size_t len, long ttl)
-{
-	const struct store_backend *b;
-	struct store_key k;
-	struct err err;
-
-	if (st->deferred || ttl <= 0 || cache_key(st, &k) == -1)
-		return;
-	b = st->where[STORE_TOKEN] ? st->where[STORE_TOKEN] : st->primary;
-	if (b == KERNEL_BACKEND)
-		return;
-	k.ttl = ttl < STORE_CACHE_MAX_TTL ? ttl : STORE_CACHE_MAX_TTL;
-	err_clear(&err);
-	if (KERNEL_BACKEND->put(&k, data, len, &err) == -1)
-		log_debug("account %s: no kernel copy of the token: %s",
-		    st->name, err.msg);
-}
-
-int
-store_cache_drop(struct store *st, struct err *err)
-{
-	struct store_key k;
-	struct buf b;
-	int there;
-
-	if (cache_key(st, &k) == -1 || KERNEL_BACKEND->del(&k, err) == 0)
-		return 0;
-	/* Only a copy that is still readable is a failure. */
-	buf_init(&b, LIM_TOKEN * 3, BUF_SECRET);
-	there = store_cache_get(st, &b) == 0;
-	buf_free(&b);
-	if (!there) {
-		log_debug("account %s: %s", st->name, err->msg);
-		err_clear(err);
-		return 0;
-	}
-	return err_prefix(err, "account %s: the kernel copy of its access "
-	    "token cannot be removed", st->name);
-}
-
-/* Before the account's own token record is written or deleted. */
-static int
-cache_drop_for(struct store *st, const char *account, enum store_kind kind,
-    struct err *err)
-{
-	if (kind != STORE_TOKEN || st->name == NULL ||
-	    strcmp(account, st->name) != 0)
-		return 0;
-	return store_cache_drop(st, err);
-}
-
 int
 store_put(struct store *st, const char *account, enum store_kind kind,
     const char *data, size_t len, struct err *err)
@@ -704,7 +577,7 @@ store_put(struct store *st, const char *account, enum store_kind kind,
 	struct store_key k, old;
 	struct err serr;
 
-	if (cache_drop_for(st, account, kind, err) == -1 ||
+	if (store_cache_drop_for(st, account, kind, err) == -1 ||
 	    store_ready(st, err) == -1)
 		return -1;
 	st->backend = st->where[kind] ? st->where[kind] : st->primary;
@@ -758,7 +631,7 @@ store_delete(struct store *st, const char *account, enum store_kind kind,
 	struct account a;
 	int rc, fd;
 
-	if (cache_drop_for(st, account, kind, err) == -1 ||
+	if (store_cache_drop_for(st, account, kind, err) == -1 ||
 	    store_ready(st, err) == -1)
 		return -1;
 	rc = delete_in(st, st->primary, account, kind, err);

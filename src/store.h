@@ -20,7 +20,7 @@ enum store_kind {
 	STORE_CLIENT_KEY,	/* PEM private key of client_certificate */
 	STORE_API_TOKEN,	/* the HTTPS API's access token (token.h) */
 	STORE_IDENTITY,		/* store_ident.c: the name's last identity */
-	STORE_CACHE		/* store.c only: the kernel copy (below) */
+	STORE_CACHE		/* store_cache.c: the kernel copy (below) */
 };
 
 /*

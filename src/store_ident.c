@@ -10,7 +10,6 @@
 #include "common.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
@@ -20,7 +19,6 @@
 #include "status.h"
 #include "store.h"
 #include "store_impl.h"
-#include "util.h"
 #include "xmalloc.h"
 
 #define KERNEL_IDENT_MAX	4096	/* an identity text */

@@ -84,4 +84,17 @@ int	store_ident_remember(struct store *, const char *account);
 int	store_ident_migrate(struct store *, const struct store_key *k,
 	    struct buf *out, struct err *);
 
+/*
+ * store_cache.c (the kernel copy of the access token, store.h). Whether
+ * the account keeps the copy: token_cache on, and its token record in the
+ * Secret Service (keyring secret-service or auto, libsecret built in).
+ */
+int	store_cache_wanted(const struct account *);
+/*
+ * Before the account's own token record is written or deleted: drops
+ * the copy (store_cache_drop); 0 for any other record.
+ */
+int	store_cache_drop_for(struct store *, const char *account,
+	    enum store_kind, struct err *);
+
 #endif
