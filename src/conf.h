@@ -52,7 +52,7 @@ enum conf_transport {
 	TRANSPORT_AUTO		/* SMTP; the API when SMTP AUTH is off */
 };
 
-/* Room for the line number of each account key (conf.c checks it fits). */
+/* Room for the line number of each account key (conf_keys.c checks it). */
 #define CONF_KEY_SLOTS	64
 
 struct account {

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * conf_impl.h -- what the configuration modules share, for them alone:
- * conf.c (the file: sections and lines), conf_keys.c (keys and values),
- * conf_provider.c
- * (provider presets and the OAuth and API checks of an account) and
- * conf_query.c (questions asked of a loaded configuration).
+ * conf_file.c (the file: sections and lines), conf_keys.c (keys and
+ * values, and the errors of the file), conf_provider.c (provider presets
+ * and the OAuth and API checks of an account) and conf_query.c
+ * (questions asked of a loaded configuration). The calls run one way:
+ * conf_file.c calls the keys and the presets, the presets call the keys'
+ * errors; none calls back into conf_file.c.
  */
 #ifndef CONF_IMPL_H
 #define CONF_IMPL_H
@@ -13,7 +15,7 @@
 #include "conf.h"
 #include "status.h"
 
-/* The keys of the file, in the order of conf.c's keyword table. */
+/* The keys of the file, in the order of conf_keys.c's keyword table. */
 enum key {
 	K_HOST, K_PORT, K_TLS, K_TLS_STARTTLS, K_TLS_TRUST_FILE, K_TIMEOUT,
 	K_DOMAIN, K_FROM, K_USER, K_SEND_AS, K_ALLOW_FROM_OVERRIDE, K_AUTH,

@@ -2,13 +2,15 @@
 /*
  * conf_keys.c -- the keys of the configuration file: the keyword table,
  * one switch that checks and stores each value (the shape of OpenSSH's
- * readconf.c), and inheritance, which copies exactly the keys a section
- * set (its setmask); see conf_impl.h.
+ * readconf.c), inheritance, which copies exactly the keys a section set
+ * (its setmask), and the "FILE:LINE: " errors of the file's checks, at
+ * the line of the key at fault; see conf_impl.h.
  */
 #include "common.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include "conf.h"
 #include "conf_impl.h"
 #include "jwt.h"
+#include "log.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -227,6 +230,34 @@ conf_overlay(struct account *dst, const struct account *src)
 	for (k = 0; k < K_NKEYS; k++)
 		if (ISSET(src, k))
 			copy_key(dst, src, (enum key)k);
+}
+
+/*
+ * "FILE:LINE: " + the message. Returns -1. The parser goes on after an
+ * error so that one run reports every error of the file: each earlier
+ * one is printed as a warning when the next is found, the last stays in
+ * p->err for the caller.
+ */
+int
+conf_perr(struct parser *p, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->nerrors++ > 0)
+		log_warnx("%s", p->err->msg);
+	return err_set(p->err, ERR_CONFIG, "%s:%d: %s", p->name, p->line, msg);
+}
+
+/* Points error messages at the line of key k (else the account's). */
+void
+conf_at_key(struct parser *p, const struct account *a, enum key k)
+{
+	p->line = ISSET(a, k) && a->key_line[k] > 0 ? a->key_line[k] :
+	    a->from_line;
 }
 
 static int

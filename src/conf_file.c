@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
- * conf.c -- the configuration file (doc/design.md §3, oauthmail.conf(5)).
+ * conf_file.c -- the configuration file (doc/design.md §3,
+ * oauthmail.conf(5)): finding, reading, sections and lines.
  *
  * msmtp's line format and vocabulary: "defaults", "account NAME [: PARENT,
  * ...]", "key value" lines, '#' comment lines, values optionally in double
- * quotes. A keyword table maps names to an enum, and one switch stores each
- * value (the shape of OpenSSH's readconf.c). Every key that a line sets is
- * remembered in the account's setmask: inheritance copies exactly those
- * keys, and the provider presets fill only keys that were not set.
+ * quotes. Each key line goes to conf_keys.c (its keyword table maps names
+ * to an enum, and one switch stores each value: the shape of OpenSSH's
+ * readconf.c). Every key that a line sets is remembered in the account's
+ * setmask: inheritance copies exactly those keys, and the provider presets
+ * (conf_provider.c, after the whole file is read) fill only keys that
+ * were not set.
  *
  * No secret is ever accepted here; the file is refused when others could
  * have written it (fstat on the open descriptor, never stat on the path).
@@ -18,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,6 @@
 
 #include "conf.h"
 #include "conf_impl.h"
-#include "log.h"
 #include "status.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -41,35 +42,6 @@
 #define LIM_ACCOUNTS	1000
 #define NO_CONFIG_MSG	"no configuration found; create " \
 	"~/.config/oauthmail/config (see oauthmail.conf(5))"
-
-
-/*
- * "FILE:LINE: " + the message. Returns -1. The parser goes on after an
- * error so that one run reports every error of the file: each earlier
- * one is printed as a warning when the next is found, the last stays in
- * p->err for the caller.
- */
-int
-conf_perr(struct parser *p, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (p->nerrors++ > 0)
-		log_warnx("%s", p->err->msg);
-	return err_set(p->err, ERR_CONFIG, "%s:%d: %s", p->name, p->line, msg);
-}
-
-/* Points error messages at the line of key k (else the account's). */
-void
-conf_at_key(struct parser *p, const struct account *a, enum key k)
-{
-	p->line = ISSET(a, k) && a->key_line[k] > 0 ? a->key_line[k] :
-	    a->from_line;
-}
 
 /* Ends the current section (see "account default : NAME"). */
 static void
