@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
- * token.c -- a valid access token for an account; see token.h.
+ * token.c -- a valid access token for an account; see token.h. The
+ * HTTPS API's access token is token_api.c's.
  *
  * The record lives in the keyring (store.h) as one JSON value, so the
  * access token and a rotated refresh token change together atomically.
@@ -35,13 +36,12 @@
 #include "status.h"
 #include "store.h"
 #include "token.h"
+#include "token_impl.h"
 #include "util.h"
 #include "xmalloc.h"
 
 #define TOKEN_LOCK_WAIT_MS	60000	/* longer than one refresh can take */
-#define TOKEN_DEFAULT_EXPIRES	3600	/* when the server sends no expires_in */
 #define TOKEN_SUCCESS_EVERY	3600	/* rewrite last_success at most hourly */
-#define TOKEN_RECORD_MAX	(LIM_TOKEN * 3)
 
 /*
  * --- The record -----------------------------------------------------------
@@ -187,13 +187,10 @@ token_record_dump(const struct token_record *r, struct buf *out,
  * --- Keyring access ---------------------------------------------------------
  */
 
-static int	usable(const struct token_record *, const struct account *,
-		    time_t);
-
 /* 0 and *r, 1 if there is no record, -1 on error. */
-static int
-rec_load(struct store *st, const char *account, struct token_record *r,
-    struct err *err)
+int
+token_rec_load(struct store *st, const char *account,
+    struct token_record *r, struct err *err)
 {
 	struct buf b;
 	int rc;
@@ -210,9 +207,9 @@ rec_load(struct store *st, const char *account, struct token_record *r,
 	return rc;
 }
 
-static int
-rec_save(struct store *st, const char *account, const struct token_record *r,
-    struct err *err)
+int
+token_rec_save(struct store *st, const char *account,
+    const struct token_record *r, struct err *err)
 {
 	struct buf b;
 	int rc;
@@ -267,7 +264,7 @@ cache_save(const struct account *acct, struct store *st,
 	struct err e;
 	time_t now = time(NULL);
 
-	if (!store_cache_on(st) || !usable(r, acct, now))
+	if (!store_cache_on(st) || !token_usable(r, acct, now))
 		return;
 	c = *r;
 	c.refresh_token = NULL;
@@ -278,12 +275,12 @@ cache_save(const struct account *acct, struct store *st,
 	buf_free(&b);
 }
 
-/* rec_save of the account's own record, and its copy. */
-static int
-rec_save_own(const struct account *acct, struct store *st,
+/* token_rec_save of the account's own record, and its copy. */
+int
+token_rec_save_own(const struct account *acct, struct store *st,
     const struct token_record *r, struct err *err)
 {
-	if (rec_save(st, acct->name, r, err) == -1)
+	if (token_rec_save(st, acct->name, r, err) == -1)
 		return -1;
 	cache_save(acct, st, r);
 	return 0;
@@ -331,7 +328,7 @@ lock_dir(const struct account *acct, struct err *err)
 }
 
 /* Opens and flocks the account's lock file; returns the fd or -1. */
-static int
+int
 token_lock(const struct account *acct, int wait, struct err *err)
 {
 	char path[300], name[256];
@@ -385,7 +382,7 @@ token_lock(const struct account *acct, int wait, struct err *err)
 	return fd;
 }
 
-static void
+void
 token_unlock(int fd)
 {
 	if (fd != -1) {
@@ -408,15 +405,16 @@ token_margin(const struct token_record *r, const struct account *acct)
 	return margin;
 }
 
-static int
-usable(const struct token_record *r, const struct account *acct, time_t now)
+int
+token_usable(const struct token_record *r, const struct account *acct,
+    time_t now)
 {
 	return r->access_token != NULL && r->access_token[0] != '\0' &&
 	    !r->needs_login && r->expires_at > now + token_margin(r, acct);
 }
 
-static int
-give(const struct token_record *r, struct buf *out, struct err *err)
+int
+token_give(const struct token_record *r, struct buf *out, struct err *err)
 {
 	buf_reset(out);
 	if (buf_adds(out, r->access_token) == -1)
@@ -492,8 +490,8 @@ token_assertion_grant(const struct account *acct, struct store *st,
 }
 
 /* Runs the grant for the account's flow. */
-static int
-grant(const struct account *acct, struct store *st,
+int
+token_grant(const struct account *acct, struct store *st,
     const struct token_record *cur, int have, struct json_token *resp,
     struct err *err)
 {
@@ -549,7 +547,8 @@ from_cache(const struct account *acct, struct store *st, int force,
 	}
 	if (cache_load(st, &r) != 0)
 		return 1;
-	if (usable(&r, acct, time(NULL)) && give(&r, out, &e) == 0)
+	if (token_usable(&r, acct, time(NULL)) &&
+	    token_give(&r, out, &e) == 0)
 		rc = 0;
 	token_record_free(&r);
 	return rc;
@@ -564,7 +563,7 @@ token_cache_expires(const struct account *acct, struct store *st,
 
 	if (cache_load(st, &r) != 0)
 		return 1;
-	if (usable(&r, acct, time(NULL))) {
+	if (token_usable(&r, acct, time(NULL))) {
 		*expires_at = r.expires_at;
 		rc = 0;
 	}
@@ -581,7 +580,7 @@ token_cache_fill(const struct account *acct, struct store *st)
 
 	if (!store_cache_on(st) || (fd = token_lock(acct, 0, &e)) == -1)
 		return;
-	if (rec_load(st, acct->name, &r, &e) == 0) {
+	if (token_rec_load(st, acct->name, &r, &e) == 0) {
 		cache_save(acct, st, &r);
 		token_record_free(&r);
 	}
@@ -608,12 +607,13 @@ token_get(const struct account *acct, struct store *st, int force,
 	memset(&next, 0, sizeof(next));
 	json_token_init(&resp);
 
-	if ((have_first = rec_load(st, acct->name, &first, err)) == -1)
+	if ((have_first = token_rec_load(st, acct->name, &first,
+	    err)) == -1)
 		return -1;
 	have_first = have_first == 0;
 	now = time(NULL);
-	if (have_first && !force && usable(&first, acct, now)) {
-		if (give(&first, out, err) == 0) {
+	if (have_first && !force && token_usable(&first, acct, now)) {
+		if (token_give(&first, out, err) == 0) {
 			*was_cached = TOKEN_FROM_RECORD;
 			rc = 0;
 		}
@@ -626,14 +626,14 @@ token_get(const struct account *acct, struct store *st, int force,
 	if ((fd = token_lock(acct, 1, err)) == -1)
 		goto out;
 	/* Another process may have refreshed while we waited. */
-	if ((have = rec_load(st, acct->name, &cur, err)) == -1)
+	if ((have = token_rec_load(st, acct->name, &cur, err)) == -1)
 		goto out;
 	have = have == 0;
 	now = time(NULL);
-	if (have && usable(&cur, acct, now) && (!force || (have_first &&
-	    first.access_token != NULL &&
+	if (have && token_usable(&cur, acct, now) && (!force ||
+	    (have_first && first.access_token != NULL &&
 	    strcmp(first.access_token, cur.access_token) != 0))) {
-		if (give(&cur, out, err) == 0) {
+		if (token_give(&cur, out, err) == 0) {
 			*was_cached = force ? TOKEN_REFRESHED :
 			    TOKEN_FROM_RECORD;
 			rc = 0;
@@ -648,7 +648,7 @@ token_get(const struct account *acct, struct store *st, int force,
 		goto out;
 	}
 
-	if (grant(acct, st, &cur, have, &resp, err) == -1) {
+	if (token_grant(acct, st, &cur, have, &resp, err) == -1) {
 		/*
 		 * invalid_grant and friends: remember that sign-in is
 		 * needed, keep the refresh token. Transient errors and
@@ -659,7 +659,7 @@ token_get(const struct account *acct, struct store *st, int force,
 			struct err serr;
 
 			cur.needs_login = 1;
-			if (rec_save(st, acct->name, &cur, &serr) == -1)
+			if (token_rec_save(st, acct->name, &cur, &serr) == -1)
 				log_warnx("account %s: cannot record that "
 				    "sign-in is needed: %s", acct->name,
 				    serr.msg);
@@ -690,7 +690,7 @@ token_get(const struct account *acct, struct store *st, int force,
 		next.scope = xstrdup(cur.scope);
 
 	/* Persist (a rotated refresh token above all) before using it. */
-	if (rec_save_own(acct, st, &next, err) == -1) {
+	if (token_rec_save_own(acct, st, &next, err) == -1) {
 		if (rotated) {
 			err_prefix(err, "account %s: cannot save the new "
 			    "refresh token", acct->name);
@@ -703,7 +703,7 @@ token_get(const struct account *acct, struct store *st, int force,
 	log_debug("account %s: access token refreshed (%s, expires in %llds)",
 	    acct->name, rotated ? "refresh token rotated" : "refresh token "
 	    "kept", (long long)(next.expires_at - now));
-	rc = give(&next, out, err);
+	rc = token_give(&next, out, err);
  out:
 	token_unlock(fd);
 	if (have_first)
@@ -725,7 +725,7 @@ token_mark_success(const struct account *acct, struct store *st)
 	now = time(NULL);
 	/* The copy says when, if it is there: no keyring for that. */
 	if (cache_load(st, &r) != 0 &&
-	    rec_load(st, acct->name, &r, &err) != 0)
+	    token_rec_load(st, acct->name, &r, &err) != 0)
 		return;
 	if (r.last_success > now - TOKEN_SUCCESS_EVERY &&
 	    r.last_success <= now) {
@@ -736,231 +736,12 @@ token_mark_success(const struct account *acct, struct store *st)
 	/* Read-modify-write under the lock: never undo a rotation. */
 	if ((fd = token_lock(acct, 0, &err)) == -1)
 		return;
-	if (rec_load(st, acct->name, &r, &err) == 0) {
+	if (token_rec_load(st, acct->name, &r, &err) == 0) {
 		r.last_success = now;
-		if (rec_save_own(acct, st, &r, &err) == -1)
+		if (token_rec_save_own(acct, st, &r, &err) == -1)
 			log_debug("account %s: last_success not saved: %s",
 			    acct->name, err.msg);
 		token_record_free(&r);
 	}
 	token_unlock(fd);
-}
-
-/*
- * --- The API token ----------------------------------------------------------
- */
-
-/* The API token's record of earlier versions: the name "NAME#api". */
-#define TOKEN_API_SUFFIX	"#api"
-
-/*
- * The API token's record: STORE_API_TOKEN, keyed by the account's
- * identity as its own record is (store.h).
- */
-static int
-api_load(struct store *st, const struct account *acct,
-    struct token_record *r, struct err *err)
-{
-	struct buf b;
-	int rc;
-
-	memset(r, 0, sizeof(*r));
-	buf_init(&b, TOKEN_RECORD_MAX, BUF_SECRET);
-	rc = store_get(st, acct->name, STORE_API_TOKEN, &b, err);
-	if (rc == 0 && token_record_parse(r, buf_str(&b), b.len, err) == -1)
-		rc = -1;
-	buf_free(&b);
-	return rc;
-}
-
-static int
-api_save(struct store *st, const struct account *acct,
-    const struct token_record *r, struct err *err)
-{
-	struct buf b;
-	int rc;
-
-	buf_init(&b, TOKEN_RECORD_MAX, BUF_SECRET);
-	if (token_record_dump(r, &b, err) == -1) {
-		buf_free(&b);
-		return -1;
-	}
-	rc = store_put(st, acct->name, STORE_API_TOKEN, buf_str(&b), b.len,
-	    err);
-	buf_free(&b);
-	return rc;
-}
-
-/* Whether every word of want is in the space-separated list have. */
-static int
-scope_covers(const char *have, const char *want)
-{
-	const char *w, *h;
-	size_t n, m;
-
-	if (have == NULL || want == NULL)
-		return 0;
-	for (w = want; *w != '\0'; w += n) {
-		w += strspn(w, " ");
-		if ((n = strcspn(w, " ")) == 0)
-			break;
-		if (n == 14 && strncmp(w, "offline_access", n) == 0)
-			continue;
-		for (h = have; *h != '\0'; h += m) {
-			h += strspn(h, " ");
-			m = strcspn(h, " ");
-			if (m == n && strncmp(h, w, n) == 0)
-				break;
-		}
-		if (*h == '\0')
-			return 0;
-	}
-	return 1;
-}
-
-/* The SMTP token serves the API too (Google's full Gmail scope). */
-static int
-smtp_token_serves_api(const struct account *acct, struct store *st)
-{
-	struct token_record r;
-	struct err e;
-	int yes;
-
-	if (acct->provider != PROVIDER_GOOGLE)
-		return 0;
-	if (scope_covers(acct->scope, acct->api_scope) ||
-	    scope_covers(acct->scope, "https://mail.google.com/"))
-		return 1;
-	if (rec_load(st, acct->name, &r, &e) != 0)
-		return 0;
-	yes = scope_covers(r.scope, acct->api_scope) ||
-	    scope_covers(r.scope, "https://mail.google.com/");
-	token_record_free(&r);
-	return yes;
-}
-
-/* A grant for the API scope; a rotated refresh token saved in cur. */
-static int
-grant_api(const struct account *acct, struct store *st,
-    struct token_record *cur, int have, struct json_token *resp,
-    struct err *err)
-{
-	struct account api = *acct;
-
-	api.scope = acct->api_scope;
-	if (grant(&api, st, cur, have, resp, err) == -1) {
-		if (err->class == ERR_AUTH && have && !cur->needs_login &&
-		    acct->flow != FLOW_CLIENT_CREDENTIALS) {
-			struct err serr;
-
-			cur->needs_login = 1;
-			(void)rec_save(st, acct->name, cur, &serr);
-		}
-		return -1;
-	}
-	if (resp->access_token == NULL)
-		return err_set(err, ERR_PROTO, "the token endpoint's reply "
-		    "has no access_token (account %s)", acct->name);
-	if (have && resp->refresh_token != NULL &&
-	    resp->refresh_token[0] != '\0') {
-		xfree_secret(cur->refresh_token);
-		cur->refresh_token = resp->refresh_token;
-		resp->refresh_token = NULL;
-		cur->refresh_issued = time(NULL);
-		if (rec_save_own(acct, st, cur, err) == -1) {
-			err_prefix(err, "account %s: cannot save the new "
-			    "refresh token", acct->name);
-			err->class = ERR_TEMP;
-			return -1;
-		}
-	}
-	return 0;
-}
-
-int
-token_get_api(const struct account *acct, struct store *st, int force,
-    struct buf *out, struct err *err)
-{
-	struct token_record api, cur;
-	struct json_token resp;
-	int cached, have, fd = -1, rc = -1;
-	time_t now;
-
-	if (smtp_token_serves_api(acct, st))
-		return token_get(acct, st, force, out, &cached, err);
-	memset(&cur, 0, sizeof(cur));
-	json_token_init(&resp);
-	/*
-	 * The API record is keyed by the identity, as the account's own
-	 * record is (store.h): another client_id, endpoint, tenant or user
-	 * never finds it. A user's is used only while the account's own
-	 * record is there and needs no sign-in; an application's lives an
-	 * hour.
-	 */
-	if (acct->flow == FLOW_CLIENT_CREDENTIALS)
-		have = 0;
-	else if ((have = rec_load(st, acct->name, &cur, err)) == -1)
-		return -1;
-	if (have == 0 && cur.needs_login)
-		have = 1;
-	token_record_free(&cur);
-	if (have == 0 && (have = api_load(st, acct, &api, err)) == -1)
-		memset(&api, 0, sizeof(api));	/* a bad one is replaced */
-	if (have == 0 && !force && usable(&api, acct, time(NULL))) {
-		rc = give(&api, out, err);
-		token_record_free(&api);
-		return rc;
-	}
-	if (have == 0)
-		token_record_free(&api);
-	if ((fd = token_lock(acct, 1, err)) == -1)
-		return -1;
-	if ((have = rec_load(st, acct->name, &cur, err)) == -1)
-		goto out;
-	have = have == 0;
-	if (have && cur.needs_login && acct->flow != FLOW_CLIENT_CREDENTIALS) {
-		err_set(err, ERR_AUTH, "sign-in needed for account %s: run "
-		    "'oauthmail login %s'", acct->name, acct->name);
-		goto out;
-	}
-	if (grant_api(acct, st, &cur, have, &resp, err) == -1)
-		goto out;
-	now = time(NULL);
-	memset(&api, 0, sizeof(api));
-	api.access_token = resp.access_token;
-	resp.access_token = NULL;
-	api.expires_at = now + (resp.expires_in >= 0 ? resp.expires_in :
-	    TOKEN_DEFAULT_EXPIRES);
-	api.scope = resp.scope != NULL ? xstrdup(resp.scope) :
-	    xstrdup(acct->api_scope);
-	if (api_save(st, acct, &api, err) == -1)
-		log_warnx("account %s: cannot save the API access token: %s",
-		    acct->name, err->msg);
-	log_debug("account %s: API access token fetched (expires in %llds)",
-	    acct->name, (long long)(api.expires_at - now));
-	rc = give(&api, out, err);
-	token_record_free(&api);
- out:
-	token_unlock(fd);
-	token_record_free(&cur);
-	json_token_free(&resp);
-	return rc;
-}
-
-void
-token_forget_api(const struct account *acct, struct store *st)
-{
-	char name[300];
-	struct err e;
-	int n;
-
-	n = snprintf(name, sizeof(name), "%s%s", acct->name,
-	    TOKEN_API_SUFFIX);
-	if (n < 0 || (size_t)n >= sizeof(name))
-		return;
-	err_clear(&e);
-	if (store_delete(st, acct->name, STORE_API_TOKEN, &e) == -1 ||
-	    store_delete(st, name, STORE_TOKEN, &e) == -1)
-		log_debug("account %s: API token record not removed: %s",
-		    acct->name, e.msg);
 }
