@@ -50,6 +50,7 @@ export LC_ALL=C
 _lib_pids=""		# background processes to kill at exit
 _lib_atexit=""		# extra cleanup commands
 _lib_kernel_keys=""	# "account:kind" kernel keys to remove
+_lib_oauth_ports=""	# ports of this test's OAuth servers (own_kernel_keys)
 _lib_devlog=""		# set when we own /dev/log
 
 CERTS=${CERTS:-$top_builddir/tests/integration/certs}
@@ -250,6 +251,7 @@ stop_all() {
 		case $_k in *:token) kernel_key_del "${_k%%:*}" token 2>/dev/null || : ;; esac
 	done
 	_lib_kernel_keys=""
+	_lib_sweep_keys || _lib_keys_left=1
 	[ -n "$_lib_pids" ] && _lib_kill $_lib_pids
 	_lib_pids=""
 	unset DBUS_SESSION_BUS_ADDRESS || :
@@ -270,7 +272,10 @@ _lib_cleanup() {
 			diag "$(tail -n 15 "$_f")"
 		done
 	fi
+	_lib_keys_left=0
 	stop_all
+	# A test that cannot leave the keyrings as it found them fails.
+	[ "$_lib_keys_left" = 0 ] || [ "$_rc" -ne 0 ] || _rc=1
 	if [ "${KEEP:-0}" = 1 ]; then
 		diag "kept $T"
 	else
@@ -379,6 +384,7 @@ start_oauth() {
 		return 1
 	fi
 	OAUTH_PORT=$(cat "$_od/port")
+	_lib_oauth_ports="$_lib_oauth_ports $OAUTH_PORT"
 	OAUTH_URL=https://127.0.0.1:$OAUTH_PORT
 	OAUTH_TOKEN_URL=$OAUTH_URL/token
 	OAUTH_DEVICE_URL=$OAUTH_URL/devicecode
@@ -792,6 +798,13 @@ _pf_stat() {
 #     keyring_del of a token record call it, so a test that reseeds or
 #     corrupts a record is not served the old token from the copy
 # unique_account                  a per-test account name (t<pid>)
+# own_kernel_keys    the keys of this test in the user's kernel keyrings,
+#     "ID DESCRIPTION" a line: records under an account name made of
+#     letters around the test's pid (t<pid>, cc<pid>, short<pid>kernel)
+#     and records keyed by an identity whose token endpoint is one of
+#     this test's OAuth servers. stop_all removes them, whoever made
+#     them (keyring_put, or oauthmail itself: an API token, a kernel
+#     copy, a sign-in), so a test leaves the keyrings as it found them.
 _keyring_pw=oauthmail-test
 
 start_keyring() {
@@ -947,6 +960,44 @@ _ident_gc() {
 		timeout 10 secret-tool clear service oauthmail account "$1" kind identity 2>/dev/null ;;
 	esac
 	return 0
+}
+
+own_kernel_keys() {
+	[ -r /proc/keys ] || return 0
+	awk -v pid=$$ -v uid="$(id -u)" -v ports="$_lib_oauth_ports" '
+	BEGIN { n = split(ports, p, " ") }
+	$8 == "user" && $6 == uid && $2 !~ /[RDi]/ {
+		d = $9
+		for (i = 10; i <= NF; i++)
+			d = d " " $i
+		sub(/: [0-9]+$/, "", d)
+		if (d !~ /^oauthmail:/)
+			next
+		own = d ~ ("^oauthmail:[A-Za-z_-]*" pid "[A-Za-z_-]*[:#]")
+		for (i = 1; i <= n && !own; i++)
+			own = index(d, " token_endpoint=https://127.0.0.1:" \
+			    p[i] "/") > 0
+		if (own)
+			print $1, d
+	}' /proc/keys
+}
+
+# _lib_sweep_keys: remove own_kernel_keys; 1 when some are still there.
+_lib_sweep_keys() {
+	command -v keyctl >/dev/null || return 0
+	_sk=$(own_kernel_keys)
+	[ -n "$_sk" ] || return 0
+	# Possess the persistent keyring: its keys grant a possessor only.
+	_skr=${KR_PERSIST:-$(keyctl get_persistent @s 2>/dev/null)} || :
+	printf '%s\n' "$_sk" | while read -r _sid _sd; do
+		_sid=$(printf '%d' "0x$_sid")
+		[ -z "$_skr" ] || keyctl unlink "$_sid" "$_skr" >/dev/null 2>&1
+		keyctl invalidate "$_sid" >/dev/null 2>&1 || :
+	done
+	_sk=$(own_kernel_keys)
+	[ -z "$_sk" ] && return 0
+	diag "kernel keys of this test that could not be removed:" "$_sk"
+	return 1
 }
 
 token_cache_keys() {
