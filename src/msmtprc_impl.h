@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
- * msmtprc_impl.h -- what msmtprc.c (the reader) and msmtprc_write.c (the
- * writer) share; not for other modules (they use msmtprc.h).
+ * msmtprc_impl.h -- what msmtprc_read.c (the reader) and msmtprc_write.c
+ * (the writer) share; not for other modules (they use msmtprc.h). The
+ * reader calls the writer, never the other way round.
  */
 #ifndef MSMTPRC_IMPL_H
 #define MSMTPRC_IMPL_H

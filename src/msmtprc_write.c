@@ -3,7 +3,8 @@
  * msmtprc_write.c -- the parsed msmtprc written as oauthmail's
  * configuration (msmtprc.h): each account as OAuth (a provider preset),
  * password or no AUTH, or commented out with the reason; what does not
- * map and the next steps in a comment block at the top.
+ * map (the reader's notes too, msmtprc_vnote) and the next steps in a
+ * comment block at the top.
  */
 #include "common.h"
 
@@ -24,6 +25,16 @@
 #define PLACEHOLDER_ID	"00000000-0000-0000-0000-000000000000"
 
 static void	note(struct buf *, const char *, ...) OM_PRINTF(2, 3);
+
+void
+msmtprc_vnote(struct buf *b, const char *fmt, va_list ap)
+{
+	char msg[600];
+
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (b->len < MSMTPRC_MAX_NOTES)
+		(void)buf_addf(b, "#   %s\n", msg);
+}
 
 static void
 note(struct buf *b, const char *fmt, ...)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
- * msmtprc.c -- reads an msmtprc (msmtprc.h): msmtp's rules (defaults,
+ * msmtprc_read.c -- reads an msmtprc (msmtprc.h): msmtp's rules (defaults,
  * inheritance by the keys each account set) into flat account records,
- * which msmtprc_write.c turns into oauthmail's configuration.
+ * which msmtprc_write.c turns into oauthmail's configuration, with the
+ * notes of what did not map.
  */
 #include "common.h"
 
@@ -102,16 +103,6 @@ perr(struct parser *p, const char *fmt, ...)
 	if (p->nerrors++ > 0)
 		log_warnx("%s", p->err->msg);
 	return err_set(p->err, ERR_DATA, "%s:%d: %s", p->name, p->line, msg);
-}
-
-void
-msmtprc_vnote(struct buf *b, const char *fmt, va_list ap)
-{
-	char msg[600];
-
-	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (b->len < MSMTPRC_MAX_NOTES)
-		(void)buf_addf(b, "#   %s\n", msg);
 }
 
 static void
