@@ -98,13 +98,13 @@ start_account(struct parser *p, char *v)
 	while (*name != '\0' && isspace((unsigned char)name[strlen(name) - 1]))
 		name[strlen(name) - 1] = '\0';
 	if (!valid_name(name))
-		return perr(p, "account: invalid account name '%s'; use "
+		return conf_perr(p, "account: invalid account name '%s'; use "
 		    "letters, digits and . _ @ + -", name);
 	if (conf_account(cf, name) != NULL)
-		return perr(p, "account '%s' is defined twice; rename one of "
-		    "them", name);
+		return conf_perr(p, "account '%s' is defined twice; rename one "
+		    "of them", name);
 	if (cf->naccounts >= LIM_ACCOUNTS)
-		return perr(p, "too many accounts");
+		return conf_perr(p, "too many accounts");
 	a = xcalloc(1, sizeof(*a));
 	a->name = xstrdup(name);
 	a->from_line = p->line;
@@ -125,9 +125,9 @@ start_account(struct parser *p, char *v)
 			if ((parent = conf_account(cf, s)) == NULL) {
 				conf_account_free(a);
 				free(a);
-				return perr(p, "account '%s' inherits from '%s', "
-				    "which is not defined above; define it "
-				    "first", name, s);
+				return conf_perr(p, "account '%s' inherits "
+				    "from '%s', which is not defined above; "
+				    "define it first", name, s);
 			}
 			conf_overlay(a, parent);
 			if (nparents++ == 0)
@@ -136,8 +136,8 @@ start_account(struct parser *p, char *v)
 		if (nparents == 0) {
 			conf_account_free(a);
 			free(a);
-			return perr(p, "account '%s': nothing after ':'; name "
-			    "the account to inherit from", name);
+			return conf_perr(p, "account '%s': nothing after ':'; "
+			    "name the account to inherit from", name);
 		}
 	}
 	cf->accounts = xreallocarray(cf->accounts, cf->naccounts + 1,
@@ -194,8 +194,8 @@ split_line(struct parser *p, char *line, char **key, char **val)
 	/* Double-quoted: \" and \\ escapes; only blanks may follow. */
 	for (s = v + 1, w = v; *s != '"'; s++) {
 		if (*s == '\0')
-			return perr(p, "%s: missing closing '\"'; close the "
-			    "quoted value", *key);
+			return conf_perr(p, "%s: missing closing '\"'; close "
+			    "the quoted value", *key);
 		if (*s == '\\' && (s[1] == '"' || s[1] == '\\'))
 			s++;
 		*w++ = *s;
@@ -203,8 +203,8 @@ split_line(struct parser *p, char *line, char **key, char **val)
 	*w = '\0';
 	for (s++; *s != '\0' && *s != '#'; s++)
 		if (!isspace((unsigned char)*s))
-			return perr(p, "%s: text after the closing quote; put "
-			    "the whole value in quotes", *key);
+			return conf_perr(p, "%s: text after the closing quote; "
+			    "put the whole value in quotes", *key);
 	*val = v;
 	return 0;
 }
@@ -226,7 +226,7 @@ parse_line(struct parser *p, char *line)
 		return -1;
 	if (strcmp(key, "defaults") == 0) {
 		if (*v != '\0')
-			return perr(p, "defaults takes no value; write "
+			return conf_perr(p, "defaults takes no value; write "
 			    "'defaults' alone on its line");
 		end_section(p);
 		p->cur = &p->defaults;
@@ -236,8 +236,8 @@ parse_line(struct parser *p, char *line)
 	if (strcmp(key, "account") == 0)
 		return start_account(p, v);
 	if (conf_key_lookup(key, &k) == -1)
-		return perr(p, "unknown key '%s'; see oauthmail.conf(5) for "
-		    "the keys", key);
+		return conf_perr(p, "unknown key '%s'; see oauthmail.conf(5) "
+		    "for the keys", key);
 	p->alias_of = NULL;	/* the default account has its own keys */
 	return conf_set_key(p, key, k, v);
 }
@@ -261,21 +261,21 @@ finish_account(struct parser *p, struct account *a)
 	if (!ISSET(a, K_TLS_STARTTLS))
 		a->tls_starttls = a->port == 465 ? 0 : 1;
 	if (a->host == NULL)
-		return perr(p, "account '%s': no host; add 'host "
+		return conf_perr(p, "account '%s': no host; add 'host "
 		    "smtp.example.com' (or 'provider microsoft', 'outlook' or "
 		    "'google')", a->name);
 	if (a->from == NULL)
-		return perr(p, "account '%s': no sender address; add 'from "
-		    "you@example.com'", a->name);
-	at_key(p, a, K_FROM);
+		return conf_perr(p, "account '%s': no sender address; add "
+		    "'from you@example.com'", a->name);
+	conf_at_key(p, a, K_FROM);
 	if (strchr(a->from, '@') == NULL)
-		return perr(p, "account '%s': from '%s' is not an address; "
-		    "write 'from you@example.com'", a->name, a->from);
+		return conf_perr(p, "account '%s': from '%s' is not an "
+		    "address; write 'from you@example.com'", a->name, a->from);
 	if (a->user == NULL)
 		a->user = xstrdup(a->from);
-	at_key(p, a, K_TLS);
+	conf_at_key(p, a, K_TLS);
 	if (!a->tls && a->auth != AUTH_NONE && !conf_is_loopback_host(a->host))
-		return perr(p, "account '%s': 'tls off' would send "
+		return conf_perr(p, "account '%s': 'tls off' would send "
 		    "credentials (bearer tokens) across the network in clear "
 		    "text; remove 'tls off' (it is allowed only with 'auth "
 		    "off' or a loopback host)", a->name);
@@ -300,7 +300,7 @@ parse_text(struct parser *p, const char *text, size_t len)
 		nl = memchr(s, '\n', (size_t)(end - s));
 		n = (size_t)((nl != NULL ? nl : end) - s);
 		if (n >= sizeof(line)) {
-			(void)perr(p, "line too long (at most %d bytes); "
+			(void)conf_perr(p, "line too long (at most %d bytes); "
 			    "shorten it", LIM_CONF_LINE - 1);
 			s += n + (nl != NULL);
 			continue;

@@ -57,14 +57,12 @@ struct parser {
 int	conf_perr(struct parser *p, const char *fmt, ...) OM_PRINTF(2, 3);
 /* Points p->line at the line of key k in account a (else the account's). */
 void	conf_at_key(struct parser *p, const struct account *a, enum key k);
-#define perr	conf_perr
-#define at_key	conf_at_key
 
 /* The key named name (a keyword of the file): 0, or -1 if unknown. */
 int	conf_key_lookup(const char *name, enum key *k);
 /*
  * Checks value v of key k (named key in messages) and stores it in
- * p->cur, marking k set. -1 with perr's message.
+ * p->cur, marking k set. -1 with conf_perr's message.
  */
 int	conf_set_key(struct parser *p, const char *key, enum key k,
 	    const char *v);
@@ -80,7 +78,7 @@ int	conf_is_loopback_host(const char *h);
  * After the whole file is read: the provider's presets (host, endpoints,
  * scopes, limits) for keys the account did not set, then the checks of
  * its OAuth settings (provider, flow, client id, https endpoints, client
- * assertions) and of its API transport. -1 with perr's message.
+ * assertions) and of its API transport. -1 with conf_perr's message.
  */
 int	conf_apply_provider(struct parser *p, struct account *a);
 

@@ -271,7 +271,7 @@ parse_bool(struct parser *p, const char *key, const char *v, int *out)
 		*out = 0;
 		return 0;
 	}
-	return perr(p, "%s: invalid value '%s'; use on or off", key, v);
+	return conf_perr(p, "%s: invalid value '%s'; use on or off", key, v);
 }
 
 static int
@@ -285,7 +285,7 @@ parse_secs(struct parser *p, const char *key, const char *v, long long max,
 		return 0;
 	}
 	if (util_parse_duration(v, &secs) == -1 || secs > max)
-		return perr(p, "%s: invalid duration '%s'; use seconds, "
+		return conf_perr(p, "%s: invalid duration '%s'; use seconds, "
 		    "e.g. 300 or 5m", key, v);
 	*out = (int)secs;
 	return 0;
@@ -316,22 +316,24 @@ parse_maildrop_key(struct parser *p, enum key k, const char *key,
 	long long x;
 
 	if (p->in_account)
-		return perr(p, "%s is a global setting; move it above the "
+		return conf_perr(p, "%s is a global setting; move it above the "
 		    "first account", key);
 	if (k == K_MAILDROP_MAX_FILES) {
 		if (util_parse_ll(v, 1, 1000000, &x, &errstr) == -1)
-			return perr(p, "%s: invalid value '%s'; use a number "
-			    "of files from 1 to 1000000, e.g. 1000", key, v);
+			return conf_perr(p, "%s: invalid value '%s'; use a "
+			    "number of files from 1 to 1000000, e.g. "
+			    "1000", key, v);
 		cf->maildrop_max_files = x;
 	} else if (k == K_MAILDROP_MAX_BYTES) {
 		if (parse_size(v, &x) == -1)
-			return perr(p, "%s: invalid size '%s'; use bytes, e.g. "
-			    "1G (K, M, G: 1024 based), at least 1K", key, v);
+			return conf_perr(p, "%s: invalid size '%s'; use bytes, "
+			    "e.g. 1G (K, M, G: 1024 based), at least "
+			    "1K", key, v);
 		cf->maildrop_max_bytes = x;
 	} else if (strcmp(v, "off") == 0)
 		cf->corrupt_max_age = -1;
 	else if (util_parse_duration(v, &x) == -1 || x == 0)
-		return perr(p, "%s: invalid duration '%s'; use e.g. 30d, "
+		return conf_perr(p, "%s: invalid duration '%s'; use e.g. 30d, "
 		    "12h or off (keep for ever)", key, v);
 	else
 		cf->corrupt_max_age = x;
@@ -365,11 +367,11 @@ add_send_as(struct parser *p, struct account *a, const char *v)
 		while (*e != '\0' && *e != ',' && !isspace((unsigned char)*e))
 			e++;
 		if (a->nsend_as >= LIM_SEND_AS)
-			return perr(p, "send_as: too many addresses; at most %d",
-			    LIM_SEND_AS);
+			return conf_perr(p, "send_as: too many addresses; at "
+			    "most %d", LIM_SEND_AS);
 		if (memchr(s, '@', (size_t)(e - s)) == NULL)
-			return perr(p, "send_as: '%s' is not an address; use "
-			    "user@example.com or *@example.com", v);
+			return conf_perr(p, "send_as: '%s' is not an address; "
+			    "use user@example.com or *@example.com", v);
 		a->send_as = xreallocarray(a->send_as, a->nsend_as + 1,
 		    sizeof(char *));
 		a->send_as[a->nsend_as++] = xstrndup(s, (size_t)(e - s));
@@ -399,34 +401,34 @@ conf_set_key(struct parser *p, const char *key, enum key k, const char *v)
 			(void)advice_explain("passwordeval", p->in_account &&
 			    a->name != NULL ? a->name : NULL, NULL, fix,
 			    sizeof(fix));
-			return perr(p, "%s: not used: %s", key, fix);
+			return conf_perr(p, "%s: not used: %s", key, fix);
 		}
-		return perr(p, "%s: secrets are never stored in the config "
-		    "file; remove this line and run 'oauthmail password "
+		return conf_perr(p, "%s: secrets are never stored in the "
+		    "config file; remove this line and run 'oauthmail password "
 		    "ACCOUNT'", key);
 	case K_CLIENT_SECRET:
-		return perr(p, "%s: secrets are never stored in the config "
-		    "file; remove this line and run 'oauthmail secret "
+		return conf_perr(p, "%s: secrets are never stored in the "
+		    "config file; remove this line and run 'oauthmail secret "
 		    "ACCOUNT'", key);
 	case K_TLS_CERTCHECK:
 		if (parse_bool(p, key, v, &b) == -1)
 			return -1;
 		if (!b)
-			return perr(p, "TLS certificate verification cannot "
-			    "be turned off; use tls_trust_file for a private "
-			    "CA");
+			return conf_perr(p, "TLS certificate verification "
+			    "cannot be turned off; use tls_trust_file for a "
+			    "private CA");
 		return 0;	/* "on" is what we always do */
 	case K_MODE:
 		if (p->in_account)
-			return perr(p, "mode is a global setting; move it "
+			return conf_perr(p, "mode is a global setting; move it "
 			    "above the first account");
 		if (strcmp(v, "system") == 0)
 			p->cf->system_mode = 1;
 		else if (strcmp(v, "user") == 0)
 			p->cf->system_mode = 0;
 		else
-			return perr(p, "mode: invalid value '%s'; use system "
-			    "or user", v);
+			return conf_perr(p, "mode: invalid value '%s'; use "
+			    "system or user", v);
 		return 0;
 	case K_MAILDROP_MAX_FILES:
 	case K_MAILDROP_MAX_BYTES:
@@ -434,24 +436,24 @@ conf_set_key(struct parser *p, const char *key, enum key k, const char *v)
 		return parse_maildrop_key(p, k, key, v);
 	case K_SPOOL_DIR:
 		if (p->in_account)
-			return perr(p, "spool_dir is a global setting; move it "
-			    "above the first account");
+			return conf_perr(p, "spool_dir is a global setting; "
+			    "move it above the first account");
 		if (*v != '/')
-			return perr(p, "spool_dir: '%s' is not an absolute "
-			    "path; use e.g. /var/spool/oauthmail", v);
+			return conf_perr(p, "spool_dir: '%s' is not an "
+			    "absolute path; use e.g. /var/spool/oauthmail", v);
 		free(p->cf->spool_dir);
 		p->cf->spool_dir = xstrdup(v);
 		return 0;
 	case K_CLIENT_CERTIFICATE:
 	case K_CLIENT_ASSERTION_FILE:
 		if (*v != '\0' && *v != '/' && strncmp(v, "~/", 2) != 0)
-			return perr(p, "%s: '%s' is not an absolute path; give "
-			    "the full path (or ~/...)", key, v);
+			return conf_perr(p, "%s: '%s' is not an absolute path; "
+			    "give the full path (or ~/...)", key, v);
 		break;
 	case K_CLIENT_ASSERTION_ALG:
 		if (*v != '\0' && !jwt_alg_valid(v))
-			return perr(p, "client_assertion_alg: unknown algorithm "
-			    "'%s'; use RS256, PS256 or ES256", v);
+			return conf_perr(p, "client_assertion_alg: unknown "
+			    "algorithm '%s'; use RS256, PS256 or ES256", v);
 		break;
 	default:
 		break;
@@ -471,8 +473,8 @@ conf_set_key(struct parser *p, const char *key, enum key k, const char *v)
 	switch (k) {
 	case K_PORT:
 		if (util_parse_ll(v, 1, 65535, &n, &errstr) == -1)
-			return perr(p, "port: invalid port '%s'; use a number "
-			    "from 1 to 65535, e.g. 587", v);
+			return conf_perr(p, "port: invalid port '%s'; use a "
+			    "number from 1 to 65535, e.g. 587", v);
 		a->port = (int)n;
 		break;
 	case K_TLS:
@@ -501,13 +503,13 @@ conf_set_key(struct parser *p, const char *key, enum key k, const char *v)
 		break;
 	case K_MAX_MESSAGE_SIZE:
 		if (parse_size(v, &a->max_message_size) == -1)
-			return perr(p, "max_message_size: invalid size '%s'; "
-			    "use bytes, e.g. 26214400 or 25M (K, M, G: 1024 "
-			    "based), at least 1K", v);
+			return conf_perr(p, "max_message_size: invalid size "
+			    "'%s'; use bytes, e.g. 26214400 or 25M (K, M, G: "
+			    "1024 based), at least 1K", v);
 		break;
 	case K_MAX_RATE:
 		if (util_parse_ll(v, 0, 100000, &n, &errstr) == -1)
-			return perr(p, "max_rate: invalid value '%s'; use "
+			return conf_perr(p, "max_rate: invalid value '%s'; use "
 			    "messages per minute, e.g. 30 (0: no limit)", v);
 		a->max_rate = (int)n;
 		break;
@@ -528,9 +530,9 @@ conf_set_key(struct parser *p, const char *key, enum key k, const char *v)
 		else if (strcmp(v, "off") == 0)
 			a->auth = AUTH_NONE;
 		else
-			return perr(p, "auth: unsupported method '%s'; use "
-			    "xoauth2, oauthbearer, plain, login, auto or off",
-			    v);
+			return conf_perr(p, "auth: unsupported method '%s'; "
+			    "use xoauth2, oauthbearer, plain, login, auto or "
+			    "off", v);
 		break;
 	case K_PROVIDER:
 		if (strcmp(v, "microsoft") == 0)
@@ -542,8 +544,8 @@ conf_set_key(struct parser *p, const char *key, enum key k, const char *v)
 		else if (strcmp(v, "custom") == 0)
 			a->provider = PROVIDER_CUSTOM;
 		else
-			return perr(p, "provider: unknown provider '%s'; use "
-			    "microsoft, outlook, google or custom", v);
+			return conf_perr(p, "provider: unknown provider '%s'; "
+			    "use microsoft, outlook, google or custom", v);
 		break;
 	case K_FLOW:
 		if (strcmp(v, "authcode") == 0)
@@ -553,8 +555,8 @@ conf_set_key(struct parser *p, const char *key, enum key k, const char *v)
 		else if (strcmp(v, "client_credentials") == 0)
 			a->flow = FLOW_CLIENT_CREDENTIALS;
 		else
-			return perr(p, "flow: unknown flow '%s'; use authcode, "
-			    "device or client_credentials", v);
+			return conf_perr(p, "flow: unknown flow '%s'; use "
+			    "authcode, device or client_credentials", v);
 		break;
 	case K_KEYRING:
 		if (strcmp(v, "auto") == 0)
@@ -565,8 +567,8 @@ conf_set_key(struct parser *p, const char *key, enum key k, const char *v)
 		else if (strcmp(v, "kernel") == 0)
 			a->keyring = KEYRING_KERNEL;
 		else
-			return perr(p, "keyring: unknown keyring '%s'; use "
-			    "auto, secret-service or kernel", v);
+			return conf_perr(p, "keyring: unknown keyring '%s'; "
+			    "use auto, secret-service or kernel", v);
 		break;
 	case K_SYSLOG:
 		if (*v == '\0' || strcmp(v, "on") == 0 ||
@@ -575,8 +577,8 @@ conf_set_key(struct parser *p, const char *key, enum key k, const char *v)
 		else if (strcmp(v, "off") == 0)
 			a->syslog = 0;
 		else
-			return perr(p, "syslog: invalid value '%s'; use on, "
-			    "off or LOG_MAIL", v);
+			return conf_perr(p, "syslog: invalid value '%s'; use "
+			    "on, off or LOG_MAIL", v);
 		break;
 	case K_TRANSPORT:
 		if (strcmp(v, "smtp") == 0)
@@ -588,8 +590,8 @@ conf_set_key(struct parser *p, const char *key, enum key k, const char *v)
 		else if (strcmp(v, "auto") == 0)
 			a->transport = TRANSPORT_AUTO;
 		else
-			return perr(p, "transport: unknown transport '%s'; use "
-			    "smtp, graph, gmail-api or auto", v);
+			return conf_perr(p, "transport: unknown transport "
+			    "'%s'; use smtp, graph, gmail-api or auto", v);
 		break;
 	case K_DELIVERY:
 		if (strcmp(v, "foreground") == 0)
@@ -599,11 +601,11 @@ conf_set_key(struct parser *p, const char *key, enum key k, const char *v)
 		else if (strcmp(v, "queue") == 0)
 			a->delivery = CONF_DELIV_QUEUE;
 		else
-			return perr(p, "delivery: invalid value '%s'; use "
+			return conf_perr(p, "delivery: invalid value '%s'; use "
 			    "foreground, background or queue", v);
 		break;
 	default:
-		return perr(p, "%s: internal error", key);
+		return conf_perr(p, "%s: internal error", key);
 	}
 	a->setmask |= BIT(k);
 	return 0;

@@ -47,8 +47,8 @@ check_endpoint(struct parser *p, const struct account *a, enum key k,
 			return 0;
 	}
 	p->line = a->from_line;
-	at_key(p, a, k);
-	return perr(p, "account '%s': %s must be an https:// URL; fix "
+	conf_at_key(p, a, k);
+	return conf_perr(p, "account '%s': %s must be an https:// URL; fix "
 	    "the URL", a->name, key);
 }
 
@@ -85,25 +85,25 @@ apply_microsoft(struct parser *p, struct account *a)
 	if (!ISSET(a, K_AUTH))
 		a->auth = AUTH_XOAUTH2;
 	if (a->flow == FLOW_CLIENT_CREDENTIALS) {
-		at_key(p, a, K_FLOW);
+		conf_at_key(p, a, K_FLOW);
 		if (outlook)
-			return perr(p, "account '%s': Outlook.com accounts "
-			    "cannot use flow client_credentials; use authcode "
-			    "or device", a->name);
-		at_key(p, a, K_TENANT);
+			return conf_perr(p, "account '%s': Outlook.com "
+			    "accounts cannot use flow client_credentials; use "
+			    "authcode or device", a->name);
+		conf_at_key(p, a, K_TENANT);
 		if (a->tenant == NULL || strcmp(a->tenant, "common") == 0 ||
 		    strcmp(a->tenant, "organizations") == 0 ||
 		    strcmp(a->tenant, "consumers") == 0)
-			return perr(p, "account '%s': flow client_credentials "
-			    "needs your tenant; add 'tenant <tenant id or "
-			    "domain, e.g. contoso.onmicrosoft.com>'",
-			    a->name);
+			return conf_perr(p, "account '%s': flow "
+			    "client_credentials needs your tenant; add 'tenant "
+			    "<tenant id or domain, e.g. "
+			    "contoso.onmicrosoft.com>'", a->name);
 	}
 	preset(a, K_TENANT, &a->tenant, outlook ? "consumers" : "common");
 	/* "tenant" with an empty value leaves it NULL: refuse that too. */
-	at_key(p, a, K_TENANT);
+	conf_at_key(p, a, K_TENANT);
 	if (a->tenant == NULL || !valid_tenant(a->tenant))
-		return perr(p, "account '%s': invalid tenant '%s'; use a "
+		return conf_perr(p, "account '%s': invalid tenant '%s'; use a "
 		    "tenant id (GUID), a domain, common, organizations or "
 		    "consumers", a->name, a->tenant ? a->tenant : "");
 	if (!ISSET(a, K_AUTH_ENDPOINT) && a->auth_endpoint == NULL) {
@@ -127,14 +127,14 @@ apply_microsoft(struct parser *p, struct account *a)
 static int
 apply_google(struct parser *p, struct account *a)
 {
-	at_key(p, a, K_FLOW);
+	conf_at_key(p, a, K_FLOW);
 	if (a->flow == FLOW_DEVICE)
-		return perr(p, "account '%s': Google does not allow the "
+		return conf_perr(p, "account '%s': Google does not allow the "
 		    "device flow for Gmail scopes; use the browser sign-in "
 		    "(flow authcode)", a->name);
 	if (a->flow == FLOW_CLIENT_CREDENTIALS)
-		return perr(p, "account '%s': Google does not offer client "
-		    "credentials for Gmail; use flow authcode", a->name);
+		return conf_perr(p, "account '%s': Google does not offer "
+		    "client credentials for Gmail; use flow authcode", a->name);
 	preset(a, K_HOST, &a->host, "smtp.gmail.com");
 	if (!ISSET(a, K_PORT) && !ISSET(a, K_TLS_STARTTLS)) {
 		a->port = 465;		/* RFC 8314 implicit TLS */
@@ -158,21 +158,22 @@ static int
 check_assertion(struct parser *p, struct account *a)
 {
 	if (a->client_certificate == NULL && a->client_assertion_file == NULL) {
-		at_key(p, a, K_CLIENT_ASSERTION_ALG);
+		conf_at_key(p, a, K_CLIENT_ASSERTION_ALG);
 		if (a->client_assertion_alg != NULL)
-			return perr(p, "account '%s': client_assertion_alg is "
-			    "used only with client_certificate; add it or "
-			    "remove this line", a->name);
+			return conf_perr(p, "account '%s': "
+			    "client_assertion_alg is used only with "
+			    "client_certificate; add it or remove this "
+			    "line", a->name);
 		return 0;
 	}
-	at_key(p, a, a->client_certificate != NULL ? K_CLIENT_CERTIFICATE :
+	conf_at_key(p, a, a->client_certificate != NULL ? K_CLIENT_CERTIFICATE :
 	    K_CLIENT_ASSERTION_FILE);
 	if (a->client_certificate != NULL && a->client_assertion_file != NULL)
-		return perr(p, "account '%s': client_certificate and "
+		return conf_perr(p, "account '%s': client_certificate and "
 		    "client_assertion_file exclude each other; keep one",
 		    a->name);
 	if (a->flow != FLOW_CLIENT_CREDENTIALS)
-		return perr(p, "account '%s': %s signs the application in "
+		return conf_perr(p, "account '%s': %s signs the application in "
 		    "(app-only); add 'flow client_credentials'", a->name,
 		    a->client_certificate != NULL ? "client_certificate" :
 		    "client_assertion_file");
@@ -187,15 +188,16 @@ check_oauth(struct parser *p, struct account *a)
 			a->provider = PROVIDER_CUSTOM;
 		else if (a->auth == AUTH_XOAUTH2 ||
 		    a->auth == AUTH_OAUTHBEARER || a->client_id != NULL)
-			return perr(p, "account '%s': OAuth needs a provider; "
-			    "add 'provider microsoft', 'outlook', 'google' or "
-			    "'custom' with token_endpoint", a->name);
+			return conf_perr(p, "account '%s': OAuth needs a "
+			    "provider; add 'provider microsoft', 'outlook', "
+			    "'google' or 'custom' with "
+			    "token_endpoint", a->name);
 		else
 			return 0;
 	}
-	at_key(p, a, K_AUTH);
+	conf_at_key(p, a, K_AUTH);
 	if (a->auth == AUTH_PLAIN || a->auth == AUTH_LOGIN)
-		return perr(p, "account '%s': auth %s does not use OAuth; "
+		return conf_perr(p, "account '%s': auth %s does not use OAuth; "
 		    "remove 'provider' or use auth xoauth2", a->name,
 		    a->auth == AUTH_PLAIN ? "plain" : "login");
 	p->line = a->from_line;
@@ -211,14 +213,14 @@ check_oauth(struct parser *p, struct account *a)
 		break;
 	case PROVIDER_CUSTOM:
 		if (a->token_endpoint == NULL)
-			return perr(p, "account '%s': provider custom needs "
-			    "the token endpoint; add 'token_endpoint "
+			return conf_perr(p, "account '%s': provider custom "
+			    "needs the token endpoint; add 'token_endpoint "
 			    "https://...'", a->name);
 		if (a->flow == FLOW_AUTHCODE && a->auth_endpoint == NULL)
-			return perr(p, "account '%s': flow authcode needs "
+			return conf_perr(p, "account '%s': flow authcode needs "
 			    "'auth_endpoint https://...'", a->name);
 		if (a->flow == FLOW_DEVICE && a->device_endpoint == NULL)
-			return perr(p, "account '%s': flow device needs "
+			return conf_perr(p, "account '%s': flow device needs "
 			    "'device_endpoint https://...'", a->name);
 		break;
 	default:
@@ -227,8 +229,8 @@ check_oauth(struct parser *p, struct account *a)
 	if (a->auth == AUTH_NONE)
 		return 0;
 	if (a->client_id == NULL)
-		return perr(p, "account '%s': OAuth needs the application's "
-		    "client id; add 'client_id <id from your app "
+		return conf_perr(p, "account '%s': OAuth needs the "
+		    "application's client id; add 'client_id <id from your app "
 		    "registration>'", a->name);
 	if (check_endpoint(p, a, K_AUTH_ENDPOINT,
 	    "auth_endpoint", a->auth_endpoint) == -1 ||
@@ -270,22 +272,22 @@ check_api(struct parser *p, struct account *a)
 		return -1;
 	if (a->transport == TRANSPORT_SMTP)
 		return 0;
-	at_key(p, a, K_TRANSPORT);
+	conf_at_key(p, a, K_TRANSPORT);
 	if (a->provider == PROVIDER_NONE || a->auth == AUTH_NONE)
-		return perr(p, "account '%s': transport %s needs OAuth; set "
-		    "'provider microsoft' or 'google' (or use transport smtp)",
-		    a->name, conf_transport_name(a->transport));
+		return conf_perr(p, "account '%s': transport %s needs OAuth; "
+		    "set 'provider microsoft' or 'google' (or use transport "
+		    "smtp)", a->name, conf_transport_name(a->transport));
 	if ((a->transport == TRANSPORT_GRAPH && a->graph_endpoint == NULL) ||
 	    (a->transport == TRANSPORT_GMAIL && a->gmail_endpoint == NULL) ||
 	    (a->transport == TRANSPORT_AUTO &&
 	    conf_api_transport(a) == TRANSPORT_SMTP))
-		return perr(p, "account '%s': transport %s needs the API's "
-		    "address; add 'graph_endpoint https://...' or "
+		return conf_perr(p, "account '%s': transport %s needs the "
+		    "API's address; add 'graph_endpoint https://...' or "
 		    "'gmail_endpoint https://...'", a->name,
 		    conf_transport_name(a->transport));
 	if (a->api_scope == NULL)
-		return perr(p, "account '%s': transport %s needs the API's "
-		    "scope; add 'api_scope SCOPES' (the scope the API's "
+		return conf_perr(p, "account '%s': transport %s needs the "
+		    "API's scope; add 'api_scope SCOPES' (the scope the API's "
 		    "tokens must carry)", a->name,
 		    conf_transport_name(a->transport));
 	return 0;
