@@ -2,7 +2,7 @@
 /*
  * json.h -- the OAuth token endpoint's JSON replies (RFC 6749 §5, RFC 8628
  * §3.2), a JWT payload reader for diagnostics, and a document builder for
- * the program's own JSON output. Only json.c and token.c include
+ * the program's own JSON output. Only json.c and token_record.c include
  * jansson; jansson's memory is wiped when it is freed.
  */
 #ifndef JSON_H
@@ -42,7 +42,8 @@ struct json_token {
 
 /*
  * Makes jansson wipe every block it frees. Idempotent; called by every
- * entry point of json.c and token.c before jansson allocates anything.
+ * entry point of json.c and token_record.c before jansson allocates
+ * anything.
  */
 void	json_secure_alloc(void);
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * token_impl.h -- what the token modules share, for them alone: token.c
- * (the account's own record: the refresh lock, the grants, token_get)
- * and token_api.c (the HTTPS API's access token, token_get_api).
- * token.h has the contract and the record's form.
+ * (the account's own record: the refresh lock, the grants, token_get),
+ * token_api.c (the HTTPS API's access token, token_get_api) and
+ * token_record.c (the record's JSON form). token.h has the contract and
+ * the record's form.
  */
 #ifndef TOKEN_IMPL_H
 #define TOKEN_IMPL_H
