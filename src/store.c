@@ -38,28 +38,6 @@
 static int	cred_read(const char *, struct buf *, size_t, int,
 		    struct err *);
 
-const char *
-store_kind_name(enum store_kind k)
-{
-	switch (k) {
-	case STORE_TOKEN:
-		return "token";
-	case STORE_CLIENT_SECRET:
-		return "client_secret";
-	case STORE_PASSWORD:
-		return "password";
-	case STORE_CLIENT_KEY:
-		return "client_key";
-	case STORE_API_TOKEN:
-		return "api_token";
-	case STORE_IDENTITY:
-		return "identity";
-	case STORE_CACHE:
-		return "cache";
-	}
-	return "unknown";
-}
-
 #define NO_LIBSECRET_MSG	"this oauthmail was built without libsecret " \
 	"(--without-libsecret): use keyring kernel"
 
@@ -406,30 +384,6 @@ store_credential_for(const char *account, enum store_kind kind,
 }
 
 /*
- * --- The backend in use (store_impl.h) --------------------------------------
- */
-
-int
-store_bget(struct store *st, const struct store_key *k, struct buf *out,
-    struct err *err)
-{
-	return st->backend->get(k, out, err);
-}
-
-int
-store_bput(struct store *st, const struct store_key *k, const char *data,
-    size_t len, struct err *err)
-{
-	return st->backend->put(k, data, len, err);
-}
-
-int
-store_bdel(struct store *st, const struct store_key *k, struct err *err)
-{
-	return st->backend->del(k, err);
-}
-
-/*
  * --- The sealed copy (seal.h) -----------------------------------------------
  */
 
@@ -495,7 +449,7 @@ seal_restore(struct store *st, const char *account, struct buf *out,
 		return r;
 	err_clear(&perr);
 	store_key_for(st, account, STORE_TOKEN, &k);
-	if (store_bput(st, &k, out->data, out->len, &perr) == -1)
+	if (st->backend->put(&k, out->data, out->len, &perr) == -1)
 		log_warnx("account %s: token record restored from the sealed "
 		    "copy, but not into the keyring: %s", account, perr.msg);
 	else
@@ -515,7 +469,7 @@ get_from(struct store *st, const struct store_backend *b, const char *account,
 
 	st->backend = b;
 	store_key_for(st, account, kind, &k);
-	rc = store_bget(st, &k, out, err);
+	rc = st->backend->get(&k, out, err);
 	if (rc == 1 && k.ident != NULL)
 		rc = store_ident_migrate(st, &k, out, err);
 	return rc;
@@ -582,14 +536,14 @@ store_put(struct store *st, const char *account, enum store_kind kind,
 		return -1;
 	st->backend = st->where[kind] ? st->where[kind] : st->primary;
 	store_key_for(st, account, kind, &k);
-	if (store_bput(st, &k, data, len, err) == -1)
+	if (st->backend->put(&k, data, len, err) == -1)
 		return -1;
 	/* The first record of this identity: none is left under the name. */
 	if (k.ident != NULL && kind != STORE_API_TOKEN &&
 	    store_ident_remember(st, account)) {
 		store_name_key(account, kind, &old);
 		err_clear(&serr);
-		(void)store_bdel(st, &old, &serr);
+		(void)st->backend->del(&old, &serr);
 	}
 	if (kind == STORE_TOKEN && st->sealed) {
 		err_clear(&serr);
@@ -613,13 +567,13 @@ delete_in(struct store *st, const struct store_backend *b, const char *account,
 
 	st->backend = b;
 	store_key_for(st, account, kind, &k);
-	rc = store_bdel(st, &k, err);
+	rc = st->backend->del(&k, err);
 	if (rc == 0 && k.ident != NULL) {
 		store_legacy_key(&k, oldname, sizeof(oldname), &old);
-		rc = store_bdel(st, &old, err);
+		rc = st->backend->del(&old, err);
 		store_name_key(account, STORE_IDENTITY, &k);
 		if (rc == 0 && kind == STORE_TOKEN)
-			rc = store_bdel(st, &k, err);
+			rc = st->backend->del(&k, err);
 	}
 	return rc;
 }

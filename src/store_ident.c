@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
- * store_ident.c -- the key of each keyring record (store.h): an OAuth
- * account's token record, API token, client secret and key by the
- * identity they belong to, everything else by name; the identity a name
- * last stored under (STORE_IDENTITY); and the move of a record of an
- * earlier version, keyed by name, to its identity's key. See
- * store_impl.h.
+ * store_ident.c -- the key of each keyring record (store.h): the name of
+ * its kind, and an OAuth account's token record, API token, client
+ * secret and key by the identity they belong to, everything else by
+ * name; the identity a name last stored under (STORE_IDENTITY); and the
+ * move of a record of an earlier version, keyed by name, to its
+ * identity's key. See store_impl.h.
  */
 #include "common.h"
 
@@ -22,6 +22,28 @@
 #include "xmalloc.h"
 
 #define KERNEL_IDENT_MAX	4096	/* an identity text */
+
+const char *
+store_kind_name(enum store_kind k)
+{
+	switch (k) {
+	case STORE_TOKEN:
+		return "token";
+	case STORE_CLIENT_SECRET:
+		return "client_secret";
+	case STORE_PASSWORD:
+		return "password";
+	case STORE_CLIENT_KEY:
+		return "client_key";
+	case STORE_API_TOKEN:
+		return "api_token";
+	case STORE_IDENTITY:
+		return "identity";
+	case STORE_CACHE:
+		return "cache";
+	}
+	return "unknown";
+}
 
 static char *
 nz(const char *s)
@@ -148,7 +170,7 @@ ident_changed(struct store *st, const char *account)
 	store_name_key(account, STORE_IDENTITY, &k);
 	buf_init(&b, KERNEL_IDENT_MAX, 0);
 	err_clear(&err);
-	if (store_bget(st, &k, &b, &err) == 0 &&
+	if (st->backend->get(&k, &b, &err) == 0 &&
 	    strcmp(buf_str(&b), st->id_token) != 0) {
 		why = "identity";
 		for (i = 0; i < nitems(fields); i++) {
@@ -180,12 +202,12 @@ store_ident_remember(struct store *st, const char *account)
 	store_name_key(account, STORE_IDENTITY, &k);
 	buf_init(&b, KERNEL_IDENT_MAX, 0);
 	err_clear(&err);
-	same = store_bget(st, &k, &b, &err) == 0 &&
+	same = st->backend->get(&k, &b, &err) == 0 &&
 	    strcmp(buf_str(&b), st->id_token) == 0;
 	buf_free(&b);
 	if (same)
 		return 0;
-	if (store_bput(st, &k, st->id_token, strlen(st->id_token),
+	if (st->backend->put(&k, st->id_token, strlen(st->id_token),
 	    &err) == -1)
 		log_debug("account %s: %s", account, err.msg);
 	return 1;
@@ -207,7 +229,7 @@ store_ident_migrate(struct store *st, const struct store_key *k,
 	int rc;
 
 	store_legacy_key(k, oldname, sizeof(oldname), &old);
-	if ((rc = store_bget(st, &old, out, err)) == -1)
+	if ((rc = st->backend->get(&old, out, err)) == -1)
 		return -1;
 	why = ident_changed(st, k->account);
 	if (why == NULL) {
@@ -217,12 +239,12 @@ store_ident_migrate(struct store *st, const struct store_key *k,
 		 */
 		err_clear(&derr);
 		if (rc == 1)
-			return store_bget(st, k, out, err);
-		if (store_bget(st, k, out, &derr) == 0)
+			return st->backend->get(k, out, err);
+		if (st->backend->get(k, out, &derr) == 0)
 			return 0;
-		if ((rc = store_bget(st, &old, out, err)) != 0)
-			return rc == -1 ? -1 : store_bget(st, k, out, err);
-		if (store_bput(st, k, out->data, out->len, &derr) == -1) {
+		if ((rc = st->backend->get(&old, out, err)) != 0)
+			return rc == -1 ? -1 : st->backend->get(k, out, err);
+		if (st->backend->put(k, out->data, out->len, &derr) == -1) {
 			log_warnx("account %s: the %s stays under the "
 			    "account's name: %s", k->account,
 			    store_kind_name(k->kind), derr.msg);
@@ -232,7 +254,7 @@ store_ident_migrate(struct store *st, const struct store_key *k,
 			(void)store_ident_remember(st, k->account);
 		else if (st->sealed)
 			(void)seal_remove(st->qfd, old.account, &derr);
-		if (store_bdel(st, &old, &derr) == -1)
+		if (st->backend->del(&old, &derr) == -1)
 			log_debug("account %s: %s", k->account, derr.msg);
 		log_info("account %s: %s moved to the key of its identity (%s)",
 		    k->account, store_kind_name(k->kind), k->ident);
@@ -242,7 +264,7 @@ store_ident_migrate(struct store *st, const struct store_key *k,
 	if (rc == 0 && k->kind == STORE_API_TOKEN) {
 		/* Another identity's access token: never used. */
 		err_clear(&derr);
-		if (store_bdel(st, &old, &derr) == -1)
+		if (st->backend->del(&old, &derr) == -1)
 			log_debug("account %s: %s", k->account, derr.msg);
 		log_info("account %s: the API token of its earlier %s "
 		    "removed, not used", k->account, why);

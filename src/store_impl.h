@@ -47,13 +47,6 @@ struct store {
 	unsigned char		 key[SEAL_KEY_LEN];
 };
 
-/* store.c: one call to the backend st->backend (struct store_backend). */
-int	store_bget(struct store *, const struct store_key *, struct buf *,
-	    struct err *);
-int	store_bput(struct store *, const struct store_key *, const char *,
-	    size_t, struct err *);
-int	store_bdel(struct store *, const struct store_key *, struct err *);
-
 /*
  * store_ident.c. The identities of an OAuth account's token and client
  * secret (st->id_token, st->id_secret and their parts), from acct.
