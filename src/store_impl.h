@@ -2,10 +2,10 @@
 /*
  * store_impl.h -- what the keyring modules share, for them alone: store.c
  * (opening the backends, get / put / delete across them, the sealed
- * copy), store_ident.c (the key of each record: by identity or by name,
- * and the move of earlier versions' records) and store_cache.c (the
- * kernel copy of the access token). store.h has the contract,
- * store_backend.h the backends.
+ * copy), store_cred.c (systemd credentials), store_ident.c (the key of
+ * each record: by identity or by name, and the move of earlier
+ * versions' records) and store_cache.c (the kernel copy of the access
+ * token). store.h has the contract, store_backend.h the backends.
  */
 #ifndef STORE_IMPL_H
 #define STORE_IMPL_H
@@ -46,6 +46,13 @@ struct store {
 	char			*queue_dir;	/* the account's, or NULL (default) */
 	unsigned char		 key[SEAL_KEY_LEN];
 };
+
+/*
+ * store_cred.c. Reads the systemd credential name as store_credential
+ * does; strip: remove one trailing newline (CRLF), as it does.
+ */
+int	store_cred_read(const char *name, struct buf *out, size_t max,
+	    int strip, struct err *);
 
 /*
  * store_ident.c. The identities of an OAuth account's token and client
