@@ -36,6 +36,7 @@
 #include "queue.h"
 #include "report.h"
 #include "runq.h"
+#include "runq_list.h"
 #include "setup.h"
 #include "sizecache.h"
 #include "status.h"

@@ -371,6 +371,23 @@ util_parse_duration(const char *s, long long *secs)
 	return 0;
 }
 
+void
+util_fmt_dur(char *dst, size_t size, long long s)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		(void)snprintf(dst, size, "%llds", s);
+	else if (s < 3600)
+		(void)snprintf(dst, size, "%lldm", s / 60);
+	else if (s < 86400)
+		(void)snprintf(dst, size, "%lldh%02lldm", s / 3600,
+		    (s % 3600) / 60);
+	else
+		(void)snprintf(dst, size, "%lldd%02lldh", s / 86400,
+		    (s % 86400) / 3600);
+}
+
 int
 util_mkdirs(const char *path, mode_t mode)
 {

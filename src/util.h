@@ -51,6 +51,8 @@ int	 util_parse_scaled(const char *s, const char *suffixes,
 int	 util_hexval(int c);
 /* "30", "30s", "5m", "2h", "1d" -> seconds. */
 int	 util_parse_duration(const char *s, long long *secs);
+/* Seconds as a compact duration: 45s, 12m, 2h05m, 3d04h (< 0: 0s). */
+void	 util_fmt_dur(char *dst, size_t size, long long s);
 
 /* mkdir -p with mode for each created component. */
 int	 util_mkdirs(const char *path, mode_t mode);

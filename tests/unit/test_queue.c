@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
- * test_queue.c -- the spool (queue.c), the runner (runq.c) and bounces
- * (bounce.c) in a mkdtemp directory: commit, list, load, lock, update,
- * move, remove, unsafe permissions, disk full, quarantine, backoff, the
- * mailq listing, selection, flush grouping (deliver_entries replaced
- * through runq_set_deliver) and bounces.
+ * test_queue.c -- the spool (queue.c), the listing (runq_list.c), the
+ * runner (runq.c) and bounces (bounce.c) in a mkdtemp directory: commit,
+ * list, load, lock, update, move, remove, unsafe permissions, disk full,
+ * quarantine, backoff, the mailq listing, selection, flush grouping
+ * (deliver_entries replaced through runq_set_deliver) and bounces.
  */
 #include "unit.h"
 
@@ -28,6 +28,7 @@
 #include "envelope.h"
 #include "queue.h"
 #include "runq.h"
+#include "runq_list.h"
 #include "status.h"
 
 static char topdir[256];
@@ -872,7 +873,7 @@ test_backoff(void **state)
 	assert_int_equal(QUEUE_LIFETIME, 5 * 86400);
 }
 
-/* ---- runq.c ---- */
+/* ---- runq_list.c, runq.c ---- */
 
 static char *
 listing(struct queue *q, time_t now)

@@ -460,6 +460,29 @@ test_parse_duration(void **state)
 }
 
 static void
+test_fmt_dur(void **state)
+{
+	static const struct {
+		long long s;
+		const char *want;
+	} cases[] = {
+		{ -5, "0s" }, { 0, "0s" }, { 45, "45s" }, { 59, "59s" },
+		{ 60, "1m" }, { 12 * 60 + 59, "12m" }, { 3599, "59m" },
+		{ 3600, "1h00m" }, { 2 * 3600 + 5 * 60, "2h05m" },
+		{ 86399, "23h59m" }, { 86400, "1d00h" },
+		{ 3 * 86400 + 4 * 3600 + 59, "3d04h" },
+	};
+	char d[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		util_fmt_dur(d, sizeof(d), cases[i].s);
+		assert_string_equal(d, cases[i].want);
+	}
+}
+
+static void
 test_is_ascii(void **state)
 {
 	(void)state;
@@ -706,6 +729,7 @@ main(void)
 		cmocka_unit_test(test_hostname),
 		cmocka_unit_test(test_parse_ll),
 		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_fmt_dur),
 		cmocka_unit_test(test_is_ascii),
 		cmocka_unit_test(test_mkdirs),
 		cmocka_unit_test(test_home),
