@@ -8,12 +8,13 @@
  * the message size: only the header block is held (bounded by
  * LIM_HDR_BLOCK); the body is streamed.
  *
- * Decisions (details at the top of intake.c): every CR is removed (CRLF
- * becomes LF, a bare CR is dropped); body lines over 998 octets are broken
- * every 998 octets; header lines over 998 are folded at white space, else
- * broken with LF + space; missing From, Date, Message-ID are added in that
- * order at the end of the header block; with -t the command-line
- * recipients are added to the extracted ones (Postfix).
+ * Decisions (details at the top of intake_read.c, intake_fields.c and
+ * intake_write.c): every CR is removed (CRLF becomes LF, a bare CR is
+ * dropped); body lines over 998 octets are broken every 998 octets;
+ * header lines over 998 are folded at white space, else broken with LF +
+ * space; missing From, Date, Message-ID are added in that order at the
+ * end of the header block; with -t the command-line recipients are added
+ * to the extracted ones (Postfix).
  */
 #ifndef INTAKE_H
 #define INTAKE_H

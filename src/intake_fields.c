@@ -1,26 +1,14 @@
 /* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
- * intake.c -- stdin to spool; see intake.h.
+ * intake_fields.c -- the header block of the message (intake_impl.h):
+ * its fields collected (at most LIM_HDR_BLOCK), local From / Sender
+ * rewritten to the account's address, local mailboxes in To / Cc mapped
+ * through the aliases, the envelope's recipients (the command line's,
+ * and with -t the header's), Bcc removed, the missing From, Date and
+ * Message-ID added; the block written through intake_write.c.
  *
  * Decisions (sendmail/Postfix compatible where they have an answer):
  *
- *  - Line endings: LF, CRLF or mixed. Every CR is removed: the CR of a
- *    CRLF, and a bare CR not followed by LF as well (RFC 5321 §2.3.8 bans
- *    bare CR; turning it into a line break would change the structure of
- *    the message and is the SMTP smuggling vector, removing it keeps the
- *    text). The spool holds LF endings; env->size counts CRLF endings.
- *  - NUL bytes: the message is refused (ERR_DATA).
- *  - Without -i a line "." ends the input and a line starting with ".."
- *    loses one dot (sendmail 8 "hidden dot"); with -i dots are data. The
- *    spool holds un-stuffed text; smtp dot-stuffs on the wire.
- *  - A first line "From " or ">From " (any number of '>') is an mbox
- *    separator and is dropped.
- *  - Lines longer than 998 octets (RFC 5322 §2.1.1; RFC 5321 §4.5.3.1.6
- *    allows 1000 with CRLF): a body line is broken into pieces of 998
- *    octets with LF (this changes the text, which is unavoidable: the
- *    server would refuse or break it anyway). A header line is folded at
- *    the last white space before the limit; when there is none it is
- *    broken with LF + space (which inserts a space into the value).
  *  - Headers added when missing (From, Date, Message-ID, in this order)
  *    go at the end of the header block, as Postfix cleanup(8) does.
  *  - -t: recipients from To/Cc/Bcc, or only from Resent-To/Cc/Bcc when
@@ -28,68 +16,30 @@
  *    semantics). Bcc and Resent-Bcc are always removed.
  *  - Without -t, To/Cc are not recipients: a local mailbox there that
  *    cannot be mapped is left as it is (no error).
- *
- * Memory: one input chunk, one line of at most LIM_INPUT_LINE, the header
- * block (at most LIM_HDR_BLOCK) and one output chunk; the body streams.
  */
 #include "common.h"
 
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "addr.h"
 #include "aliases.h"
 #include "buf.h"
 #include "envelope.h"
 #include "intake.h"
+#include "intake_impl.h"
 #include "rfc5322.h"
 #include "status.h"
 #include "util.h"
 #include "xmalloc.h"
-
-#define MAX_LINE	998	/* octets without CRLF, RFC 5322 §2.1.1 */
-#define IOCHUNK		65536
-
-struct reader {
-	FILE		*f;
-	char		 ibuf[IOCHUNK];
-	size_t		 ipos, ilen;
-	int		 eof;
-	char		*line;		/* LIM_INPUT_LINE bytes */
-	size_t		 len;
-	int		 first;		/* this piece starts a line */
-	int		 eol;		/* this piece ends a line */
-};
-
-struct writer {
-	int		 fd;
-	char		 buf[IOCHUNK];
-	size_t		 len;
-	off_t		 size;		/* as sent: CRLF endings */
-	int		 high;		/* a byte >= 0x80 was written */
-	int		 col;		/* body: octets in the current line */
-	off_t		 max;		/* > 0: the largest size allowed */
-	const char	*cure;		/* opts->size_cure */
-};
 
 struct hfield {
 	char		*name;
 	char		*raw;		/* "Name: value\n cont", no final LF */
 	size_t		 len;
 	int		 drop;
-};
-
-struct hdrs {
-	struct hfield	*v;
-	size_t		 n;
-	size_t		 total;
-	struct buf	 cur;		/* the field being collected */
-	int		 open;
 };
 
 /* one envelope recipient before it is added */
@@ -99,22 +49,6 @@ struct rlist {
 	size_t		  n;
 };
 
-static int	 rd_piece(struct reader *, struct err *);
-static int	 w_flush(struct writer *, struct err *);
-static int	 w_toobig(const struct writer *, struct err *);
-static int	 w_add(struct writer *, const char *, size_t, struct err *);
-static int	 w_line(struct writer *, const char *, size_t, struct err *);
-static int	 w_body(struct writer *, const char *, size_t, int,
-		    struct err *);
-static int	 w_header(struct writer *, const char *, size_t,
-		    struct err *);
-static int	 is_from_line(const char *, size_t);
-static int	 hdr_event(struct hdrs *, const struct rfc5322_result *,
-		    struct err *);
-static void	 hdrs_free(struct hdrs *);
-static int	 hdrs_finish(struct hdrs *, struct writer *,
-		    const struct intake_opts *, struct envelope *,
-		    struct err *);
 static int	 resolve(const struct intake_opts *, const struct addr *,
 		    char ***, size_t *, struct err *);
 static int	 do_field(struct hfield *, const struct intake_opts *, int,
@@ -128,204 +62,6 @@ static void	 rlist_free(struct rlist *);
 static size_t	 value_off(const struct hfield *);
 static void	 splice(struct hfield *, size_t, size_t, size_t *,
 		    const char *);
-
-/*
- * The next piece of input: a line, or up to LIM_INPUT_LINE bytes of a
- * longer one (first/eol tell). Returns 1, 0 at the end, -1 on error.
- */
-static int
-rd_piece(struct reader *r, struct err *err)
-{
-	int c;
-
-	r->first = r->eol;
-	r->eol = 0;
-	r->len = 0;
-	while (r->len < LIM_INPUT_LINE) {
-		if (r->ipos == r->ilen) {
-			if (r->eof)
-				break;
-			r->ilen = fread(r->ibuf, 1, sizeof(r->ibuf), r->f);
-			r->ipos = 0;
-			if (r->ilen == 0) {
-				if (ferror(r->f))
-					return err_set(err, ERR_IO, "reading "
-					    "the message: %s", strerror(errno));
-				r->eof = 1;
-				break;
-			}
-		}
-		c = (unsigned char)r->ibuf[r->ipos++];
-		if (c == '\n') {
-			r->eol = 1;
-			return 1;
-		}
-		if (c == '\r')
-			continue;	/* CRLF -> LF, bare CR removed */
-		if (c == '\0')
-			return err_set(err, ERR_DATA,
-			    "message contains NUL bytes");
-		r->line[r->len++] = (char)c;
-	}
-	if (r->len == 0 && r->eof) {
-		r->eol = 1;
-		return 0;
-	}
-	/* a last line without a line ending still ends there */
-	if (r->eof)
-		r->eol = 1;
-	return 1;
-}
-
-static int
-w_flush(struct writer *w, struct err *err)
-{
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < w->len) {
-		n = write(w->fd, w->buf + off, w->len - off);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			return err_set(err, ERR_IO, "writing the spool "
-			    "file: %s", strerror(errno));
-		}
-		off += (size_t)n;
-	}
-	w->len = 0;
-	return 0;
-}
-
-/* Stops the message at the size limit (opts->max_size), before exit 0. */
-static int
-w_toobig(const struct writer *w, struct err *err)
-{
-	if (w->max <= 0 || w->size <= w->max)
-		return 0;
-	if (w->cure != NULL)
-		return err_set(err, ERR_DATA, "message larger than the limit "
-		    "of %lld bytes; %s", (long long)w->max, w->cure);
-	return err_set(err, ERR_DATA, "message larger than the limit of %lld "
-	    "bytes; send a smaller one, or raise max_message_size in the "
-	    "configuration (oauthmail.conf(5))", (long long)w->max);
-}
-
-/* Raw bytes; the caller accounts line endings in w->size. */
-static int
-w_add(struct writer *w, const char *p, size_t n, struct err *err)
-{
-	size_t i, k;
-
-	for (i = 0; i < n && !w->high; i++)
-		if ((unsigned char)p[i] >= 0x80)
-			w->high = 1;
-	w->size += n;
-	if (w_toobig(w, err) == -1)
-		return -1;
-	while (n > 0) {
-		if (w->len == sizeof(w->buf) && w_flush(w, err) == -1)
-			return -1;
-		k = sizeof(w->buf) - w->len;
-		if (k > n)
-			k = n;
-		memcpy(w->buf + w->len, p, k);
-		w->len += k;
-		p += k;
-		n -= k;
-	}
-	return 0;
-}
-
-/* p[0..n) and a line ending (two octets on the wire). */
-static int
-w_line(struct writer *w, const char *p, size_t n, struct err *err)
-{
-	if (w_add(w, p, n, err) == -1 || w_add(w, "\n", 1, err) == -1)
-		return -1;
-	w->size++;
-	return w_toobig(w, err);
-}
-
-/* Body text: lines broken every MAX_LINE octets. */
-static int
-w_body(struct writer *w, const char *p, size_t n, int eol, struct err *err)
-{
-	size_t k;
-
-	while (n > 0) {
-		if (w->col == MAX_LINE) {
-			if (w_line(w, NULL, 0, err) == -1)
-				return -1;
-			w->col = 0;
-		}
-		k = MAX_LINE - (size_t)w->col;
-		if (k > n)
-			k = n;
-		if (w_add(w, p, k, err) == -1)
-			return -1;
-		w->col += (int)k;
-		p += k;
-		n -= k;
-	}
-	if (eol) {
-		if (w_line(w, NULL, 0, err) == -1)
-			return -1;
-		w->col = 0;
-	}
-	return 0;
-}
-
-/* One header field (lines joined by LF), long lines folded. */
-static int
-w_header(struct writer *w, const char *raw, size_t len, struct err *err)
-{
-	const char *p = raw, *nl;
-	size_t n, max, b, f;
-	int lead;
-
-	while (len > 0 || p == raw) {
-		nl = memchr(p, '\n', len);
-		n = nl != NULL ? (size_t)(nl - p) : len;
-		len -= nl != NULL ? n + 1 : n;
-		for (lead = 0;;) {
-			max = MAX_LINE - (size_t)lead;
-			if (n <= max) {
-				if ((lead && w_add(w, " ", 1, err) == -1) ||
-				    w_line(w, p, n, err) == -1)
-					return -1;
-				break;
-			}
-			/* last white space that leaves text before it */
-			for (f = 0; f < n && (p[f] == ' ' || p[f] == '\t'); f++)
-				;
-			for (b = max; b > f && p[b] != ' ' && p[b] != '\t'; b--)
-				;
-			if (b <= f)
-				b = max;	/* none: break with LF + SP */
-			if ((lead && w_add(w, " ", 1, err) == -1) ||
-			    w_line(w, p, b, err) == -1)
-				return -1;
-			lead = b == max && p[b] != ' ' && p[b] != '\t';
-			p += b;
-			n -= b;
-		}
-		p += n + (nl != NULL);
-		if (nl == NULL)
-			break;
-	}
-	return 0;
-}
-
-static int
-is_from_line(const char *p, size_t n)
-{
-	while (n > 0 && *p == '>') {
-		p++;
-		n--;
-	}
-	return n >= 5 && memcmp(p, "From ", 5) == 0;
-}
 
 static int
 hdr_end(struct hdrs *h, struct err *err)
@@ -353,8 +89,9 @@ hdr_end(struct hdrs *h, struct err *err)
 	return 0;
 }
 
-static int
-hdr_event(struct hdrs *h, const struct rfc5322_result *r, struct err *err)
+int
+intake_hdr_event(struct hdrs *h, const struct rfc5322_result *r,
+    struct err *err)
 {
 	switch (r->ev) {
 	case RFC5322_HDR_START:
@@ -377,8 +114,8 @@ hdr_event(struct hdrs *h, const struct rfc5322_result *r, struct err *err)
 	}
 }
 
-static void
-hdrs_free(struct hdrs *h)
+void
+intake_hdrs_free(struct hdrs *h)
 {
 	size_t i;
 
@@ -633,7 +370,7 @@ write_added(struct writer *w, const struct intake_opts *o, int has_from,
 			return err_set(err, ERR_USAGE, "full name too long");
 		hdr = xasprintf("From: %s", fmt);
 		free(fmt);
-		rc = w_header(w, hdr, strlen(hdr), err);
+		rc = intake_w_header(w, hdr, strlen(hdr), err);
 		free(hdr);
 		if (rc == -1)
 			return -1;
@@ -643,7 +380,7 @@ write_added(struct writer *w, const struct intake_opts *o, int has_from,
 		if (util_date(tmp + 6, sizeof(tmp) - 6, time(NULL)) == -1)
 			return err_set(err, ERR_INTERNAL,
 			    "cannot format the date");
-		if (w_line(w, tmp, strlen(tmp), err) == -1)
+		if (intake_w_line(w, tmp, strlen(tmp), err) == -1)
 			return -1;
 	}
 	if (!has_msgid) {
@@ -657,16 +394,16 @@ write_added(struct writer *w, const struct intake_opts *o, int has_from,
 		if (util_message_id(tmp + 12, sizeof(tmp) - 12, dom) == -1)
 			return err_set(err, ERR_INTERNAL,
 			    "cannot make a Message-ID");
-		if (w_line(w, tmp, strlen(tmp), err) == -1)
+		if (intake_w_line(w, tmp, strlen(tmp), err) == -1)
 			return -1;
 	}
 	return 0;
 }
 
 /* Header block complete: rewrite, collect recipients, write it. */
-static int
-hdrs_finish(struct hdrs *h, struct writer *w, const struct intake_opts *o,
-    struct envelope *env, struct err *err)
+int
+intake_hdrs_finish(struct hdrs *h, struct writer *w,
+    const struct intake_opts *o, struct envelope *env, struct err *err)
 {
 	static const char *const resent_set[] = { "Resent-To", "Resent-Cc",
 	    "Resent-Bcc", NULL };
@@ -735,12 +472,12 @@ hdrs_finish(struct hdrs *h, struct writer *w, const struct intake_opts *o,
 	}
 	for (i = 0; i < h->n; i++)
 		if (!h->v[i].drop &&
-		    w_header(w, h->v[i].raw, h->v[i].len, err) == -1)
+		    intake_w_header(w, h->v[i].raw, h->v[i].len, err) == -1)
 			goto done;
 	if (write_added(w, o, has_from, has_date, has_msgid, err) == -1)
 		goto done;
 	/* the empty line; inserted when the input had none */
-	if (w_line(w, NULL, 0, err) == -1)
+	if (intake_w_line(w, NULL, 0, err) == -1)
 		goto done;
 	rc = 0;
 done:
@@ -748,19 +485,13 @@ done:
 	return rc;
 }
 
-/*
- * Verify mode: the spool form read back, checked and copied byte for
- * byte. It accepts all that the normal mode writes (LF endings, lines of
- * at most MAX_LINE octets, no NUL) and adds, folds or removes nothing, so
- * a message is never refused the second time for having grown the first.
- */
-static int
-verify_copy(struct reader *r, struct writer *w, const struct intake_opts *o,
-    struct envelope *env, struct err *err)
+int
+intake_rcpts_verbatim(const struct intake_opts *o, struct envelope *env,
+    struct err *err)
 {
 	struct rlist rl;
 	size_t i;
-	int n, rc = -1;
+	int rc = -1;
 
 	memset(&rl, 0, sizeof(rl));
 	for (i = 0; i < o->nrcpts; i++)
@@ -771,132 +502,8 @@ verify_copy(struct reader *r, struct writer *w, const struct intake_opts *o,
 		err_set(err, ERR_USAGE, "no recipients");
 		goto done;
 	}
-	while ((n = rd_piece(r, err)) == 1) {
-		if (!r->first || !r->eol || r->len > MAX_LINE) {
-			err_set(err, ERR_DATA, "a line longer than %d octets",
-			    MAX_LINE);
-			goto done;
-		}
-		if (w_line(w, r->line, r->len, err) == -1)
-			goto done;
-	}
-	if (n == -1 || w_flush(w, err) == -1)
-		goto done;
-	env->size = w->size;
-	env->body8bit = w->high;
 	rc = 0;
 done:
 	rlist_free(&rl);
-	return rc;
-}
-
-int
-intake_read(FILE *in, int out_fd, const struct intake_opts *opts,
-    struct envelope *env, struct err *err)
-{
-	struct reader *r;
-	struct writer *w;
-	struct hdrs h;
-	struct rfc5322_parser p;
-	struct rfc5322_result res;
-	int rc = -1, n, in_hdrs = 1, first = 1, skip = 0;
-	const char *line;
-	size_t len;
-
-	err_clear(err);
-	if (!opts->extract && !opts->verify && opts->nrcpts == 0)
-		return err_set(err, ERR_USAGE, "Recipient addresses must be "
-		    "specified on the command line or via the -t option");
-	r = xcalloc(1, sizeof(*r));
-	w = xcalloc(1, sizeof(*w));
-	r->f = in;
-	r->line = xmalloc(LIM_INPUT_LINE);
-	r->eol = 1;
-	w->fd = out_fd;
-	w->max = opts->max_size;
-	w->cure = opts->size_cure;
-	memset(&h, 0, sizeof(h));
-	if (opts->verify) {
-		rc = verify_copy(r, w, opts, env, err);
-		goto out;
-	}
-	rfc5322_init(&p);
-
-	while ((n = rd_piece(r, err)) == 1) {
-		line = r->line;
-		len = r->len;
-		if (r->first) {
-			if (!opts->ignore_dots && len == 1 && line[0] == '.' &&
-			    r->eol)
-				break;
-			if (!opts->ignore_dots && len >= 2 &&
-			    line[0] == '.' && line[1] == '.') {
-				line++;
-				len--;
-			}
-			if (first && is_from_line(line, len))
-				skip = 1;
-			first = 0;
-		}
-		if (skip) {
-			skip = !r->eol;
-			continue;
-		}
-		if (!in_hdrs) {
-			if (w_body(w, line, len, r->eol, err) == -1)
-				goto out;
-			continue;
-		}
-		if (rfc5322_push(&p, line, len) == -1)
-			goto toobig;
-		while (rfc5322_next(&p, &res) != RFC5322_NONE) {
-			if ((res.ev == RFC5322_HDR_START ||
-			    res.ev == RFC5322_HDR_CONT) && !r->eol) {
-				err_set(err, ERR_DATA, "header line longer "
-				    "than %d bytes", LIM_INPUT_LINE);
-				goto out;
-			}
-			if (hdr_event(&h, &res, err) == -1)
-				goto out;
-			if (res.ev == RFC5322_END_OF_HDRS) {
-				if (hdrs_finish(&h, w, opts, env, err) == -1)
-					goto out;
-				in_hdrs = 0;
-			} else if (res.ev == RFC5322_BODY &&
-			    w_body(w, res.value.p, res.value.len, r->eol,
-			    err) == -1)
-				goto out;
-		}
-	}
-	if (n == -1)
-		goto out;
-	if (in_hdrs) {
-		if (rfc5322_push_eof(&p) == -1)
-			goto toobig;
-		while (rfc5322_next(&p, &res) != RFC5322_NONE) {
-			if (hdr_event(&h, &res, err) == -1)
-				goto out;
-			if (res.ev == RFC5322_END_OF_HDRS &&
-			    hdrs_finish(&h, w, opts, env, err) == -1)
-				goto out;
-		}
-	}
-	if (w->col != 0 && w_line(w, NULL, 0, err) == -1)
-		goto out;
-	if (w_flush(w, err) == -1)
-		goto out;
-	env->size = w->size;
-	env->body8bit = w->high;
-	rc = 0;
-	goto out;
-toobig:
-	err_set(err, ERR_DATA, "message header too large (a field name over "
-	    "%d bytes, a field over %d bytes or more than %d fields)",
-	    LIM_HDR_NAME, LIM_HDR_VALUE, LIM_HDR_COUNT);
-out:
-	hdrs_free(&h);
-	free(r->line);
-	free(r);
-	free(w);
 	return rc;
 }
