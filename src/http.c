@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "http.h"
 #include "log.h"
 #include "status.h"
+#include "tls.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -73,6 +75,7 @@ static struct curl_api {
 	__typeof__(&curl_url_cleanup)	 url_cleanup;
 	__typeof__(&curl_url_set)	 url_set;
 	__typeof__(&curl_url_get)	 url_get;
+	__typeof__(&curl_version_info)	 version_info;
 } cu;
 
 #define CU_SYM(f)	DYNLOAD_SYM(curl_api, "curl_", f)
@@ -82,6 +85,7 @@ static const struct dynload_sym curl_syms[] = {
 	CU_SYM(easy_cleanup), CU_SYM(easy_strerror), CU_SYM(easy_escape),
 	CU_SYM(free), CU_SYM(slist_append), CU_SYM(slist_free_all),
 	CU_SYM(url), CU_SYM(url_cleanup), CU_SYM(url_set), CU_SYM(url_get),
+	CU_SYM(version_info),
 };
 static const char *const curl_sonames[] = { OM_LIBCURL_SONAME, NULL };
 
@@ -342,6 +346,47 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
  * --- Requests -----------------------------------------------------------
  */
 
+/* libcurl's TLS library, "OpenSSL/3.0.17", or NULL. */
+static const char *
+curl_ssl(void)
+{
+	const curl_version_info_data *v = cu.version_info(CURLVERSION_NOW);
+
+	return v != NULL ? v->ssl_version : NULL;
+}
+
+/* libcurl's SSL_CTX gets the CAs of the open TLS connection. */
+static CURLcode
+share_store_cb(CURL *h, void *ssl_ctx, void *arg)
+{
+	const struct account *acct = arg;
+
+	(void)h;
+	/* No CAs at all otherwise: the request fails, never unverified. */
+	return xtls_share_store(ssl_ctx, acct->tls_trust_file,
+	    curl_ssl()) == 0 ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
+}
+
+/*
+ * The CAs: those of the TLS connection open with the same trust file (a
+ * token refreshed during an SMTP session), not loaded again; else the
+ * account's tls_trust_file, or libcurl's default, the system's.
+ */
+static int
+ca_opts(CURL *h, const struct account *acct, struct err *err)
+{
+	if (xtls_share_store(NULL, acct->tls_trust_file, curl_ssl()) == 0) {
+		SETOPT(h, CURLOPT_CAINFO, NULL);
+		SETOPT(h, CURLOPT_CAPATH, NULL);
+		SETOPT(h, CURLOPT_SSL_CTX_FUNCTION, share_store_cb);
+		SETOPT(h, CURLOPT_SSL_CTX_DATA, (void *)(uintptr_t)acct);
+	} else if (acct->tls_trust_file != NULL)
+		SETOPT(h, CURLOPT_CAINFO, acct->tls_trust_file);
+	return 0;
+ out:
+	return -1;
+}
+
 /*
  * The options every request has: the URL, https only (http to a loopback
  * host, never through a proxy), no redirects, no signals, the times, TLS
@@ -365,8 +410,8 @@ common_opts(CURL *h, const struct account *acct, const char *url,
 		SETOPT(h, CURLOPT_SSL_VERIFYPEER, 1L);
 		SETOPT(h, CURLOPT_SSL_VERIFYHOST, 2L);
 		SETOPT(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-		if (acct->tls_trust_file != NULL)
-			SETOPT(h, CURLOPT_CAINFO, acct->tls_trust_file);
+		if (ca_opts(h, acct, err) == -1)
+			goto out;
 	}
 	SETOPT(h, CURLOPT_USERAGENT, OM_PROGNAME "/" PACKAGE_VERSION);
 	return 0;

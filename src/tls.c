@@ -88,6 +88,90 @@ ssl_wait(struct xtls *t, int r, const char *what, long long deadline,
 	    text);
 }
 
+/*
+ * The CA store of the last context made, and its trust file ("" for the
+ * system's CAs), while that context lives: libcurl's contexts made in the
+ * meantime (a token refreshed during an SMTP session) use it
+ * (xtls_share_store) instead of parsing the same certificates again. Not
+ * kept longer, so that a long-lived process reads a changed CA file on
+ * its next connection as before.
+ */
+static X509_STORE *kept_store;	/* borrowed from its context */
+static char *kept_file;
+
+static const char *
+trust_key(const char *trust_file)
+{
+	return trust_file != NULL ? trust_file : "";
+}
+
+static int
+kept_for(const char *trust_file)
+{
+	return kept_store != NULL &&
+	    strcmp(kept_file, trust_key(trust_file)) == 0;
+}
+
+static void
+keep_store(SSL_CTX *ctx, const char *trust_file)
+{
+	free(kept_file);
+	kept_store = SSL_CTX_get_cert_store(ctx);
+	kept_file = xstrdup(trust_key(trust_file));
+}
+
+/* Before ctx is freed. */
+static void
+unkeep_store(SSL_CTX *ctx)
+{
+	if (kept_store != NULL && SSL_CTX_get_cert_store(ctx) == kept_store) {
+		kept_store = NULL;
+		free(kept_file);
+		kept_file = NULL;
+	}
+}
+
+/* The CAs of trust_file (NULL or "": the system's) into ctx. */
+static int
+load_cas(SSL_CTX *ctx, const char *trust_file, struct err *err)
+{
+	char text[256];
+
+	if (trust_file != NULL && *trust_file == '\0')
+		trust_file = NULL;
+	if (trust_file != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, trust_file,
+		    NULL) != 1) {
+			ssl_errtext(text, sizeof(text));
+			return err_set(err, ERR_CONFIG, "tls_trust_file %s: "
+			    "cannot load certificates: %s", trust_file, text);
+		}
+	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		ssl_errtext(text, sizeof(text));
+		return err_set(err, ERR_CONFIG, "TLS: cannot load the system "
+		    "CA certificates: %s", text);
+	}
+	keep_store(ctx, trust_file);
+	return 0;
+}
+
+int
+xtls_share_store(void *ssl_ctx, const char *trust_file,
+    const char *curl_ssl)
+{
+	const char *v = OpenSSL_version(OPENSSL_VERSION_STRING);
+
+	if (trust_file != NULL && *trust_file == '\0')
+		trust_file = NULL;
+	/* Only an SSL_CTX of this very OpenSSL ("OpenSSL/3.0.17"). */
+	if (curl_ssl == NULL || strncmp(curl_ssl, "OpenSSL/", 8) != 0 ||
+	    strcmp(curl_ssl + 8, v) != 0 || !kept_for(trust_file))
+		return 1;
+	if (ssl_ctx != NULL)
+		SSL_CTX_set1_cert_store(ssl_ctx, kept_store);
+	return 0;
+}
+
 static SSL_CTX *
 make_ctx(const char *trust_file, struct err *err)
 {
@@ -103,19 +187,7 @@ make_ctx(const char *trust_file, struct err *err)
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-	if (trust_file != NULL && *trust_file != '\0') {
-		if (SSL_CTX_load_verify_locations(ctx, trust_file,
-		    NULL) != 1) {
-			ssl_errtext(text, sizeof(text));
-			(void)err_set(err, ERR_CONFIG, "tls_trust_file %s: "
-			    "cannot load certificates: %s", trust_file, text);
-			SSL_CTX_free(ctx);
-			return NULL;
-		}
-	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-		ssl_errtext(text, sizeof(text));
-		(void)err_set(err, ERR_CONFIG, "TLS: cannot load the system "
-		    "CA certificates: %s", text);
+	if (load_cas(ctx, trust_file, err) == -1) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -320,8 +392,10 @@ xtls_free(struct xtls *t)
 			(void)SSL_shutdown(t->ssl);
 		SSL_free(t->ssl);
 	}
-	if (t->ctx != NULL)
+	if (t->ctx != NULL) {
+		unkeep_store(t->ctx);
 		SSL_CTX_free(t->ctx);
+	}
 	ERR_clear_error();
 	free(t->host);
 	free(t);

@@ -51,6 +51,20 @@ int	xtls_peer(const struct xtls *, char *subject, size_t subjectsize,
 /* Sends close_notify (best effort, no waiting) and frees. NULL is fine. */
 void	xtls_free(struct xtls *);
 
+/*
+ * The CA store of the TLS connection still open, if it was made with the
+ * same trust_file (NULL or "": the system's CAs), put into ssl_ctx, an
+ * SSL_CTX of libcurl, so that the certificates are not parsed twice (a
+ * token refreshed during an SMTP session: about 0.9 MB with the system's
+ * CAs).
+ * curl_ssl is libcurl's TLS library (curl_version_info's ssl_version):
+ * only this same OpenSSL's SSL_CTX is touched. ssl_ctx NULL only asks.
+ * 0 done (or possible), 1 no such store or another library: libcurl
+ * must load the CAs itself.
+ */
+int	xtls_share_store(void *ssl_ctx, const char *trust_file,
+	    const char *curl_ssl);
+
 /* The OpenSSL library in use, e.g. "OpenSSL 3.0.17 1 Jul 2025". */
 const char *xtls_library_version(void);
 
