@@ -8,8 +8,11 @@
 # keyring (libcurl on top; token_cache off: the path of earlier
 # versions); and msmtp sending the same message to the same server with
 # XOAUTH2, its token from passwordeval: printed, or fetched with the
-# refresh token by a python3 helper (msmtp cannot refresh). The peak is the largest process's (msmtp's or its helper's),
-# as wait4 reports it. Median of RUNS (default 5) each.
+# refresh token by a python3 helper (msmtp cannot refresh); or, with no
+# passwordeval, from the same Secret Service (msmtp's libsecret lookup).
+# Then a few of these again with the system's CA bundle as trust file.
+# The peak is the largest process's (msmtp's or its helper's), as wait4
+# reports it. Median of RUNS (default 5) each.
 # usage: from a build directory, sh ../tests/bench/send-rss.sh
 # (needs the kernel keyring, gnome-keyring and msmtp; reuses
 # tests/integration/lib.sh's servers)
@@ -41,16 +44,23 @@ rss() {
 	done
 	printf '%-52s %6s KiB\n' "$_n" "$(median <"$T/rss.all")"
 }
-# msmtprc PASSWORDEVAL: an msmtp configuration for the test servers
+# msmtprc PASSWORDEVAL: an msmtp configuration for the test servers (no
+# passwordeval when empty: msmtp asks the Secret Service)
 msmtprc() {
 	(
 		umask 077
 		printf 'account default\nhost 127.0.0.1\nport %s\ntls on\n' "$SMTP_PORT"
-		printf 'tls_starttls on\ntls_trust_file %s\nauth xoauth2\n' "$CERTS/ca.pem"
+		printf 'tls_starttls on\ntls_trust_file %s\nauth xoauth2\n' "$TRUST"
 		printf 'user alice@example.test\nfrom alice@example.test\n'
-		printf 'passwordeval %s\n' "$1"
+		[ -z "$1" ] || printf 'passwordeval %s\n' "$1"
 	) >"$T/msmtprc"
 }
+TRUST=$CERTS/ca.pem
+# The system's CAs as users have them (Debian's bundle, which OpenSSL and
+# libcurl load by default), with the test CA added so that the test
+# servers verify.
+cat /etc/ssl/certs/ca-certificates.crt "$CERTS/ca.pem" >"$T/system-cas.pem" ||
+    bail "no /etc/ssl/certs/ca-certificates.crt"
 # What msmtp's users run for a refresh: POST the refresh token, print the
 # access token.
 cat >"$T/refresh.py" <<'EOF'
@@ -90,8 +100,29 @@ SEED_ACCESS=$(oauth_ctl POST "/_control/seed?user=alice@example.test" |
 msmtprc "printf %s $SEED_ACCESS"
 v=$(msmtp --version | sed -n '1s/.* //p')
 rss "msmtp $v" msmtp -C "$T/msmtprc" bob@example.test
+# msmtp built with libsecret looks up an account without password or
+# passwordeval in the Secret Service: host, service smtp, user.
+printf '%s' "$SEED_ACCESS" | timeout 10 secret-tool store --label=msmtp \
+    host 127.0.0.1 service smtp user alice@example.test || bail "secret-tool store"
+msmtprc ""
+rss "msmtp $v, token from the Secret Service" msmtp -C "$T/msmtprc" bob@example.test
 msmtprc "$PY $T/refresh.py $OAUTH_TOKEN_URL $CERTS/ca.pem $T/rt"
 PRE='oauth_ctl POST "/_control/seed?user=alice@example.test" | json_get refresh_token >"$T/rt"' \
     rss "msmtp $v + python3 refresher" msmtp -C "$T/msmtprc" bob@example.test
-[ "$(($(msg_count) - n0))" = $((9 * RUNS)) ] ||
-    bail "$(($(msg_count) - n0)) of $((9 * RUNS)) messages arrived"
+
+# The same with the system's CAs (tls_trust_file: the bundle above).
+KEYRING=kernel write_config "rssk$$" "tls_trust_file $T/system-cas.pem"
+KEYRING=kernel seed_token "rssk$$" || bail "seed"
+rss "oauthmail, keyring kernel, system CAs" "$OAUTHMAIL" -C "$CONFIG" bob@example.test
+PRE='KEYRING=kernel seed_token "rssk$$" "" "expires_in=-1"' \
+    rss "oauthmail, keyring kernel, system CAs, refresh" "$OAUTHMAIL" -C "$CONFIG" bob@example.test
+TRUST=$T/system-cas.pem
+SEED_ACCESS=$(oauth_ctl POST "/_control/seed?user=alice@example.test" |
+    json_get access_token) || bail "seed"
+msmtprc "printf %s $SEED_ACCESS"
+rss "msmtp $v, system CAs" msmtp -C "$T/msmtprc" bob@example.test
+msmtprc "$PY $T/refresh.py $OAUTH_TOKEN_URL $TRUST $T/rt"
+PRE='oauth_ctl POST "/_control/seed?user=alice@example.test" | json_get refresh_token >"$T/rt"' \
+    rss "msmtp $v + python3 refresher, system CAs" msmtp -C "$T/msmtprc" bob@example.test
+[ "$(($(msg_count) - n0))" = $((14 * RUNS)) ] ||
+    bail "$(($(msg_count) - n0)) of $((14 * RUNS)) messages arrived"
