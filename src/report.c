@@ -636,22 +636,6 @@ say(char *sum, size_t size, const char *text)
 	(void)strlcat(sum, text, size);
 }
 
-/* Compact age: 45s, 12m, 2h05m, 3d04h. */
-static void
-fmt_age(char *dst, size_t size, long long s)
-{
-	if (s < 60)
-		(void)snprintf(dst, size, "%llds", s);
-	else if (s < 3600)
-		(void)snprintf(dst, size, "%lldm", s / 60);
-	else if (s < 86400)
-		(void)snprintf(dst, size, "%lldh%02lldm", s / 3600,
-		    (s % 3600) / 60);
-	else
-		(void)snprintf(dst, size, "%lldd%02lldh", s / 86400,
-		    (s % 86400) / 3600);
-}
-
 /* One account's findings: its code, and what the summary says. */
 static int
 nagios_account(const struct acct_report *ar, char *sum, size_t size)
@@ -725,7 +709,7 @@ report_nagios(const struct invocation *inv, const struct config *cf,
 	if (oldest >= warn) {
 		code = worse(code, oldest >= crit ? NAGIOS_CRITICAL :
 		    NAGIOS_WARNING);
-		fmt_age(line, sizeof(line), oldest);
+		util_fmt_dur(line, sizeof(line), oldest);
 		(void)snprintf(line + strlen(line), sizeof(line) -
 		    strlen(line), " old message waiting");
 		say(sum, sizeof(sum), line);
