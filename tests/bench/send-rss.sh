@@ -10,7 +10,7 @@
 # XOAUTH2, its token from passwordeval: printed, or fetched with the
 # refresh token by a python3 helper (msmtp cannot refresh); or, with no
 # passwordeval, from the same Secret Service (msmtp's libsecret lookup).
-# Then a few of these again with the system's CA bundle as trust file.
+# Then most of these again with the system's CA bundle as trust file.
 # The peak is the largest process's (msmtp's or its helper's), as wait4
 # reports it. Median of RUNS (default 5) each.
 # usage: from a build directory, sh ../tests/bench/send-rss.sh
@@ -116,13 +116,24 @@ KEYRING=kernel seed_token "rssk$$" || bail "seed"
 rss "oauthmail, keyring kernel, system CAs" "$OAUTHMAIL" -C "$CONFIG" bob@example.test
 PRE='KEYRING=kernel seed_token "rssk$$" "" "expires_in=-1"' \
     rss "oauthmail, keyring kernel, system CAs, refresh" "$OAUTHMAIL" -C "$CONFIG" bob@example.test
+KEYRING=secret-service write_config "rsss$$" "tls_trust_file $T/system-cas.pem"
+KEYRING=secret-service seed_token "rsss$$" || bail "seed"
+PRE=token_cache_drop \
+    rss "oauthmail, secret-service, system CAs, first send" "$OAUTHMAIL" -C "$CONFIG" bob@example.test
+rss "oauthmail, secret-service, system CAs, with the copy" "$OAUTHMAIL" -C "$CONFIG" bob@example.test
+PRE='KEYRING=secret-service seed_token "rsss$$" "" "expires_in=-1"' \
+    rss "oauthmail, secret-service, system CAs, refresh" "$OAUTHMAIL" -C "$CONFIG" bob@example.test
 TRUST=$T/system-cas.pem
 SEED_ACCESS=$(oauth_ctl POST "/_control/seed?user=alice@example.test" |
     json_get access_token) || bail "seed"
 msmtprc "printf %s $SEED_ACCESS"
 rss "msmtp $v, system CAs" msmtp -C "$T/msmtprc" bob@example.test
+printf '%s' "$SEED_ACCESS" | timeout 10 secret-tool store --label=msmtp \
+    host 127.0.0.1 service smtp user alice@example.test || bail "secret-tool store"
+msmtprc ""
+rss "msmtp $v, Secret Service, system CAs" msmtp -C "$T/msmtprc" bob@example.test
 msmtprc "$PY $T/refresh.py $OAUTH_TOKEN_URL $TRUST $T/rt"
 PRE='oauth_ctl POST "/_control/seed?user=alice@example.test" | json_get refresh_token >"$T/rt"' \
     rss "msmtp $v + python3 refresher, system CAs" msmtp -C "$T/msmtprc" bob@example.test
-[ "$(($(msg_count) - n0))" = $((14 * RUNS)) ] ||
-    bail "$(($(msg_count) - n0)) of $((14 * RUNS)) messages arrived"
+[ "$(($(msg_count) - n0))" = $((18 * RUNS)) ] ||
+    bail "$(($(msg_count) - n0)) of $((18 * RUNS)) messages arrived"
