@@ -19,11 +19,11 @@ printf 'account work\nhost h.example\nfrom a@b.example\naccount  home  # mine\nh
     >"$XDG_CONFIG_HOME/oauthmail/config"
 printf 'account other\nhost h\nfrom e@f.example\n' >"$T/other.conf"
 
-# The commands of src/args.c's table, in the completion and in the zsh list.
-sed -n '/^} commands\[\] = {/,/^};/p' "$top_srcdir/src/args.c" |
+# The commands of src/args_cmd.c's table, in the completion and in the zsh list.
+sed -n '/^} commands\[\] = {/,/^};/p' "$top_srcdir/src/args_cmd.c" |
     sed -n 's/^[[:space:]]*{ "\([a-z-]*\)",.*/\1/p' | sort >"$T/table"
 is "$(complete_words oauthmail '' | tr '\n' ' ')" "$(tr '\n' ' ' <"$T/table")" \
-    "bash offers exactly the commands of args.c's table"
+    "bash offers exactly the commands of args_cmd.c's table"
 missing=
 for c in $(cat "$T/table"); do
 	grep -q "'$c:" "$ZSHC" || missing="$missing $c"

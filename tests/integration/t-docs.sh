@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors
 # t-docs.sh -- the documentation says what the code does: every key of
 # src/conf_keys.c's keyword table is in oauthmail.conf(5); every management
-# command of src/args.c's table and every option of `oauthmail --help`
+# command of src/args_cmd.c's table and every option of `oauthmail --help`
 # (args_usage) is in oauthmail(8); every exit code of err_exitcode() is
 # under EXIT STATUS; the commands of `oauthmail --help` are the ones in
 # README's Commands table; every text of the advice catalogue is in
@@ -14,7 +14,7 @@ MAN8=$top_srcdir/doc/oauthmail.8
 MAN5=$top_srcdir/doc/oauthmail.conf.5
 README=$top_srcdir/README.md
 CONF_C=$top_srcdir/src/conf_keys.c
-ARGS_C=$top_srcdir/src/args.c
+ARGS_CMD_C=$top_srcdir/src/args_cmd.c
 STATUS_C=$top_srcdir/src/status.c
 
 # Man source as plain words: "\-" is "-", font escapes and quotes go.
@@ -49,11 +49,11 @@ done
 is "$missing" "" "every configuration key has an entry of its own"
 
 # --- management commands -----------------------------------------------------
-sed -n '/^} commands\[\] = {/,/^};/p' "$ARGS_C" |
+sed -n '/^} commands\[\] = {/,/^};/p' "$ARGS_CMD_C" |
     sed -n 's/^[[:space:]]*{ "\([a-z-]*\)",.*/\1/p' | sort >"$T/cmds"
 n=$(wc -l <"$T/cmds" | tr -d ' ')
-[ "$n" -ge 8 ] && pass "args.c's command table has $n commands" ||
-    fail "could not read args.c's command table (got $n)"
+[ "$n" -ge 8 ] && pass "args_cmd.c's command table has $n commands" ||
+    fail "could not read args_cmd.c's command table (got $n)"
 man_section "$MAN8" COMMANDS | man_text /dev/stdin >"$T/man8-cmds.txt"
 missing=
 for c in $(cat "$T/cmds"); do
@@ -68,7 +68,7 @@ cp "$T/out" "$T/help"
 # The commands --help names in its synopsis ("oauthmail WORD|WORD ...").
 sed -n 's/^.*oauthmail \([a-z][a-z|-]*\) .*$/\1/p' "$T/help" | tr '|' '\n' |
     sort -u >"$T/help-cmds"
-is "$(cat "$T/help-cmds")" "$(cat "$T/cmds")" "--help names exactly the commands of args.c"
+is "$(cat "$T/help-cmds")" "$(cat "$T/cmds")" "--help names exactly the commands of args_cmd.c"
 # The commands of README's Commands table.
 sed -n '/^## Commands/,/^## /p' "$README" |
     sed -n 's/^| `oauthmail \([a-z-]*\).*/\1/p; s/^| `[^`]*`, `oauthmail \([a-z-]*\).*/\1/p' |
