@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
- * json.c -- token endpoint replies and JWT claims through jansson; see
- * json.h.
+ * json.c -- token endpoint replies, JWT claims, output documents and the
+ * token record's member reader and writer, through jansson; see json.h.
  */
 #include "common.h"
 
@@ -418,6 +418,85 @@ json_string_member(const char *text, size_t len, const char *key, char *dst,
 	return rc;
 }
 
+/* ---- reading an object member by member ---- */
+
+static json_t *
+jin_node(struct jin *j)
+{
+	return (json_t *)(void *)j;
+}
+
+struct jin *
+jin_parse(const char *text, size_t len, int *line)
+{
+	json_t *root;
+	json_error_t jerr;
+
+	json_secure_alloc();
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL || !json_is_object(root)) {
+		json_decref(root);
+		*line = jerr.line;
+		return NULL;
+	}
+	return (struct jin *)(void *)root;
+}
+
+/* key's value: NULL when absent or null. */
+static json_t *
+jin_get(struct jin *j, const char *key)
+{
+	json_t *v = json_object_get(jin_node(j), key);
+
+	return json_is_null(v) ? NULL : v;
+}
+
+int
+jin_str(struct jin *j, const char *key, const char **v)
+{
+	json_t *n;
+
+	if ((n = jin_get(j, key)) == NULL)
+		return 0;
+	if (!json_is_string(n))
+		return -1;
+	*v = json_string_value(n);
+	return 1;
+}
+
+int
+jin_int(struct jin *j, const char *key, long long *v)
+{
+	json_t *n;
+
+	if ((n = jin_get(j, key)) == NULL)
+		return 0;
+	if (!json_is_integer(n))
+		return -1;
+	*v = json_integer_value(n);
+	return 1;
+}
+
+int
+jin_bool(struct jin *j, const char *key, int *v)
+{
+	json_t *n;
+
+	if ((n = jin_get(j, key)) == NULL)
+		return 0;
+	if (!json_is_boolean(n))
+		return -1;
+	*v = json_is_true(n);
+	return 1;
+}
+
+void
+jin_free(struct jin *j)
+{
+	if (j != NULL)
+		json_decref(jin_node(j));
+}
+
 const char *
 json_library_version(void)
 {
@@ -507,6 +586,23 @@ jout_append(struct jout *arr, struct jout *child)
 }
 
 int
+jout_set_exact(struct jout *obj, const char *key, const char *v)
+{
+	json_t *s;
+
+	if ((s = json_string(v)) == NULL)
+		return -1;
+	jout_set(obj, key, jwrap(s));
+	return 0;
+}
+
+void
+jout_set_bool(struct jout *obj, const char *key, int v)
+{
+	jout_set(obj, key, jwrap(json_boolean(v)));
+}
+
+int
 jout_print(struct jout *j, FILE *out, struct err *err)
 {
 	if (json_dumpf(jnode(j), out, JSON_INDENT(2)) == -1 ||
@@ -514,6 +610,26 @@ jout_print(struct jout *j, FILE *out, struct err *err)
 		return err_set(err, ERR_IO, "writing JSON output: %s",
 		    strerror(errno));
 	return 0;
+}
+
+int
+jout_dump(struct jout *j, size_t max, struct buf *out)
+{
+	const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
+	char *text;
+	size_t n;
+	int rc = -1;
+
+	n = json_dumpb(jnode(j), NULL, 0, flags);
+	if (n == 0 || n > max)
+		return -1;
+	text = xmalloc(n);
+	if (json_dumpb(jnode(j), text, n, flags) == n) {
+		buf_reset(out);
+		rc = buf_add(out, text, n);
+	}
+	freezero(text, n);
+	return rc;
 }
 
 void

@@ -2,8 +2,9 @@
 /*
  * json.h -- the OAuth token endpoint's JSON replies (RFC 6749 §5, RFC 8628
  * §3.2), a JWT payload reader for diagnostics, and a document builder for
- * the program's own JSON output. Only json.c and token_record.c include
- * jansson; jansson's memory is wiped when it is freed.
+ * the program's own JSON output, and a member reader and compact writer
+ * for the token record's stored form (token_record.c). Only json.c
+ * includes jansson; jansson's memory is wiped when it is freed.
  */
 #ifndef JSON_H
 #define JSON_H
@@ -42,8 +43,7 @@ struct json_token {
 
 /*
  * Makes jansson wipe every block it frees. Idempotent; called by every
- * entry point of json.c and token_record.c before jansson allocates
- * anything.
+ * entry point of json.c before jansson allocates anything.
  */
 void	json_secure_alloc(void);
 
@@ -91,8 +91,17 @@ void	jout_set_str(struct jout *obj, const char *key, const char *v);
 void	jout_set_int(struct jout *obj, const char *key, long long v);
 void	jout_set_null(struct jout *obj, const char *key);
 void	jout_append(struct jout *arr, struct jout *child);
+/* As jout_set_str, but -1 (nothing added) when v is not valid UTF-8. */
+int	jout_set_exact(struct jout *obj, const char *key, const char *v);
+void	jout_set_bool(struct jout *obj, const char *key, int v);
 /* The document, indented by 2, and a newline. Errors: ERR_IO. */
 int	jout_print(struct jout *, FILE *out, struct err *err);
+/*
+ * The document written compactly (members in order) into out, replacing
+ * its content; the scratch copy is wiped. -1 when it would be longer
+ * than max bytes or out refuses it.
+ */
+int	jout_dump(struct jout *, size_t max, struct buf *out);
 void	jout_free(struct jout *);	/* NULL is fine */
 
 /*
@@ -136,6 +145,23 @@ size_t	json_redact(const char *text, size_t len, const char *const *keys,
  */
 int	json_string_member(const char *text, size_t len, const char *key,
 	    char *dst, size_t size);
+
+/*
+ * Reading a JSON object member by member (the token record's stored
+ * form). jin_parse: the object in text[0..len), duplicate keys refused;
+ * NULL when text is not a JSON object, with *line the line jansson
+ * stopped at (-1 when it parsed but is not an object). The getters give
+ * 0 when key is absent or null, 1 and *v when its value has the type
+ * asked, -1 when it has another type. A string points into the object
+ * and lives until jin_free. Values live in the wiping allocator.
+ */
+struct jin;
+
+struct jin *jin_parse(const char *text, size_t len, int *line);
+int	jin_str(struct jin *, const char *key, const char **v);
+int	jin_int(struct jin *, const char *key, long long *v);
+int	jin_bool(struct jin *, const char *key, int *v);
+void	jin_free(struct jin *);		/* NULL is fine */
 
 /* The jansson version the program runs with, e.g. "2.14". */
 const char *json_library_version(void);

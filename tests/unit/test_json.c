@@ -281,6 +281,51 @@ test_jout(void **state)
 	jout_free(NULL);
 }
 
+/* The member reader and the compact writer (the token record's form). */
+static void
+test_jin_jout_dump(void **state)
+{
+	static const char doc[] = "{\"s\":\"v\",\"i\":-3,\"b\":true,"
+	    "\"n\":null}";
+	struct jin *j;
+	struct jout *o;
+	struct buf b;
+	const char *sv;
+	long long iv;
+	int bv, line;
+
+	(void)state;
+	assert_non_null(j = jin_parse(doc, strlen(doc), &line));
+	assert_int_equal(jin_str(j, "s", &sv), 1);
+	assert_string_equal(sv, "v");
+	assert_int_equal(jin_int(j, "i", &iv), 1);
+	assert_int_equal(iv, -3);
+	assert_int_equal(jin_bool(j, "b", &bv), 1);
+	assert_int_equal(bv, 1);
+	assert_int_equal(jin_str(j, "n", &sv), 0);	/* null */
+	assert_int_equal(jin_int(j, "absent", &iv), 0);
+	assert_int_equal(jin_int(j, "s", &iv), -1);	/* wrong type */
+	assert_int_equal(jin_bool(j, "i", &bv), -1);
+	assert_int_equal(jin_str(j, "b", &sv), -1);
+	jin_free(j);
+	assert_null(jin_parse("[1]", 3, &line));
+	assert_null(jin_parse("{\"a\":1,\"a\":2}", 13, &line));
+	assert_null(jin_parse("{\n\"a\":", 7, &line));
+	assert_int_equal(line, 2);
+
+	o = jout_object();
+	assert_int_equal(jout_set_exact(o, "z", "x"), 0);
+	assert_int_equal(jout_set_exact(o, "bad", "\xff"), -1);
+	jout_set_int(o, "a", 7);
+	jout_set_bool(o, "f", 0);
+	buf_init(&b, 64, BUF_SECRET);
+	assert_int_equal(jout_dump(o, 64, &b), 0);
+	assert_string_equal(buf_str(&b), "{\"z\":\"x\",\"a\":7,\"f\":false}");
+	assert_int_equal(jout_dump(o, 10, &b), -1);	/* longer than max */
+	jout_free(o);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -293,6 +338,7 @@ main(void)
 		cmocka_unit_test(test_oversize),
 		cmocka_unit_test(test_jwt),
 		cmocka_unit_test(test_jout),
+		cmocka_unit_test(test_jin_jout_dump),
 	};
 
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
