@@ -1,15 +1,37 @@
 /* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
-/* crypto.c -- OpenSSL's primitives for the rest of the program; see crypto.h. */
+/*
+ * crypto.c -- OpenSSL's primitives for the rest of the program, and the
+ * certificate and private key that sign client assertions; see crypto.h.
+ */
 #include "common.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
 
+#include "buf.h"
 #include "crypto.h"
+#include "status.h"
+
+#define CRYPTO_ES256_HALF	32		/* r and s of a P-256 signature */
+
+struct crypto_signer {
+	X509		*x;
+	EVP_PKEY	*k;
+};
 
 int
 crypto_random(void *dst, size_t n)
@@ -115,4 +137,260 @@ crypto_gcm_open(const unsigned char key[CRYPTO_GCM_KEY_LEN],
 	if (!ok && len > 0)
 		explicit_bzero(pt, len);
 	return ok ? 0 : -1;
+}
+
+/*
+ * --- The certificate and the key that sign client assertions ---------------
+ */
+
+/* The first OpenSSL error as text, for a message. */
+static const char *
+ossl_reason(void)
+{
+	static char text[160];
+	unsigned long e = ERR_get_error();
+
+	if (e == 0)
+		return "unknown error";
+	ERR_error_string_n(e, text, sizeof(text));
+	ERR_clear_error();
+	return text;
+}
+
+static int
+load_cert(const char *path, X509 **out, struct err *err)
+{
+	struct stat sb;
+	BIO *bio;
+	X509 *x;
+
+	*out = NULL;
+	if (stat(path, &sb) == -1)
+		return err_set(err, ERR_CONFIG, "client_certificate %s: %s; "
+		    "fix the path", path, strerror(errno));
+	if (!S_ISREG(sb.st_mode) || sb.st_size > CRYPTO_MAX_CERT_FILE)
+		return err_set(err, ERR_CONFIG, "client_certificate %s is not "
+		    "a PEM certificate file (at most %d bytes)", path,
+		    CRYPTO_MAX_CERT_FILE);
+	if ((bio = BIO_new_file(path, "r")) == NULL)
+		return err_set(err, ERR_CONFIG, "client_certificate %s: %s",
+		    path, strerror(errno));
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (x == NULL) {
+		ERR_clear_error();
+		return err_set(err, ERR_CONFIG, "client_certificate %s holds no "
+		    "PEM certificate (-----BEGIN CERTIFICATE-----); give the "
+		    "certificate uploaded to the application, not the key",
+		    path);
+	}
+	*out = x;
+	return 0;
+}
+
+int
+crypto_signer_check_validity(const struct crypto_signer *s, const char *path,
+    time_t now, struct err *err)
+{
+	if (X509_cmp_time(X509_get0_notAfter(s->x), &now) < 0)
+		return err_set(err, ERR_CONFIG, "client_certificate %s has "
+		    "expired: create a new key and certificate, upload it to "
+		    "the application and run 'oauthmail secret ACCOUNT --key "
+		    "FILE'", path);
+	return 0;
+}
+
+/* Never prompts: a key with a passphrase is refused. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+static int
+load_key(const char *pem, size_t len, EVP_PKEY **out, struct err *err)
+{
+	BIO *bio;
+	EVP_PKEY *k;
+	char group[64];
+	size_t glen;
+
+	*out = NULL;
+	if (len == 0 || len > CRYPTO_MAX_KEY || len > INT32_MAX)
+		return err_set(err, ERR_CONFIG, "the private key is empty or "
+		    "larger than %d bytes", CRYPTO_MAX_KEY);
+	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return err_set(err, ERR_OS, "OpenSSL: %s", ossl_reason());
+	k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	BIO_free(bio);
+	if (k == NULL) {
+		ERR_clear_error();
+		return err_set(err, ERR_CONFIG, "the private key is not an "
+		    "unencrypted PEM private key; decrypt it first: openssl "
+		    "pkey -in KEY -out KEY.plain");
+	}
+	if (EVP_PKEY_is_a(k, "RSA")) {
+		if (EVP_PKEY_get_bits(k) < CRYPTO_MIN_RSA_BITS) {
+			EVP_PKEY_free(k);
+			return err_set(err, ERR_CONFIG, "the RSA private key "
+			    "has fewer than %d bits; create a new one",
+			    CRYPTO_MIN_RSA_BITS);
+		}
+	} else if (!EVP_PKEY_is_a(k, "EC") ||
+	    EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME,
+	    group, sizeof(group), &glen) != 1 ||
+	    strcmp(group, "prime256v1") != 0) {
+		EVP_PKEY_free(k);
+		ERR_clear_error();
+		return err_set(err, ERR_CONFIG, "the private key is neither "
+		    "RSA nor EC P-256; use one of those");
+	}
+	*out = k;
+	return 0;
+}
+
+/* The certificate and key, checked to be a pair. */
+static int
+load_pair(const char *cert_path, const char *pem, size_t len, X509 **x,
+    EVP_PKEY **k, struct err *err)
+{
+	if (load_cert(cert_path, x, err) == -1)
+		return -1;
+	if (load_key(pem, len, k, err) == -1) {
+		X509_free(*x);
+		*x = NULL;
+		return -1;
+	}
+	if (X509_check_private_key(*x, *k) != 1) {
+		ERR_clear_error();
+		X509_free(*x);
+		EVP_PKEY_free(*k);
+		*x = NULL;
+		*k = NULL;
+		return err_set(err, ERR_CONFIG, "the private key does not "
+		    "belong to the certificate %s; give the key it was made "
+		    "with", cert_path);
+	}
+	return 0;
+}
+
+int
+crypto_signer_load(const char *cert_path, const char *key_pem, size_t key_len,
+    struct crypto_signer **out, struct err *err)
+{
+	struct crypto_signer *s;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return err_set(err, ERR_OS, "out of memory");
+	if (load_pair(cert_path, key_pem, key_len, &s->x, &s->k, err) == -1) {
+		free(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+crypto_signer_free(struct crypto_signer *s)
+{
+	if (s == NULL)
+		return;
+	X509_free(s->x);
+	EVP_PKEY_free(s->k);
+	free(s);
+}
+
+int
+crypto_signer_is_rsa(const struct crypto_signer *s)
+{
+	return EVP_PKEY_is_a(s->k, "RSA");
+}
+
+int
+crypto_signer_thumbprint(const struct crypto_signer *s, int sha256,
+    unsigned char d[CRYPTO_SHA256_LEN], size_t *len, struct err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n;
+
+	if (X509_digest(s->x, sha256 ? EVP_sha256() : EVP_sha1(), md,
+	    &n) != 1)
+		return err_set(err, ERR_OS, "OpenSSL: certificate digest: %s",
+		    ossl_reason());
+	if (n > CRYPTO_SHA256_LEN)
+		return err_set(err, ERR_INTERNAL, "certificate digest too "
+		    "long");
+	memcpy(d, md, n);
+	*len = n;
+	return 0;
+}
+
+/* JWS ES256 wants r || s, 32 bytes each, not OpenSSL's DER. */
+static int
+ecdsa_raw(const unsigned char *der, size_t len, unsigned char *raw,
+    struct err *err)
+{
+	const unsigned char *p = der;
+	const BIGNUM *r, *s;
+	ECDSA_SIG *sig;
+	int ok;
+
+	if ((sig = d2i_ECDSA_SIG(NULL, &p, (long)len)) == NULL)
+		return err_set(err, ERR_OS, "OpenSSL: ECDSA signature: %s",
+		    ossl_reason());
+	ECDSA_SIG_get0(sig, &r, &s);
+	ok = BN_bn2binpad(r, raw, CRYPTO_ES256_HALF) == CRYPTO_ES256_HALF &&
+	    BN_bn2binpad(s, raw + CRYPTO_ES256_HALF, CRYPTO_ES256_HALF) ==
+	    CRYPTO_ES256_HALF;
+	ECDSA_SIG_free(sig);
+	if (!ok)
+		return err_set(err, ERR_OS, "OpenSSL: ECDSA signature out of "
+		    "range");
+	return 0;
+}
+
+int
+crypto_signer_sign(const struct crypto_signer *s, const char *alg,
+    const void *data, size_t len, struct buf *out, struct err *err)
+{
+	EVP_MD_CTX *md;
+	EVP_PKEY_CTX *pctx = NULL;
+	unsigned char *sig = NULL, raw[2 * CRYPTO_ES256_HALF];
+	size_t slen = 0;
+	int rc = -1;
+
+	if ((md = EVP_MD_CTX_new()) == NULL)
+		return err_set(err, ERR_OS, "OpenSSL: out of memory");
+	if (EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, s->k) != 1 ||
+	    (strcmp(alg, "PS256") == 0 &&
+	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) !=
+	    1)) ||
+	    EVP_DigestSign(md, NULL, &slen, data, len) != 1 ||
+	    (sig = OPENSSL_malloc(slen)) == NULL ||
+	    EVP_DigestSign(md, sig, &slen, data, len) != 1) {
+		err_set(err, ERR_OS, "OpenSSL: signing the assertion: %s",
+		    ossl_reason());
+		goto out;
+	}
+	if (strcmp(alg, "ES256") == 0) {
+		if (ecdsa_raw(sig, slen, raw, err) == -1)
+			goto out;
+		memcpy(sig, raw, sizeof(raw));
+		slen = sizeof(raw);
+	}
+	if (buf_add(out, sig, slen) == -1) {
+		err_set(err, ERR_INTERNAL, "assertion too large");
+		goto out;
+	}
+	rc = 0;
+ out:
+	OPENSSL_free(sig);
+	EVP_MD_CTX_free(md);
+	return rc;
 }

@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: ISC; Copyright (c) 2026 The oauthmail authors */
 /*
  * crypto.h -- the cryptographic primitives, from OpenSSL 3 (EVP): random
- * bytes, base64 encoding, SHA-256 and AES-256-GCM. With tls.c (the TLS
- * connection) and jwt.c (signing client assertions), the only place that
- * includes OpenSSL (scripts/check-layers). Callers build on these: util.c
- * (ids, base64), seal.c (the sealed token copy), login.c (PKCE).
+ * bytes, base64 encoding, SHA-256, AES-256-GCM, and the certificate and
+ * private key that sign client assertions. With tls.c (the TLS
+ * connection), the only place that includes OpenSSL (scripts/check-layers);
+ * no OpenSSL type appears here. Callers build on these: util.c (ids,
+ * base64), seal.c (the sealed token copy), login.c (PKCE), jwt.c (the
+ * client assertion's header, claims and signature).
  */
 #ifndef CRYPTO_H
 #define CRYPTO_H
 
+#include <time.h>
+
 #include "common.h"
 #include "buf.h"
+#include "status.h"
 
 #define CRYPTO_SHA256_LEN	32
 #define CRYPTO_GCM_KEY_LEN	32
@@ -51,5 +56,40 @@ int	crypto_gcm_open(const unsigned char key[CRYPTO_GCM_KEY_LEN],
 	    const unsigned char nonce[CRYPTO_GCM_NONCE_LEN],
 	    const struct crypto_aad *aad, const unsigned char *ct, size_t len,
 	    const unsigned char tag[CRYPTO_GCM_TAG_LEN], unsigned char *pt);
+
+/*
+ * A certificate and its private key, for signing client assertions
+ * (jwt.c). crypto_signer_load: the first PEM certificate in the file at
+ * cert_path (at most CRYPTO_MAX_CERT_FILE bytes) and the unencrypted PEM
+ * private key key_pem[0..key_len) (never prompts for a passphrase; RSA of
+ * at least CRYPTO_MIN_RSA_BITS bits or EC P-256), checked to be a pair.
+ * The messages speak of client_certificate and the private key, as the
+ * user meets them. Errors: ERR_CONFIG (the certificate or the key
+ * unusable, or not a pair: the message names the file and the fix),
+ * ERR_OS (OpenSSL failed).
+ */
+#define CRYPTO_MIN_RSA_BITS	2048
+#define CRYPTO_MAX_CERT_FILE	(64 * 1024)
+#define CRYPTO_MAX_KEY		LIM_TOKEN
+struct crypto_signer;
+
+int	crypto_signer_load(const char *cert_path, const char *key_pem,
+	    size_t key_len, struct crypto_signer **out, struct err *err);
+void	crypto_signer_free(struct crypto_signer *);	/* NULL is fine */
+/* ERR_CONFIG when the certificate (read from path) expired before now. */
+int	crypto_signer_check_validity(const struct crypto_signer *,
+	    const char *path, time_t now, struct err *err);
+/* 1 for an RSA key, 0 for EC P-256. */
+int	crypto_signer_is_rsa(const struct crypto_signer *);
+/* The certificate's SHA-1 (sha256 0) or SHA-256 thumbprint: its DER's. */
+int	crypto_signer_thumbprint(const struct crypto_signer *, int sha256,
+	    unsigned char d[CRYPTO_SHA256_LEN], size_t *len, struct err *err);
+/*
+ * Signs data[0..len) with SHA-256 as JWS alg says ("RS256": PKCS #1
+ * v1.5, "PS256": PSS, "ES256": ECDSA as r || s, 32 bytes each) and
+ * appends the signature to out. Errors: ERR_OS, ERR_INTERNAL (out full).
+ */
+int	crypto_signer_sign(const struct crypto_signer *, const char *alg,
+	    const void *data, size_t len, struct buf *out, struct err *err);
 
 #endif

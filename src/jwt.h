@@ -3,8 +3,9 @@
  * jwt.h -- client assertions (RFC 7523 §2.2, OpenID Connect
  * private_key_jwt): the signed JWT an application presents at the token
  * endpoint instead of a client secret, and the federated assertion files
- * of workload identity. The crypto module: OpenSSL 3 EVP signs; nothing
- * here reads the keyring or the configuration.
+ * of workload identity. crypto.c loads the certificate and the key and
+ * signs (OpenSSL 3 EVP); nothing here reads the keyring or the
+ * configuration.
  *
  * A signed assertion has the header {"alg", "typ":"JWT", "x5t",
  * "x5t#S256"} (the certificate's SHA-1 and SHA-256 thumbprints, base64url
@@ -13,7 +14,7 @@
  * random bits, base64url), iat = nbf = now, exp = now + JWT_LIFETIME.
  *
  * The private key is PEM text in a caller's BUF_SECRET buffer; the
- * EVP_PKEY parsed from it is freed before each function returns. A key
+ * key crypto.c parses from it is freed before each function returns. A key
  * with a passphrase is refused (nothing may prompt), as is an RSA key of
  * fewer than JWT_MIN_RSA_BITS bits or an EC key on another curve than
  * P-256.
@@ -25,12 +26,13 @@
 
 #include "common.h"
 #include "buf.h"
+#include "crypto.h"
 #include "status.h"
 
 #define JWT_LIFETIME		300		/* seconds an assertion lives */
-#define JWT_MIN_RSA_BITS	2048
-#define JWT_MAX_CERT_FILE	(64 * 1024)	/* client_certificate */
-#define JWT_MAX_KEY		LIM_TOKEN	/* PEM private key */
+#define JWT_MIN_RSA_BITS	CRYPTO_MIN_RSA_BITS
+#define JWT_MAX_CERT_FILE	CRYPTO_MAX_CERT_FILE	/* client_certificate */
+#define JWT_MAX_KEY		CRYPTO_MAX_KEY		/* PEM private key */
 #define JWT_MAX_ASSERTION	LIM_TOKEN	/* a signed or federated JWT */
 
 /*
