@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,9 +26,8 @@
 
 #include "buf.h"
 #include "crypto.h"
-#include "status.h"
 
-#define CRYPTO_ES256_HALF	32		/* r and s of a P-256 signature */
+#define CRYPTO_ES256_HALF	32	/* r and s of a P-256 signature */
 
 struct crypto_signer {
 	X509		*x;
@@ -143,6 +144,22 @@ crypto_gcm_open(const unsigned char key[CRYPTO_GCM_KEY_LEN],
  * --- The certificate and the key that sign client assertions ---------------
  */
 
+/* A signer's failure: the message into why; returns code. */
+static int
+why_set(char why[CRYPTO_WHY_LEN], int code, const char *fmt, ...)
+    OM_PRINTF(3, 4);
+
+static int
+why_set(char why[CRYPTO_WHY_LEN], int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(why, CRYPTO_WHY_LEN, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
 /* The first OpenSSL error as text, for a message. */
 static const char *
 ossl_reason(void)
@@ -158,7 +175,7 @@ ossl_reason(void)
 }
 
 static int
-load_cert(const char *path, X509 **out, struct err *err)
+load_cert(const char *path, X509 **out, char why[CRYPTO_WHY_LEN])
 {
 	struct stat sb;
 	BIO *bio;
@@ -166,21 +183,21 @@ load_cert(const char *path, X509 **out, struct err *err)
 
 	*out = NULL;
 	if (stat(path, &sb) == -1)
-		return err_set(err, ERR_CONFIG, "client_certificate %s: %s; "
+		return why_set(why, CRYPTO_EUSER, "client_certificate %s: %s; "
 		    "fix the path", path, strerror(errno));
 	if (!S_ISREG(sb.st_mode) || sb.st_size > CRYPTO_MAX_CERT_FILE)
-		return err_set(err, ERR_CONFIG, "client_certificate %s is not "
-		    "a PEM certificate file (at most %d bytes)", path,
+		return why_set(why, CRYPTO_EUSER, "client_certificate %s is "
+		    "not a PEM certificate file (at most %d bytes)", path,
 		    CRYPTO_MAX_CERT_FILE);
 	if ((bio = BIO_new_file(path, "r")) == NULL)
-		return err_set(err, ERR_CONFIG, "client_certificate %s: %s",
+		return why_set(why, CRYPTO_EUSER, "client_certificate %s: %s",
 		    path, strerror(errno));
 	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
 	BIO_free(bio);
 	if (x == NULL) {
 		ERR_clear_error();
-		return err_set(err, ERR_CONFIG, "client_certificate %s holds no "
-		    "PEM certificate (-----BEGIN CERTIFICATE-----); give the "
+		return why_set(why, CRYPTO_EUSER, "client_certificate %s holds "
+		    "no PEM certificate (-----BEGIN CERTIFICATE-----); give the "
 		    "certificate uploaded to the application, not the key",
 		    path);
 	}
@@ -190,10 +207,10 @@ load_cert(const char *path, X509 **out, struct err *err)
 
 int
 crypto_signer_check_validity(const struct crypto_signer *s, const char *path,
-    time_t now, struct err *err)
+    time_t now, char why[CRYPTO_WHY_LEN])
 {
 	if (X509_cmp_time(X509_get0_notAfter(s->x), &now) < 0)
-		return err_set(err, ERR_CONFIG, "client_certificate %s has "
+		return why_set(why, CRYPTO_EUSER, "client_certificate %s has "
 		    "expired: create a new key and certificate, upload it to "
 		    "the application and run 'oauthmail secret ACCOUNT --key "
 		    "FILE'", path);
@@ -212,7 +229,7 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
 }
 
 static int
-load_key(const char *pem, size_t len, EVP_PKEY **out, struct err *err)
+load_key(const char *pem, size_t len, EVP_PKEY **out, char why[CRYPTO_WHY_LEN])
 {
 	BIO *bio;
 	EVP_PKEY *k;
@@ -221,22 +238,22 @@ load_key(const char *pem, size_t len, EVP_PKEY **out, struct err *err)
 
 	*out = NULL;
 	if (len == 0 || len > CRYPTO_MAX_KEY || len > INT32_MAX)
-		return err_set(err, ERR_CONFIG, "the private key is empty or "
+		return why_set(why, CRYPTO_EUSER, "the private key is empty or "
 		    "larger than %d bytes", CRYPTO_MAX_KEY);
 	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
-		return err_set(err, ERR_OS, "OpenSSL: %s", ossl_reason());
+		return why_set(why, CRYPTO_ELIB, "OpenSSL: %s", ossl_reason());
 	k = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	BIO_free(bio);
 	if (k == NULL) {
 		ERR_clear_error();
-		return err_set(err, ERR_CONFIG, "the private key is not an "
+		return why_set(why, CRYPTO_EUSER, "the private key is not an "
 		    "unencrypted PEM private key; decrypt it first: openssl "
 		    "pkey -in KEY -out KEY.plain");
 	}
 	if (EVP_PKEY_is_a(k, "RSA")) {
 		if (EVP_PKEY_get_bits(k) < CRYPTO_MIN_RSA_BITS) {
 			EVP_PKEY_free(k);
-			return err_set(err, ERR_CONFIG, "the RSA private key "
+			return why_set(why, CRYPTO_EUSER, "the RSA private key "
 			    "has fewer than %d bits; create a new one",
 			    CRYPTO_MIN_RSA_BITS);
 		}
@@ -246,7 +263,7 @@ load_key(const char *pem, size_t len, EVP_PKEY **out, struct err *err)
 	    strcmp(group, "prime256v1") != 0) {
 		EVP_PKEY_free(k);
 		ERR_clear_error();
-		return err_set(err, ERR_CONFIG, "the private key is neither "
+		return why_set(why, CRYPTO_EUSER, "the private key is neither "
 		    "RSA nor EC P-256; use one of those");
 	}
 	*out = k;
@@ -256,14 +273,16 @@ load_key(const char *pem, size_t len, EVP_PKEY **out, struct err *err)
 /* The certificate and key, checked to be a pair. */
 static int
 load_pair(const char *cert_path, const char *pem, size_t len, X509 **x,
-    EVP_PKEY **k, struct err *err)
+    EVP_PKEY **k, char why[CRYPTO_WHY_LEN])
 {
-	if (load_cert(cert_path, x, err) == -1)
-		return -1;
-	if (load_key(pem, len, k, err) == -1) {
+	int rc;
+
+	if ((rc = load_cert(cert_path, x, why)) < 0)
+		return rc;
+	if ((rc = load_key(pem, len, k, why)) < 0) {
 		X509_free(*x);
 		*x = NULL;
-		return -1;
+		return rc;
 	}
 	if (X509_check_private_key(*x, *k) != 1) {
 		ERR_clear_error();
@@ -271,7 +290,7 @@ load_pair(const char *cert_path, const char *pem, size_t len, X509 **x,
 		EVP_PKEY_free(*k);
 		*x = NULL;
 		*k = NULL;
-		return err_set(err, ERR_CONFIG, "the private key does not "
+		return why_set(why, CRYPTO_EUSER, "the private key does not "
 		    "belong to the certificate %s; give the key it was made "
 		    "with", cert_path);
 	}
@@ -280,16 +299,18 @@ load_pair(const char *cert_path, const char *pem, size_t len, X509 **x,
 
 int
 crypto_signer_load(const char *cert_path, const char *key_pem, size_t key_len,
-    struct crypto_signer **out, struct err *err)
+    struct crypto_signer **out, char why[CRYPTO_WHY_LEN])
 {
 	struct crypto_signer *s;
+	int rc;
 
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return err_set(err, ERR_OS, "out of memory");
-	if (load_pair(cert_path, key_pem, key_len, &s->x, &s->k, err) == -1) {
+		return why_set(why, CRYPTO_ELIB, "out of memory");
+	if ((rc = load_pair(cert_path, key_pem, key_len, &s->x, &s->k,
+	    why)) < 0) {
 		free(s);
-		return -1;
+		return rc;
 	}
 	*out = s;
 	return 0;
@@ -313,17 +334,18 @@ crypto_signer_is_rsa(const struct crypto_signer *s)
 
 int
 crypto_signer_thumbprint(const struct crypto_signer *s, int sha256,
-    unsigned char d[CRYPTO_SHA256_LEN], size_t *len, struct err *err)
+    unsigned char d[CRYPTO_SHA256_LEN], size_t *len,
+    char why[CRYPTO_WHY_LEN])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n;
 
 	if (X509_digest(s->x, sha256 ? EVP_sha256() : EVP_sha1(), md,
 	    &n) != 1)
-		return err_set(err, ERR_OS, "OpenSSL: certificate digest: %s",
-		    ossl_reason());
+		return why_set(why, CRYPTO_ELIB, "OpenSSL: certificate "
+		    "digest: %s", ossl_reason());
 	if (n > CRYPTO_SHA256_LEN)
-		return err_set(err, ERR_INTERNAL, "certificate digest too "
+		return why_set(why, CRYPTO_EINTERNAL, "certificate digest too "
 		    "long");
 	memcpy(d, md, n);
 	*len = n;
@@ -333,7 +355,7 @@ crypto_signer_thumbprint(const struct crypto_signer *s, int sha256,
 /* JWS ES256 wants r || s, 32 bytes each, not OpenSSL's DER. */
 static int
 ecdsa_raw(const unsigned char *der, size_t len, unsigned char *raw,
-    struct err *err)
+    char why[CRYPTO_WHY_LEN])
 {
 	const unsigned char *p = der;
 	const BIGNUM *r, *s;
@@ -341,7 +363,7 @@ ecdsa_raw(const unsigned char *der, size_t len, unsigned char *raw,
 	int ok;
 
 	if ((sig = d2i_ECDSA_SIG(NULL, &p, (long)len)) == NULL)
-		return err_set(err, ERR_OS, "OpenSSL: ECDSA signature: %s",
+		return why_set(why, CRYPTO_ELIB, "OpenSSL: ECDSA signature: %s",
 		    ossl_reason());
 	ECDSA_SIG_get0(sig, &r, &s);
 	ok = BN_bn2binpad(r, raw, CRYPTO_ES256_HALF) == CRYPTO_ES256_HALF &&
@@ -349,14 +371,14 @@ ecdsa_raw(const unsigned char *der, size_t len, unsigned char *raw,
 	    CRYPTO_ES256_HALF;
 	ECDSA_SIG_free(sig);
 	if (!ok)
-		return err_set(err, ERR_OS, "OpenSSL: ECDSA signature out of "
-		    "range");
+		return why_set(why, CRYPTO_ELIB, "OpenSSL: ECDSA signature "
+		    "out of range");
 	return 0;
 }
 
 int
 crypto_signer_sign(const struct crypto_signer *s, const char *alg,
-    const void *data, size_t len, struct buf *out, struct err *err)
+    const void *data, size_t len, struct buf *out, char why[CRYPTO_WHY_LEN])
 {
 	EVP_MD_CTX *md;
 	EVP_PKEY_CTX *pctx = NULL;
@@ -365,7 +387,7 @@ crypto_signer_sign(const struct crypto_signer *s, const char *alg,
 	int rc = -1;
 
 	if ((md = EVP_MD_CTX_new()) == NULL)
-		return err_set(err, ERR_OS, "OpenSSL: out of memory");
+		return why_set(why, CRYPTO_ELIB, "OpenSSL: out of memory");
 	if (EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, s->k) != 1 ||
 	    (strcmp(alg, "PS256") == 0 &&
 	    (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
@@ -374,18 +396,18 @@ crypto_signer_sign(const struct crypto_signer *s, const char *alg,
 	    EVP_DigestSign(md, NULL, &slen, data, len) != 1 ||
 	    (sig = OPENSSL_malloc(slen)) == NULL ||
 	    EVP_DigestSign(md, sig, &slen, data, len) != 1) {
-		err_set(err, ERR_OS, "OpenSSL: signing the assertion: %s",
-		    ossl_reason());
+		rc = why_set(why, CRYPTO_ELIB, "OpenSSL: signing the "
+		    "assertion: %s", ossl_reason());
 		goto out;
 	}
 	if (strcmp(alg, "ES256") == 0) {
-		if (ecdsa_raw(sig, slen, raw, err) == -1)
+		if ((rc = ecdsa_raw(sig, slen, raw, why)) < 0)
 			goto out;
 		memcpy(sig, raw, sizeof(raw));
 		slen = sizeof(raw);
 	}
 	if (buf_add(out, sig, slen) == -1) {
-		err_set(err, ERR_INTERNAL, "assertion too large");
+		rc = why_set(why, CRYPTO_EINTERNAL, "assertion too large");
 		goto out;
 	}
 	rc = 0;

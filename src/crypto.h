@@ -15,7 +15,6 @@
 
 #include "common.h"
 #include "buf.h"
-#include "status.h"
 
 #define CRYPTO_SHA256_LEN	32
 #define CRYPTO_GCM_KEY_LEN	32
@@ -63,33 +62,39 @@ int	crypto_gcm_open(const unsigned char key[CRYPTO_GCM_KEY_LEN],
  * cert_path (at most CRYPTO_MAX_CERT_FILE bytes) and the unencrypted PEM
  * private key key_pem[0..key_len) (never prompts for a passphrase; RSA of
  * at least CRYPTO_MIN_RSA_BITS bits or EC P-256), checked to be a pair.
- * The messages speak of client_certificate and the private key, as the
- * user meets them. Errors: ERR_CONFIG (the certificate or the key
- * unusable, or not a pair: the message names the file and the fix),
- * ERR_OS (OpenSSL failed).
+ * On failure the functions below return one of CRYPTO_E* and put in why
+ * the message, as the user meets it (it speaks of client_certificate and
+ * the private key, and says the fix).
  */
 #define CRYPTO_MIN_RSA_BITS	2048
 #define CRYPTO_MAX_CERT_FILE	(64 * 1024)
 #define CRYPTO_MAX_KEY		LIM_TOKEN
+#define CRYPTO_WHY_LEN		512
+#define CRYPTO_EUSER		(-1)	/* the certificate or key unusable */
+#define CRYPTO_ELIB		(-2)	/* OpenSSL failed */
+#define CRYPTO_EINTERNAL	(-3)	/* a bug: out full, odd digest */
 struct crypto_signer;
 
 int	crypto_signer_load(const char *cert_path, const char *key_pem,
-	    size_t key_len, struct crypto_signer **out, struct err *err);
+	    size_t key_len, struct crypto_signer **out,
+	    char why[CRYPTO_WHY_LEN]);
 void	crypto_signer_free(struct crypto_signer *);	/* NULL is fine */
-/* ERR_CONFIG when the certificate (read from path) expired before now. */
+/* CRYPTO_EUSER when the certificate (read from path) expired before now. */
 int	crypto_signer_check_validity(const struct crypto_signer *,
-	    const char *path, time_t now, struct err *err);
+	    const char *path, time_t now, char why[CRYPTO_WHY_LEN]);
 /* 1 for an RSA key, 0 for EC P-256. */
 int	crypto_signer_is_rsa(const struct crypto_signer *);
 /* The certificate's SHA-1 (sha256 0) or SHA-256 thumbprint: its DER's. */
 int	crypto_signer_thumbprint(const struct crypto_signer *, int sha256,
-	    unsigned char d[CRYPTO_SHA256_LEN], size_t *len, struct err *err);
+	    unsigned char d[CRYPTO_SHA256_LEN], size_t *len,
+	    char why[CRYPTO_WHY_LEN]);
 /*
  * Signs data[0..len) with SHA-256 as JWS alg says ("RS256": PKCS #1
  * v1.5, "PS256": PSS, "ES256": ECDSA as r || s, 32 bytes each) and
- * appends the signature to out. Errors: ERR_OS, ERR_INTERNAL (out full).
+ * appends the signature to out (CRYPTO_EINTERNAL when it is full).
  */
 int	crypto_signer_sign(const struct crypto_signer *, const char *alg,
-	    const void *data, size_t len, struct buf *out, struct err *err);
+	    const void *data, size_t len, struct buf *out,
+	    char why[CRYPTO_WHY_LEN]);
 
 #endif

@@ -37,14 +37,27 @@ jwt_alg_valid(const char *alg)
 	return 0;
 }
 
+/* crypto.c's failure (CRYPTO_E*) and its message as an error. */
+static int
+signer_fail(int rc, const char *why, struct err *err)
+{
+	enum err_class c = rc == CRYPTO_EUSER ? ERR_CONFIG :
+	    rc == CRYPTO_ELIB ? ERR_OS : ERR_INTERNAL;
+
+	return err_set(err, c, "%s", why);
+}
+
 int
 jwt_check_key(const char *cert_path, const char *key_pem, size_t key_len,
     struct err *err)
 {
 	struct crypto_signer *s;
+	char why[CRYPTO_WHY_LEN];
+	int rc;
 
-	if (crypto_signer_load(cert_path, key_pem, key_len, &s, err) == -1)
-		return -1;
+	if ((rc = crypto_signer_load(cert_path, key_pem, key_len, &s,
+	    why)) < 0)
+		return signer_fail(rc, why, err);
 	crypto_signer_free(s);
 	return 0;
 }
@@ -80,10 +93,12 @@ thumbprint(struct buf *b, const struct crypto_signer *s, int sha256,
     struct err *err)
 {
 	unsigned char d[CRYPTO_SHA256_LEN];
+	char why[CRYPTO_WHY_LEN];
 	size_t n;
+	int rc;
 
-	if (crypto_signer_thumbprint(s, sha256, d, &n, err) == -1)
-		return -1;
+	if ((rc = crypto_signer_thumbprint(s, sha256, d, &n, why)) < 0)
+		return signer_fail(rc, why, err);
 	if (util_b64url_encode(b, d, n) == -1)
 		return err_set(err, ERR_INTERNAL, "assertion header too large");
 	return 0;
@@ -158,11 +173,16 @@ add_signature(struct buf *out, const struct crypto_signer *s, const char *alg,
     struct err *err)
 {
 	struct buf sig;
-	int rc = -1;
+	char why[CRYPTO_WHY_LEN];
+	int rc;
 
 	buf_init(&sig, JWT_MAX_ASSERTION, 0);
-	if (crypto_signer_sign(s, alg, out->data, out->len, &sig, err) == -1)
+	if ((rc = crypto_signer_sign(s, alg, out->data, out->len, &sig,
+	    why)) < 0) {
+		rc = signer_fail(rc, why, err);
 		goto out;
+	}
+	rc = -1;
 	if (buf_addc(out, '.') == -1 || util_b64url_encode(out, sig.data,
 	    sig.len) == -1) {
 		err_set(err, ERR_INTERNAL, "assertion too large");
@@ -206,14 +226,20 @@ jwt_sign_assertion(const char *cert_path, const char *key_pem,
     const char *audience, time_t now, struct buf *out, struct err *err)
 {
 	struct crypto_signer *s;
+	char why[CRYPTO_WHY_LEN];
 	const char *use;
-	int rc = -1;
+	int rc;
 
 	buf_reset(out);
-	if (crypto_signer_load(cert_path, key_pem, key_len, &s, err) == -1)
-		return -1;
-	if (crypto_signer_check_validity(s, cert_path, now, err) == -1 ||
-	    (use = pick_alg(s, alg, err)) == NULL)
+	if ((rc = crypto_signer_load(cert_path, key_pem, key_len, &s,
+	    why)) < 0)
+		return signer_fail(rc, why, err);
+	rc = -1;
+	if (crypto_signer_check_validity(s, cert_path, now, why) < 0) {
+		err_set(err, ERR_CONFIG, "%s", why);
+		goto out;
+	}
+	if ((use = pick_alg(s, alg, err)) == NULL)
 		goto out;
 	if (add_header(out, s, use, err) == -1)
 		goto out;
