@@ -419,6 +419,52 @@ release_account(const struct config *cf, struct queue *q, struct sel_list *l,
 }
 
 /*
+ * Due entries of q/ (l[0..nactive)) whose account is held and not due
+ * although none of its mail was in hold/ when this run looked: a runner
+ * that tries held mail at once ("sendmail -q") had released it into q/
+ * meanwhile. They are set aside as new mail of a held account is, so the
+ * account still sees one session per step. Accounts this run took a turn
+ * for (their released entries follow l[nactive - 1]) go on.
+ */
+static void
+park_not_due(const struct config *cf, struct queue *q, struct sel_list *l,
+    size_t nactive, time_t now)
+{
+	struct holdsched hs;
+	const struct holdsched_rec *r;
+	const struct account *acct;
+	struct err lerr;
+	const char *name;
+	size_t i, j;
+
+	err_clear(&lerr);
+	if (holdsched_load(q, &hs, &lerr) == -1) {
+		log_warnx("%s", lerr.msg);
+		return;
+	}
+	for (i = 0; i < nactive; i++) {
+		if ((name = l->v[i].account) == NULL ||
+		    (r = holdsched_find(&hs, name)) == NULL ||
+		    (acct = find_account(cf, name)) == NULL ||
+		    holdsched_due(r, holdsched_fingerprint(acct), now))
+			continue;
+		for (j = nactive; j < l->n; j++)
+			if (l->v[j].account != NULL &&
+			    strcmp(l->v[j].account, name) == 0)
+				break;
+		if (j < l->n)
+			continue;
+		err_clear(&lerr);
+		if (park_entry(q, l->v[i].id, &lerr) == -1)
+			log_warnx("cannot hold entry %s: %s", l->v[i].id,
+			    lerr.msg);
+		free(l->v[i].account);
+		l->v[i].account = NULL;
+	}
+	holdsched_free(&hs);
+}
+
+/*
  * 1 if the held entry id waits for something of its own, not for the
  * account: an API transport holds a message whose header names
  * recipients outside its envelope (api.h). Such an entry puts the
@@ -502,7 +548,7 @@ runq_run(const struct config *cf, struct queue *q, enum inv_qselect sel,
 	const struct account *acct;
 	struct err lerr;
 	char **ids, *name, **names;
-	size_t i, j, n;
+	size_t i, j, n, nactive;
 	time_t now = time(NULL);
 	int failed = 0;
 
@@ -537,10 +583,13 @@ runq_run(const struct config *cf, struct queue *q, enum inv_qselect sel,
 			log_warnx("%s", lerr.msg);
 		free(names);
 	}
+	nactive = l.n;
 	for (i = 0; i < held.n; i++)
 		if (held.v[i].account != NULL)
 			release_account(cf, q, &l, &held, i, flags, now,
 			    &warned, &failed, err);
+	if (flags & RUNQ_SCHEDULE)
+		park_not_due(cf, q, &l, nactive, now);
 	ids = xreallocarray(NULL, l.n ? l.n : 1, sizeof(*ids));
 	/*
 	 * One call per account, in the order accounts first appear (oldest

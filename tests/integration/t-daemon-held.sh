@@ -78,6 +78,18 @@ start_daemon
 sleep 3
 is "$(( $(auths) - a0 ))" 0 "a restarted daemon keeps the schedule: no AUTH"
 
+# "sendmail -q" beside the daemon tries the held mail at once: it moves
+# the 8 messages into q/, which wakes the daemon; the daemon must not
+# take them for a session of its own before the step is over.
+a0=$(auths)
+run_ok "-q beside the daemon" "$OAUTHMAIL" -q
+sleep 3
+ok "$([ $(( $(auths) - a0 )) -le 1 ]; echo $?)" \
+    "-q beside the daemon: one AUTH, none by the daemon ($(( $(auths) - a0 )))"
+_held8() { [ "$(nq hold)" -eq 8 ]; }
+wait_for 10 _held8
+is "$(nq hold)$(nq q)" "80" "the 8 messages are held again, none left in q/"
+
 # ---- A new sign-in: the daemon tries at once, the mail goes.
 smtpd_faults
 n=$(msg_count)
